@@ -1,0 +1,142 @@
+//! The one authorization step: every route's caller is established here, from
+//! the route's [`Access`] rule, before its handler runs.
+
+use http::HeaderMap;
+
+use crate::app::App;
+use crate::domain::{Email, Permissions};
+use crate::error::ApiError;
+use crate::firebase::{FirebaseUser, TokenError};
+use crate::routes::{Access, Route};
+use crate::store::roles::Role;
+use crate::store::staff::ControlCenterUser;
+
+/// Who is calling, as far as the route's rule required us to establish it.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// An open route called without a token.
+    Nobody,
+    User(FirebaseUser),
+    Staff(Staff),
+}
+
+#[derive(Debug, Clone)]
+pub struct Staff {
+    pub token: FirebaseUser,
+    pub user: ControlCenterUser,
+    pub role: Role,
+}
+
+impl Caller {
+    pub fn uid(&self) -> Option<&str> {
+        match self {
+            Self::Nobody => None,
+            Self::User(user) => Some(&user.uid),
+            Self::Staff(staff) => Some(&staff.token.uid),
+        }
+    }
+
+    /// The verified token of a route that requires one.
+    pub fn user(&self) -> Result<&FirebaseUser, ApiError> {
+        match self {
+            Self::User(user) => Ok(user),
+            Self::Staff(staff) => Ok(&staff.token),
+            Self::Nobody => Err(ApiError::Unauthorized("a Firebase ID token is required")),
+        }
+    }
+
+    pub fn staff(&self) -> Result<&Staff, ApiError> {
+        match self {
+            Self::Staff(staff) => Ok(staff),
+            _ => Err(ApiError::Forbidden("a control-center user is required")),
+        }
+    }
+}
+
+pub async fn authorize(app: &App, route: &Route, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let token = bearer(headers)?;
+    let (access, token) = match (route.access, token) {
+        (Access::Open, None) => return Ok(Caller::Nobody),
+        (_, None) => return Err(ApiError::Unauthorized("missing Authorization: Bearer <Firebase ID token>")),
+        (access, Some(token)) => (access, token),
+    };
+    let user = verify(app, token).await?;
+    match access {
+        Access::Open | Access::Token => Ok(Caller::User(user)),
+        Access::ControlCenterLogin => staff(app, user, true).await.map(Caller::Staff),
+        Access::ControlCenter(permission) => {
+            let staff = staff(app, user, false).await?;
+            if !staff.role.permissions.allows(permission) {
+                tracing::info!(%permission, role = %staff.role.name, "permission denied");
+                return Err(ApiError::Forbidden("your role does not allow this action"));
+            }
+            Ok(Caller::Staff(staff))
+        }
+    }
+}
+
+/// A control-center user may only grant a role whose permissions are a subset of their own.
+pub fn ensure_can_grant(staff: &Staff, role_permissions: &Permissions) -> Result<(), ApiError> {
+    if staff.role.permissions.includes(role_permissions) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("you cannot grant a role with permissions you do not have"))
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    let Some(value) = headers.get(http::header::AUTHORIZATION) else { return Ok(None) };
+    let value = value.to_str().map_err(|_| ApiError::Unauthorized("malformed Authorization header"))?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(Some(token.trim())),
+        _ => Err(ApiError::Unauthorized("Authorization must be: Bearer <Firebase ID token>")),
+    }
+}
+
+async fn verify(app: &App, token: &str) -> Result<FirebaseUser, ApiError> {
+    app.verifier.verify(token).await.map_err(|e| match e {
+        TokenError::Invalid(reason) => {
+            tracing::info!(reason, "token rejected");
+            ApiError::Unauthorized("invalid or expired Firebase ID token")
+        }
+        TokenError::KeysUnavailable(cause) => ApiError::Unavailable(cause),
+    })
+}
+
+async fn staff(app: &App, token: FirebaseUser, first_login: bool) -> Result<Staff, ApiError> {
+    let users = app.control_center_users();
+    let user = match users.by_uid(&token.uid).await? {
+        Some(user) => Some(user),
+        None if first_login => bind_by_verified_email(app, &token).await?,
+        None => None,
+    };
+    let Some(user) = user else {
+        return Err(if first_login {
+            ApiError::NotFound("no control-center account for this login")
+        } else {
+            ApiError::Forbidden("not a control-center user")
+        });
+    };
+    let role = app.roles().by_id(&user.role_id).await?;
+    let role = role.ok_or_else(|| {
+        tracing::error!(user_id = %user.id, role_id = %user.role_id, "control-center user has a role that does not exist");
+        ApiError::Forbidden("your role no longer exists")
+    })?;
+    Ok(Staff { token, user, role })
+}
+
+/// On first login an unbound account is claimed by the token's email, only when Firebase verified it.
+async fn bind_by_verified_email(app: &App, token: &FirebaseUser) -> Result<Option<ControlCenterUser>, ApiError> {
+    let email = match (&token.email, token.email_verified) {
+        (Some(email), true) => Email::parse(email).ok(),
+        _ => None,
+    };
+    let Some(email) = email else { return Ok(None) };
+    let users = app.control_center_users();
+    let Some(user) = users.by_email(&email).await? else { return Ok(None) };
+    if user.firebase_uid.is_some() || !users.bind_uid(&user.id, &token.uid).await? {
+        return Ok(None);
+    }
+    tracing::info!(user_id = %user.id, "bound control-center user to its Firebase uid");
+    Ok(Some(crate::store::staff::ControlCenterUser { firebase_uid: Some(token.uid.clone()), ..user }))
+}

@@ -1,0 +1,299 @@
+//! Parsed domain values. A value of one of these types has passed validation;
+//! the private fields make it impossible to build one any other way.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, FieldError};
+
+/// An Indonesian mobile number in E.164 form, `+628…`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Phone(String);
+
+impl Phone {
+    /// Accepts `+628…`, `628…` and `08…`; the subscriber part after the `8` is 7–11 digits.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let national = raw
+            .strip_prefix("+62")
+            .or_else(|| raw.strip_prefix("62"))
+            .or_else(|| raw.strip_prefix('0'))
+            .ok_or("must start with +62, 62 or 0")?;
+        let valid = national.starts_with('8')
+            && national.bytes().all(|b| b.is_ascii_digit())
+            && (8..=12).contains(&national.len());
+        if !valid {
+            return Err("must be an Indonesian mobile number such as +6281234567890".into());
+        }
+        Ok(Self(format!("+62{national}")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A customer's chosen name: trimmed, 1–50 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerDisplayName(String);
+
+impl CustomerDisplayName {
+    pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
+        let trimmed = raw.map(str::trim).unwrap_or_default();
+        if trimmed.is_empty() {
+            return Err(ApiError::DisplayNameRequired);
+        }
+        check_name(trimmed, 50).map_err(|m| ApiError::validation("display_name", m))?;
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A mitra's or control-center user's name: trimmed, 1–100 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err("must not be blank".into());
+        }
+        check_name(trimmed, 100)?;
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+fn check_name(name: &str, max_chars: usize) -> Result<(), String> {
+    if name.chars().count() > max_chars {
+        return Err(format!("must be at most {max_chars} characters"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(())
+}
+
+/// A lower-cased email address of plausible shape.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let email = raw.trim().to_lowercase();
+        let (local, domain) = email.split_once('@').ok_or("must be an email address")?;
+        let valid = !local.is_empty()
+            && email.len() <= 254
+            && local.len() <= 64
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains('@')
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !valid {
+            return Err("must be an email address".into());
+        }
+        Ok(Self(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `page`, `limit` and the optional `is_active` filter of a list request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListQuery {
+    pub page: u32,
+    pub limit: u32,
+    pub is_active: Option<bool>,
+}
+
+impl ListQuery {
+    pub const MAX_LIMIT: u32 = 100;
+
+    /// `get` answers a query parameter by name; `allow_is_active` says whether the route filters.
+    pub fn parse<'a>(get: impl Fn(&str) -> Option<&'a str>, allow_is_active: bool) -> Result<Self, ApiError> {
+        let mut errors = Vec::new();
+        let page = parse_bounded(get("page"), "page", 1, u32::MAX, 1, &mut errors);
+        let limit = parse_bounded(get("limit"), "limit", 1, Self::MAX_LIMIT, 20, &mut errors);
+        let is_active = match (allow_is_active, get("is_active")) {
+            (true, Some("true")) => Some(true),
+            (true, Some("false")) => Some(false),
+            (true, Some(_)) => {
+                errors.push(FieldError::new("is_active", "must be true or false"));
+                None
+            }
+            _ => None,
+        };
+        if errors.is_empty() { Ok(Self { page, limit, is_active }) } else { Err(ApiError::Validation(errors)) }
+    }
+
+    /// How many items precede this page.
+    pub fn offset(&self) -> usize {
+        (self.page as usize - 1) * self.limit as usize
+    }
+}
+
+fn parse_bounded(raw: Option<&str>, field: &str, min: u32, max: u32, default: u32, errors: &mut Vec<FieldError>) -> u32 {
+    let Some(raw) = raw else { return default };
+    match raw.parse::<u32>() {
+        Ok(n) if (min..=max).contains(&n) && !raw.starts_with('+') => n,
+        _ => {
+            errors.push(FieldError::new(field, format!("must be an integer from {min} to {max}")));
+            default
+        }
+    }
+}
+
+/// A resource a control-center role can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resource {
+    Mitra,
+    ControlCenterUsers,
+    Config,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Read,
+    Update,
+    Delete,
+}
+
+/// One `resource:action` pair, as the contract writes them (`mitra:create`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Permission {
+    pub resource: Resource,
+    pub action: Action,
+}
+
+impl std::fmt::Display for Permission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let resource = serde_json::to_value(self.resource).unwrap_or_default();
+        let action = serde_json::to_value(self.action).unwrap_or_default();
+        write!(f, "{}:{}", resource.as_str().unwrap_or("?"), action.as_str().unwrap_or("?"))
+    }
+}
+
+/// A role's permissions, serialised in the contract's order:
+/// `{"mitra": ["create", …], "control_center_users": […], "config": […]}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Permissions(BTreeMap<Resource, BTreeSet<Action>>);
+
+impl Permissions {
+    pub fn new(grants: &[(Resource, &[Action])]) -> Self {
+        Self(grants.iter().map(|(r, actions)| (*r, actions.iter().copied().collect())).collect())
+    }
+
+    pub fn allows(&self, permission: Permission) -> bool {
+        self.0.get(&permission.resource).is_some_and(|actions| actions.contains(&permission.action))
+    }
+
+    /// True when every grant of `other` is also granted here.
+    pub fn includes(&self, other: &Permissions) -> bool {
+        other.0.iter().all(|(resource, actions)| {
+            actions.iter().all(|&action| self.allows(Permission { resource: *resource, action }))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_accepts_the_three_indonesian_forms_and_normalises_them() {
+        for raw in ["+6281234567890", "6281234567890", "081234567890"] {
+            assert_eq!(Phone::parse(raw).unwrap().as_str(), "+6281234567890");
+        }
+    }
+
+    #[test]
+    fn phone_rejects_other_shapes() {
+        for raw in ["", "+62", "+6221234567", "12345", "+1 555 0100", "0812-3456-7890", "+62812345678901234", "+62812", "+62８１２３４５６７８"] {
+            assert!(Phone::parse(raw).is_err(), "{raw} should be rejected");
+        }
+    }
+
+    #[test]
+    fn customer_display_name_is_trimmed() {
+        let name = CustomerDisplayName::parse(Some("  Angin Malam ")).unwrap();
+        assert_eq!(name.into_inner(), "Angin Malam");
+    }
+
+    #[test]
+    fn customer_display_name_missing_or_blank_is_display_name_required() {
+        for raw in [None, Some(""), Some("   \t ")] {
+            assert!(matches!(CustomerDisplayName::parse(raw), Err(ApiError::DisplayNameRequired)));
+        }
+    }
+
+    #[test]
+    fn customer_display_name_over_50_chars_or_with_control_chars_is_a_validation_error() {
+        let long = "é".repeat(51);
+        assert!(matches!(CustomerDisplayName::parse(Some(&long)), Err(ApiError::Validation(_))));
+        assert!(CustomerDisplayName::parse(Some(&"é".repeat(50))).is_ok());
+        assert!(matches!(CustomerDisplayName::parse(Some("a\u{7}b")), Err(ApiError::Validation(_))));
+    }
+
+    #[test]
+    fn display_name_allows_100_chars_and_no_more() {
+        assert!(DisplayName::parse(&"x".repeat(100)).is_ok());
+        assert!(DisplayName::parse(&"x".repeat(101)).is_err());
+        assert!(DisplayName::parse("  ").is_err());
+    }
+
+    #[test]
+    fn email_is_lower_cased_and_needs_a_domain() {
+        assert_eq!(Email::parse(" Admin@HaloBestie.com ").unwrap().as_str(), "admin@halobestie.com");
+        for raw in ["admin", "@halobestie.com", "admin@localhost", "a b@x.com", "a@b@c.com", "a@.com"] {
+            assert!(Email::parse(raw).is_err(), "{raw} should be rejected");
+        }
+    }
+
+    #[test]
+    fn list_query_defaults_to_page_1_limit_20() {
+        let q = ListQuery::parse(|_| None, true).unwrap();
+        assert_eq!(q, ListQuery { page: 1, limit: 20, is_active: None });
+    }
+
+    #[test]
+    fn list_query_rejects_out_of_range_and_non_integer_values() {
+        for (k, v) in [("page", "0"), ("page", "x"), ("limit", "101"), ("limit", "0"), ("limit", "2.5"), ("is_active", "yes"), ("page", "+1")] {
+            let result = ListQuery::parse(|name| (name == k).then_some(v), true);
+            assert!(matches!(result, Err(ApiError::Validation(_))), "{k}={v}");
+        }
+    }
+
+    #[test]
+    fn permissions_includes_only_subsets() {
+        let operator = Permissions::new(&[(Resource::Mitra, &[Action::Create, Action::Read]), (Resource::Config, &[Action::Read])]);
+        let admin = Permissions::new(&[
+            (Resource::Mitra, &[Action::Create, Action::Read, Action::Update]),
+            (Resource::Config, &[Action::Read, Action::Update]),
+        ]);
+        assert!(admin.includes(&operator));
+        assert!(!operator.includes(&admin));
+        assert!(operator.includes(&Permissions::default()));
+    }
+
+    #[test]
+    fn permissions_serialise_in_the_contracts_order() {
+        let p = Permissions::new(&[(Resource::Config, &[Action::Update, Action::Read]), (Resource::Mitra, &[Action::Read])]);
+        assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"mitra":["read"],"config":["read","update"]}"#);
+    }
+}

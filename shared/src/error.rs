@@ -1,0 +1,146 @@
+//! The API's one error type and its mapping to status codes and error codes.
+//! Every other layer's error converts into [`ApiError`]; nothing else decides a status.
+
+use http::StatusCode;
+use serde::Serialize;
+
+/// One field that failed validation, reported in `error.details`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("request failed validation")]
+    Validation(Vec<FieldError>),
+    #[error("no mitra account is registered for this phone number")]
+    AccountNotFound,
+    #[error("this mitra account is inactive")]
+    AccountInactive,
+    #[error("display_name is required")]
+    DisplayNameRequired,
+    #[error("{0}")]
+    AlreadyRegistered(&'static str),
+    #[error("{0}")]
+    Conflict(&'static str),
+    #[error("request body is larger than 64 KiB")]
+    PayloadTooLarge,
+    #[error("method not allowed on this path")]
+    MethodNotAllowed,
+    #[error("no route matches this path")]
+    RouteNotFound,
+    /// A dependency is throttling or unreachable; the cause is logged, never returned.
+    #[error("a dependency is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    /// A bug or an unexpected failure; the cause is logged, never returned.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) | Self::AccountInactive => StatusCode::FORBIDDEN,
+            Self::NotFound(_) | Self::AccountNotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::Validation(_) | Self::DisplayNameRequired => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::AlreadyRegistered(_) | Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthorized(_) => "UNAUTHORIZED",
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::NotFound(_) | Self::RouteNotFound => "NOT_FOUND",
+            Self::Validation(_) => "VALIDATION_ERROR",
+            Self::AccountNotFound => "ACCOUNT_NOT_FOUND",
+            Self::AccountInactive => "ACCOUNT_INACTIVE",
+            Self::DisplayNameRequired => "DISPLAY_NAME_REQUIRED",
+            Self::AlreadyRegistered(_) => "ALREADY_REGISTERED",
+            Self::Conflict(_) => "CONFLICT",
+            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            Self::Internal(_) => "INTERNAL_ERROR",
+        }
+    }
+
+    /// The message a caller sees. Internal causes never appear here.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Unavailable(_) => "a backing service is unavailable, retry shortly".into(),
+            Self::Internal(_) => "unexpected server error".into(),
+            other => other.to_string(),
+        }
+    }
+
+    /// The envelope's `error` object.
+    pub fn body(&self) -> serde_json::Value {
+        let mut error = serde_json::json!({ "code": self.code(), "message": self.public_message() });
+        if let Self::Validation(details) = self {
+            error["details"] = serde_json::to_value(details).unwrap_or_default();
+        }
+        serde_json::json!({ "success": false, "error": error })
+    }
+
+    /// The internal cause, for the log line of the failed request.
+    pub fn cause(&self) -> Option<&anyhow::Error> {
+        match self {
+            Self::Unavailable(e) | Self::Internal(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_error_body_never_contains_the_cause() {
+        let err = ApiError::Internal(anyhow::anyhow!("dynamodb said: secret table arn"));
+        let body = err.body().to_string();
+        assert!(!body.contains("secret"), "{body}");
+        assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn validation_error_body_lists_field_details() {
+        let err = ApiError::validation("phone", "must be an Indonesian mobile number");
+        let body = err.body();
+        assert_eq!(body["error"]["code"], "VALIDATION_ERROR");
+        assert_eq!(body["error"]["details"][0]["field"], "phone");
+        assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[test]
+    fn unavailable_maps_to_503_with_a_generic_message() {
+        let err = ApiError::Unavailable(anyhow::anyhow!("ThrottlingException: rate exceeded"));
+        assert_eq!(err.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(err.code(), "SERVICE_UNAVAILABLE");
+        assert!(!err.body().to_string().contains("Throttling"));
+    }
+}

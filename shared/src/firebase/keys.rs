@@ -1,0 +1,190 @@
+//! Google's x509 signing certificates for Firebase ID tokens, cached by `max-age`.
+//!
+//! One fetch is in flight at a time; a failed fetch keeps the last good keys; an
+//! unknown `kid` refetches at most once per cooldown so random kids cannot hammer
+//! the endpoint, while a freshly rotated key is still picked up within seconds.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow, bail};
+use jsonwebtoken::DecodingKey;
+use tokio::sync::{Mutex, RwLock};
+use x509_parser::prelude::*;
+use x509_parser::public_key::PublicKey;
+
+/// Used when the response carries no `max-age`.
+const DEFAULT_MAX_AGE: Duration = Duration::from_secs(300);
+
+#[derive(Debug)]
+pub enum KeyLookup {
+    Found(Arc<DecodingKey>),
+    /// Keys are available, but none has this `kid`.
+    UnknownKid,
+    /// No keys at all and the endpoint cannot be reached.
+    Unavailable(anyhow::Error),
+}
+
+#[derive(Default)]
+struct KeySet {
+    keys: HashMap<String, Arc<DecodingKey>>,
+    fresh_until: Option<Instant>,
+    /// No fetch (of any reason) before this instant; set after failures and unknown-kid fetches.
+    quiet_until: Option<Instant>,
+    generation: u64,
+}
+
+pub struct KeyStore {
+    url: String,
+    http: reqwest::Client,
+    cooldown: Duration,
+    set: RwLock<KeySet>,
+    fetching: Mutex<()>,
+    fetches: AtomicU64,
+}
+
+impl KeyStore {
+    pub fn new(url: String, fetch_timeout: Duration, cooldown: Duration) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(fetch_timeout)
+            .connect_timeout(fetch_timeout)
+            .build()
+            .context("building the certificate HTTP client")?;
+        Ok(Self { url, http, cooldown, set: RwLock::default(), fetching: Mutex::new(()), fetches: AtomicU64::new(0) })
+    }
+
+    /// How many fetches have been attempted; for tests and benchmarks.
+    pub fn fetch_count(&self) -> u64 {
+        self.fetches.load(Ordering::Relaxed)
+    }
+
+    pub async fn key(&self, kid: &str) -> KeyLookup {
+        let (found, fresh, generation, quiet) = {
+            let set = self.set.read().await;
+            let now = Instant::now();
+            (
+                set.keys.get(kid).cloned(),
+                set.fresh_until.is_some_and(|t| now < t),
+                set.generation,
+                set.quiet_until.is_some_and(|t| now < t),
+            )
+        };
+        match found {
+            Some(key) if fresh || quiet => return KeyLookup::Found(key),
+            None if quiet => return self.lookup_without_fetch(kid).await,
+            _ => {}
+        }
+        // Stale keys, or an unknown kid outside the cooldown: refresh once, then answer.
+        let reason = if found.is_some() || !fresh { Refresh::Expired } else { Refresh::UnknownKid };
+        if let Err(error) = self.refresh(generation, reason).await {
+            tracing::warn!(error = format!("{error:#}"), url = %self.url, "firebase certificate fetch failed");
+            let lookup = self.lookup_without_fetch(kid).await;
+            return match lookup {
+                KeyLookup::Unavailable(_) => KeyLookup::Unavailable(error),
+                other => other,
+            };
+        }
+        self.lookup_without_fetch(kid).await
+    }
+
+    async fn lookup_without_fetch(&self, kid: &str) -> KeyLookup {
+        let set = self.set.read().await;
+        match set.keys.get(kid) {
+            Some(key) => KeyLookup::Found(key.clone()),
+            None if set.keys.is_empty() => KeyLookup::Unavailable(anyhow!("no Firebase signing keys have been fetched")),
+            None => KeyLookup::UnknownKid,
+        }
+    }
+
+    /// Fetches unless another caller completed a fetch since `seen_generation`.
+    async fn refresh(&self, seen_generation: u64, reason: Refresh) -> anyhow::Result<()> {
+        let _in_flight = self.fetching.lock().await;
+        if self.set.read().await.generation != seen_generation {
+            return Ok(());
+        }
+        self.fetches.fetch_add(1, Ordering::Relaxed);
+        let fetched = self.fetch().await;
+        let mut set = self.set.write().await;
+        set.generation += 1;
+        let now = Instant::now();
+        match fetched {
+            Ok((keys, max_age)) => {
+                set.keys = keys;
+                set.fresh_until = Some(now + max_age);
+                set.quiet_until = matches!(reason, Refresh::UnknownKid).then(|| now + self.cooldown);
+                Ok(())
+            }
+            Err(error) => {
+                set.quiet_until = Some(now + self.cooldown.min(Duration::from_secs(5)));
+                Err(error)
+            }
+        }
+    }
+
+    async fn fetch(&self) -> anyhow::Result<(HashMap<String, Arc<DecodingKey>>, Duration)> {
+        let response = self.http.get(&self.url).send().await.context("requesting Firebase certificates")?;
+        if !response.status().is_success() {
+            bail!("certificate endpoint answered {}", response.status());
+        }
+        let max_age = response
+            .headers()
+            .get(http::header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .and_then(max_age)
+            .unwrap_or(DEFAULT_MAX_AGE);
+        let certs: HashMap<String, String> = response.json().await.context("decoding the certificate map")?;
+        let keys = certs
+            .iter()
+            .map(|(kid, pem)| Ok((kid.clone(), Arc::new(decoding_key_from_cert(pem).with_context(|| format!("certificate {kid}"))?))))
+            .collect::<anyhow::Result<HashMap<_, _>>>()?;
+        if keys.is_empty() {
+            bail!("certificate endpoint returned no keys");
+        }
+        Ok((keys, max_age))
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Refresh {
+    Expired,
+    UnknownKid,
+}
+
+/// Extracts the RSA public key of a PEM x509 certificate.
+pub fn decoding_key_from_cert(pem: &str) -> anyhow::Result<DecodingKey> {
+    let (_, pem) = parse_x509_pem(pem.as_bytes()).map_err(|e| anyhow!("not a PEM document: {e}"))?;
+    let cert = pem.parse_x509().map_err(|e| anyhow!("not an x509 certificate: {e}"))?;
+    match cert.public_key().parsed().map_err(|e| anyhow!("unreadable public key: {e}"))? {
+        PublicKey::RSA(rsa) => Ok(DecodingKey::from_rsa_raw_components(rsa.modulus, rsa.exponent)),
+        _ => bail!("certificate key is not RSA"),
+    }
+}
+
+/// Reads `max-age` from a `Cache-Control` value.
+fn max_age(cache_control: &str) -> Option<Duration> {
+    cache_control
+        .split(',')
+        .filter_map(|directive| directive.trim().strip_prefix("max-age="))
+        .find_map(|secs| secs.trim().parse().ok())
+        .map(Duration::from_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_age_is_read_among_other_directives() {
+        assert_eq!(max_age("public, max-age=19302, must-revalidate, no-transform"), Some(Duration::from_secs(19302)));
+        assert_eq!(max_age("no-cache"), None);
+        assert_eq!(max_age("max-age=abc"), None);
+    }
+
+    #[test]
+    fn a_non_certificate_is_rejected() {
+        assert!(decoding_key_from_cert("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").is_err());
+        assert!(decoding_key_from_cert("hello").is_err());
+    }
+}

@@ -1,0 +1,195 @@
+//! The request pipeline shared by every function: request id, body cap,
+//! authorization, the handler, and the envelope — in Lambda and in the local gateway alike.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use futures::FutureExt;
+use http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use crate::app::App;
+use crate::auth::{Caller, authorize};
+use crate::error::ApiError;
+use crate::routes::Route;
+
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// One endpoint: its route and its handler.
+pub trait Endpoint {
+    const ROUTE: Route;
+    fn handle(app: &App, ctx: Ctx, req: Request) -> impl Future<Output = Result<Reply, ApiError>> + Send;
+}
+
+/// What the pipeline established before the handler runs.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub request_id: String,
+    pub caller: Caller,
+}
+
+/// A successful answer: a status and the envelope's `data`.
+#[derive(Debug)]
+pub struct Reply {
+    status: StatusCode,
+    data: serde_json::Value,
+}
+
+impl Reply {
+    pub fn ok(data: impl Serialize) -> Result<Self, ApiError> {
+        Self::with_status(StatusCode::OK, data)
+    }
+
+    pub fn created(data: impl Serialize) -> Result<Self, ApiError> {
+        Self::with_status(StatusCode::CREATED, data)
+    }
+
+    pub fn with_status(status: StatusCode, data: impl Serialize) -> Result<Self, ApiError> {
+        let data = serde_json::to_value(data).map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("serialising a reply")))?;
+        Ok(Self { status, data })
+    }
+}
+
+/// Runs one request through the pipeline and always answers with the envelope.
+pub async fn run<E: Endpoint>(app: &App, req: Request) -> Response<Body> {
+    let started = Instant::now();
+    let request_id = request_id(&req);
+    let lambda_request_id = req.lambda_context_ref().map(|c| c.request_id.clone());
+    let route = E::ROUTE;
+    let span = tracing::info_span!("request", request_id = %request_id, route = route.name);
+    let pipeline = async {
+        if body_bytes(&req).len() > MAX_BODY_BYTES {
+            return (None, Err(ApiError::PayloadTooLarge));
+        }
+        let caller = match authorize(app, &route, req.headers()).await {
+            Ok(caller) => caller,
+            Err(e) => return (None, Err(e)),
+        };
+        let uid = caller.uid().map(str::to_owned);
+        (uid, E::handle(app, Ctx { request_id: request_id.clone(), caller }, req).await)
+    };
+    let (uid, result) = match AssertUnwindSafe(pipeline.instrument(span.clone())).catch_unwind().await {
+        Ok(outcome) => outcome,
+        Err(_) => (None, Err(ApiError::Internal(anyhow::anyhow!("handler panicked")))),
+    };
+    let (status, body) = match &result {
+        Ok(reply) => (reply.status, serde_json::json!({ "success": true, "data": reply.data })),
+        Err(e) => (e.status(), e.body()),
+    };
+    let _entered = span.enter();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match result.as_ref().err().and_then(ApiError::cause) {
+        Some(cause) => tracing::error!(
+            status = status.as_u16(), latency_ms, uid, lambda_request_id, error = format!("{cause:#}"), "request failed"
+        ),
+        None => tracing::info!(status = status.as_u16(), latency_ms, uid, lambda_request_id, "request"),
+    }
+    envelope(status, &body, &request_id)
+}
+
+/// An envelope response with the request id and, for 503, a `Retry-After`.
+pub fn envelope(status: StatusCode, body: &serde_json::Value, request_id: &str) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body.to_string()));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-request-id", id);
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        headers.insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    response
+}
+
+/// The caller's `x-request-id` when it is a sane token, else API Gateway's, else a fresh UUID.
+pub fn request_id(req: &Request) -> String {
+    let sane = |id: &str| (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    if let Some(id) = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).filter(|id| sane(id)) {
+        return id.to_owned();
+    }
+    let gateway_id = req.request_context_ref().and_then(|ctx| match ctx {
+        lambda_http::request::RequestContext::ApiGatewayV1(c) => c.request_id.clone(),
+        lambda_http::request::RequestContext::ApiGatewayV2(c) => c.request_id.clone(),
+        _ => None,
+    });
+    gateway_id.filter(|id| sane(id)).unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+fn body_bytes(req: &Request) -> &[u8] {
+    match req.body() {
+        Body::Empty => &[],
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    }
+}
+
+/// Parses the JSON body; an empty body reads as `{}`. Every failure is a 422 with details.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let bytes = body_bytes(req);
+    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { bytes };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::validation("body", "body is not valid JSON");
+        }
+        let message = inner.to_string();
+        let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+        let field = match message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
+            Some(missing) if path == "." => missing.to_owned(),
+            Some(missing) => format!("{path}.{missing}"),
+            None if path == "." => "body".to_owned(),
+            None => path,
+        };
+        ApiError::validation(field, message)
+    })?;
+    de.end().map_err(|_| ApiError::validation("body", "body is not valid JSON"))?;
+    Ok(value)
+}
+
+/// A path parameter that must be a UUID.
+pub fn uuid_param(req: &Request, name: &str) -> Result<uuid::Uuid, ApiError> {
+    let params = req.path_parameters_ref();
+    let raw = params.and_then(|p| p.first(name)).unwrap_or_default();
+    uuid::Uuid::parse_str(raw).map_err(|_| ApiError::validation(name, "must be a UUID"))
+}
+
+/// A query-string lookup usable by [`crate::domain::ListQuery::parse`].
+pub fn query<'r>(req: &'r Request) -> impl Fn(&str) -> Option<&'r str> {
+    let params = req.query_string_parameters_ref();
+    move |name| params.and_then(|p| p.first(name))
+}
+
+/// Collects every field's failure so one 422 reports them all.
+#[derive(Default)]
+pub struct Fields {
+    errors: Vec<crate::error::FieldError>,
+}
+
+impl Fields {
+    /// Parses a required field; a missing one is reported as such.
+    pub fn required<R, T>(&mut self, name: &str, raw: Option<R>, parse: impl FnOnce(R) -> Result<T, String>) -> Option<T> {
+        match raw {
+            None => {
+                self.errors.push(crate::error::FieldError::new(name, "is required"));
+                None
+            }
+            Some(raw) => parse(raw).map_err(|message| self.errors.push(crate::error::FieldError::new(name, message))).ok(),
+        }
+    }
+
+    /// The parsed values (pass them `zip`ped), or one 422 listing every failure.
+    pub fn finish<T>(self, values: Option<T>) -> Result<T, ApiError> {
+        match values {
+            Some(values) if self.errors.is_empty() => Ok(values),
+            _ => Err(ApiError::Validation(self.errors)),
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! What every HaloBestie function shares: the envelope and errors, configuration,
+//! Firebase ID-token verification, authorization, DynamoDB and the SSM anonymity flag.
+
+pub mod anonymity;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod firebase;
+pub mod http;
+pub mod lambda;
+pub mod routes;
+pub mod seed;
+pub mod store;
+pub mod telemetry;
+pub mod views;
+
+pub use app::App;
+pub use error::ApiError;
+pub use http::{Ctx, Endpoint, Reply};
+pub use lambda_http::Request;

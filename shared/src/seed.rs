@@ -1,0 +1,42 @@
+//! Idempotent seed: the two Phase 1 roles and the first super admin.
+
+use crate::app::App;
+use crate::domain::{Action, Email, Permissions, Resource};
+use crate::store::StoreError;
+use crate::store::roles::{Role, seeded_role_id};
+
+pub fn super_admin_role() -> Role {
+    use Action::*;
+    Role {
+        id: seeded_role_id("super_admin"),
+        name: "super_admin".into(),
+        permissions: Permissions::new(&[
+            (Resource::Mitra, &[Create, Read, Update, Delete]),
+            (Resource::ControlCenterUsers, &[Create, Read, Update, Delete]),
+            (Resource::Config, &[Read, Update]),
+        ]),
+    }
+}
+
+pub fn operator_role() -> Role {
+    use Action::*;
+    Role {
+        id: seeded_role_id("operator"),
+        name: "operator".into(),
+        permissions: Permissions::new(&[(Resource::Mitra, &[Create, Read, Update]), (Resource::Config, &[Read])]),
+    }
+}
+
+/// Creates the roles (refreshing their permissions) and, if absent, the super admin.
+pub async fn seed(app: &App, super_admin_email: &Email) -> Result<(), StoreError> {
+    let roles = app.roles();
+    let super_admin = super_admin_role();
+    roles.upsert(&super_admin).await?;
+    roles.upsert(&operator_role()).await?;
+    let created = app.control_center_users().create(super_admin_email, "Super Admin".into(), super_admin.id).await?;
+    match created {
+        Some(user) => tracing::info!(user_id = %user.id, email = %crate::telemetry::mask_email(super_admin_email.as_str()), "seeded the super admin"),
+        None => tracing::info!("super admin already exists"),
+    }
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! Offset pages over a newest-first, keys-only index, and the counters that give `total`.
+//!
+//! Cost of one page: a keys-only query reading `page × limit` index entries (about
+//! 100 bytes each, so ~40 per 4 KB read unit, halved for eventual consistency), one
+//! batch read of `limit` items, and one counter read. It does not grow with the table.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+
+use super::{Item, StoreError, classify, get_s, key};
+use crate::store::schema::IndexDef;
+
+pub struct Page {
+    pub items: Vec<Item>,
+}
+
+/// The items at `offset..offset + limit` of one index partition, newest first.
+pub async fn page(
+    client: &Client,
+    table: &str,
+    index: IndexDef,
+    partition: &str,
+    offset: usize,
+    limit: usize,
+) -> Result<Page, StoreError> {
+    let wanted = offset + limit;
+    let mut keys: Vec<String> = Vec::with_capacity(wanted);
+    let mut start = None;
+    loop {
+        let out = client
+            .query()
+            .table_name(table)
+            .index_name(index.name)
+            .key_condition_expression("#p = :p")
+            .expression_attribute_names("#p", index.partition_key)
+            .expression_attribute_values(":p", AttributeValue::S(partition.to_owned()))
+            .scan_index_forward(false)
+            .projection_expression("pk")
+            .limit((wanted - keys.len()).min(1000) as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| classify(e, "querying a list index"))?;
+        keys.extend(out.items().iter().filter_map(|i| get_s(i, "pk")).map(str::to_owned));
+        start = out.last_evaluated_key;
+        if start.is_none() || keys.len() >= wanted {
+            break;
+        }
+    }
+    let page_keys: Vec<String> = keys.into_iter().skip(offset).take(limit).collect();
+    Ok(Page { items: batch_get(client, table, &page_keys).await? })
+}
+
+/// Reads up to 100 items by `pk`, returned in the order of `pks`; missing ones are skipped.
+pub async fn batch_get(client: &Client, table: &str, pks: &[String]) -> Result<Vec<Item>, StoreError> {
+    if pks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pending = KeysAndAttributes::builder().set_keys(Some(pks.iter().map(key).collect())).build().map_err(|e| StoreError::Failed(e.into()))?;
+    let mut found: Vec<Item> = Vec::with_capacity(pks.len());
+    for attempt in 0..8 {
+        let out = client
+            .batch_get_item()
+            .request_items(table, pending)
+            .send()
+            .await
+            .map_err(|e| classify(e, "batch-reading list items"))?;
+        if let Some(items) = out.responses.and_then(|mut r| r.remove(table)) {
+            found.extend(items);
+        }
+        match out.unprocessed_keys.and_then(|mut u| u.remove(table)) {
+            Some(rest) if !rest.keys().is_empty() => {
+                pending = rest;
+                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+            }
+            _ => {
+                let position = |item: &Item| pks.iter().position(|pk| Some(pk.as_str()) == get_s(item, "pk"));
+                found.sort_by_key(position);
+                return Ok(found);
+            }
+        }
+    }
+    Err(StoreError::Unavailable(anyhow::anyhow!("batch read left keys unprocessed after retries")))
+}
+
+/// Reads a numeric attribute of the counter item, 0 when absent.
+pub async fn counter(client: &Client, table: &str, attribute: &str) -> Result<u64, StoreError> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(key(COUNTER_PK)))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| classify(e, "reading a list counter"))?;
+    Ok(out
+        .item
+        .as_ref()
+        .and_then(|i| i.get(attribute))
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse::<i64>().ok())
+        .map_or(0, |n| n.max(0) as u64))
+}
+
+pub const COUNTER_PK: &str = "COUNTER";

@@ -1,0 +1,206 @@
+//! DynamoDB access. Each table holds its entity items plus small "claim" items
+//! (`PHONE#…`, `UID#…`, `EMAIL#…`) written in the same transaction, so that
+//! uniqueness is enforced by DynamoDB's condition checks, never by reading first.
+
+pub mod customers;
+pub mod list;
+pub mod mitras;
+pub mod roles;
+pub mod schema;
+pub mod staff;
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason};
+
+use crate::error::ApiError;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// The storage layer's error: everything but the typed outcomes each operation returns.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage is throttling or unreachable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("storage operation failed")]
+    Failed(#[source] anyhow::Error),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(e) => ApiError::Unavailable(e),
+            StoreError::Failed(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+const UNAVAILABLE_CODES: &[&str] = &[
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "LimitExceededException",
+];
+
+/// Turns an SDK failure into a [`StoreError`], keeping the cause chain for the log.
+pub fn classify<E, R>(err: SdkError<E, R>, what: &'static str) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let unavailable = match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(e) => e.err().code().is_some_and(|c| UNAVAILABLE_CODES.contains(&c)),
+        _ => false,
+    };
+    let code = err.code().unwrap_or("none").to_owned();
+    let error = anyhow::Error::new(err).context(format!("{what} (code {code})"));
+    if unavailable { StoreError::Unavailable(error) } else { StoreError::Failed(error) }
+}
+
+/// Why a transaction was cancelled, per item, in the order the items were written.
+pub fn cancellation_codes(reasons: &[CancellationReason]) -> Vec<&str> {
+    reasons.iter().map(|r| r.code().unwrap_or("None")).collect()
+}
+
+pub fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub fn key(pk: impl Into<String>) -> Item {
+    HashMap::from([("pk".to_owned(), s(pk))])
+}
+
+pub fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+
+pub fn to_item<T: serde::Serialize>(value: &T) -> Result<Item, StoreError> {
+    serde_dynamo::aws_sdk_dynamodb_1::to_item(value).map_err(|e| StoreError::Failed(anyhow::Error::new(e).context("encoding an item")))
+}
+
+pub fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::aws_sdk_dynamodb_1::from_item(item).map_err(|e| StoreError::Failed(anyhow::Error::new(e).context("decoding an item")))
+}
+
+/// The instant an entity is created: RFC 3339 with milliseconds for display, and a
+/// sort key finer than the second so the newest record always lists first.
+#[derive(Debug, Clone)]
+pub struct CreatedAt {
+    pub rfc3339: String,
+    pub sort_key: String,
+}
+
+impl CreatedAt {
+    pub fn now(id: &uuid::Uuid) -> Self {
+        let now = time::OffsetDateTime::now_utc();
+        let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+        let millis = now.unix_timestamp_nanos() / 1_000_000;
+        Self {
+            rfc3339: now.format(&format).unwrap_or_default(),
+            sort_key: format!("{millis:015}#{id}"),
+        }
+    }
+}
+
+/// What a conditional transaction came to.
+#[derive(Debug)]
+pub enum TxOutcome {
+    Committed,
+    /// Which items' conditions failed, in the order they were written.
+    ConditionFailed(Vec<bool>),
+}
+
+impl TxOutcome {
+    pub fn failed_at(&self, index: usize) -> bool {
+        matches!(self, Self::ConditionFailed(f) if f.get(index).copied().unwrap_or(false))
+    }
+}
+
+/// Runs a write transaction; another transaction touching the same items at the same
+/// instant (`TransactionConflict`) is retried with jitter, a failed condition is returned.
+pub async fn transact(
+    client: &aws_sdk_dynamodb::Client,
+    items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+    what: &'static str,
+) -> Result<TxOutcome, StoreError> {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
+    const ATTEMPTS: u32 = 12;
+    for attempt in 1..=ATTEMPTS {
+        let result = client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
+        let err = match result {
+            Ok(_) => return Ok(TxOutcome::Committed),
+            Err(err) => err,
+        };
+        let retry = match err.as_service_error() {
+            Some(E::TransactionCanceledException(cancel)) => {
+                let codes = cancellation_codes(cancel.cancellation_reasons());
+                if codes.contains(&"ConditionalCheckFailed") {
+                    return Ok(TxOutcome::ConditionFailed(codes.iter().map(|c| *c == "ConditionalCheckFailed").collect()));
+                }
+                codes.iter().any(|c| matches!(*c, "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"))
+            }
+            Some(E::TransactionInProgressException(_)) => true,
+            _ => false,
+        };
+        if !retry || attempt == ATTEMPTS {
+            let classified = classify(err, what);
+            return Err(if retry { StoreError::Unavailable(anyhow::anyhow!("{what}: transaction kept conflicting")) } else { classified });
+        }
+        let ceiling_ms = 10u64 << attempt.min(6);
+        let jitter = uuid::Uuid::new_v4().as_u128() as u64 % ceiling_ms;
+        tokio::time::sleep(std::time::Duration::from_millis(5 + jitter)).await;
+    }
+    unreachable!("the loop returns on its last attempt")
+}
+
+/// Reads the id that a claim item (`PHONE#…`, `UID#…`, `EMAIL#…`) points at.
+pub async fn claimed_id(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    claim_pk: &str,
+    attribute: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(get(client, table, claim_pk).await?.and_then(|item| get_s(&item, attribute).map(str::to_owned)))
+}
+
+/// A strongly consistent read of one item.
+pub async fn get(client: &aws_sdk_dynamodb::Client, table: &str, pk: &str) -> Result<Option<Item>, StoreError> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(key(pk)))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| classify(e, "reading an item"))?;
+    Ok(out.item)
+}
+
+/// A `Put` of `item` that fails when an item with the same key exists.
+pub fn put_new(table: &str, item: Item) -> aws_sdk_dynamodb::types::TransactWriteItem {
+    let put = aws_sdk_dynamodb::types::Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(pk)")
+        .build()
+        .expect("table and item are set");
+    aws_sdk_dynamodb::types::TransactWriteItem::builder().put(put).build()
+}
+
+/// Adds the given amounts to attributes of the table's counter item.
+pub fn bump_counters(table: &str, deltas: &[(&str, i64)]) -> aws_sdk_dynamodb::types::TransactWriteItem {
+    let mut update = aws_sdk_dynamodb::types::Update::builder().table_name(table).set_key(Some(key(list::COUNTER_PK)));
+    let mut clauses = Vec::new();
+    for (i, (attribute, delta)) in deltas.iter().enumerate() {
+        clauses.push(format!("#c{i} :d{i}"));
+        update = update
+            .expression_attribute_names(format!("#c{i}"), *attribute)
+            .expression_attribute_values(format!(":d{i}"), AttributeValue::N(delta.to_string()));
+    }
+    let update = update.update_expression(format!("ADD {}", clauses.join(", "))).build().expect("table, key and expression are set");
+    aws_sdk_dynamodb::types::TransactWriteItem::builder().update(update).build()
+}

@@ -1,0 +1,130 @@
+//! The exact `data` shapes of the contract's responses.
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::domain::Permissions;
+use crate::store::customers::Customer;
+use crate::store::mitras::Mitra;
+use crate::store::roles::Role;
+use crate::store::staff::ControlCenterUser;
+
+/// `POST /api/shared/customer/anonymous`.
+#[derive(Debug, Serialize)]
+pub struct NewCustomer<'a> {
+    pub id: Uuid,
+    pub display_name: &'a str,
+    pub is_anonymous: bool,
+    pub created_at: &'a str,
+}
+
+impl<'a> From<&'a Customer> for NewCustomer<'a> {
+    fn from(c: &'a Customer) -> Self {
+        Self { id: c.id, display_name: &c.display_name, is_anonymous: c.is_anonymous, created_at: &c.created_at }
+    }
+}
+
+/// Link and client verify: the profile, with `email` added when known.
+#[derive(Debug, Serialize)]
+pub struct CustomerProfile<'a> {
+    pub id: Uuid,
+    pub display_name: &'a str,
+    pub is_anonymous: bool,
+    pub phone: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<&'a str>,
+    pub created_at: &'a str,
+}
+
+impl<'a> From<&'a Customer> for CustomerProfile<'a> {
+    fn from(c: &'a Customer) -> Self {
+        Self {
+            id: c.id,
+            display_name: &c.display_name,
+            is_anonymous: c.is_anonymous,
+            phone: c.phone.as_deref(),
+            email: c.email.as_deref(),
+            created_at: &c.created_at,
+        }
+    }
+}
+
+/// A mitra, as the mitra app and the control center see it.
+#[derive(Debug, Serialize)]
+pub struct MitraView<'a> {
+    pub id: Uuid,
+    pub phone: &'a str,
+    pub display_name: &'a str,
+    pub is_active: bool,
+    pub created_at: &'a str,
+}
+
+impl<'a> From<&'a Mitra> for MitraView<'a> {
+    fn from(m: &'a Mitra) -> Self {
+        Self { id: m.id, phone: &m.phone, display_name: &m.display_name, is_active: m.is_active, created_at: &m.created_at }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct RoleView<'a> {
+    pub id: Uuid,
+    pub name: &'a str,
+    pub permissions: &'a Permissions,
+}
+
+impl<'a> From<&'a Role> for RoleView<'a> {
+    fn from(r: &'a Role) -> Self {
+        Self { id: r.id, name: &r.name, permissions: &r.permissions }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct RoleName<'a> {
+    pub id: Uuid,
+    pub name: &'a str,
+}
+
+/// A control-center user in create and list answers: the role by id and name.
+#[derive(Debug, Serialize)]
+pub struct StaffView<'a> {
+    pub id: Uuid,
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub role: RoleName<'a>,
+    pub created_at: &'a str,
+}
+
+impl<'a> StaffView<'a> {
+    pub fn new(user: &'a ControlCenterUser, role_name: &'a str) -> Self {
+        Self {
+            id: user.id,
+            email: &user.email,
+            display_name: &user.display_name,
+            role: RoleName { id: user.role_id, name: role_name },
+            created_at: &user.created_at,
+        }
+    }
+}
+
+/// `POST /internal/auth/verify`: the caller with their role's permissions.
+#[derive(Debug, Serialize)]
+pub struct StaffProfile<'a> {
+    pub id: Uuid,
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub role: RoleView<'a>,
+}
+
+/// A page of a list.
+#[derive(Debug, Serialize)]
+pub struct ListPage<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u32,
+    pub limit: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Anonymity {
+    pub anonymity_enabled: bool,
+}
