@@ -156,8 +156,10 @@ enum Refresh {
 pub fn decoding_key_from_cert(pem: &str) -> anyhow::Result<DecodingKey> {
     let (_, pem) = parse_x509_pem(pem.as_bytes()).map_err(|e| anyhow!("not a PEM document: {e}"))?;
     let cert = pem.parse_x509().map_err(|e| anyhow!("not an x509 certificate: {e}"))?;
-    match cert.public_key().parsed().map_err(|e| anyhow!("unreadable public key: {e}"))? {
-        PublicKey::RSA(rsa) => Ok(DecodingKey::from_rsa_raw_components(rsa.modulus, rsa.exponent)),
+    let spki = cert.public_key();
+    match spki.parsed().map_err(|e| anyhow!("unreadable public key: {e}"))? {
+        // The subject key of an RSA certificate is the PKCS#1 RSAPublicKey that jsonwebtoken takes.
+        PublicKey::RSA(_) => Ok(DecodingKey::from_rsa_der(&spki.subject_public_key.data)),
         _ => bail!("certificate key is not RSA"),
     }
 }

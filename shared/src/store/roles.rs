@@ -60,10 +60,15 @@ impl<'a> Roles<'a> {
             .table_name(self.table)
             .key("pk", s(role_pk(&role.id)))
             .update_expression(
-                "SET id = :id, #name = :name, permissions = :permissions, list_pk = :list_pk, \
-                 list_sk = if_not_exists(list_sk, :list_sk), created_at = if_not_exists(created_at, :created_at)",
+                "SET #id = :id, #name = :name, #permissions = :permissions, #list_pk = :list_pk, \
+                 #list_sk = if_not_exists(#list_sk, :list_sk), #created_at = if_not_exists(#created_at, :created_at)",
             )
+            .expression_attribute_names("#id", "id")
             .expression_attribute_names("#name", "name")
+            .expression_attribute_names("#permissions", "permissions")
+            .expression_attribute_names("#list_pk", "list_pk")
+            .expression_attribute_names("#list_sk", "list_sk")
+            .expression_attribute_names("#created_at", "created_at")
             .expression_attribute_values(":id", s(role.id.to_string()))
             .expression_attribute_values(":name", s(&role.name))
             .expression_attribute_values(":permissions", permissions)

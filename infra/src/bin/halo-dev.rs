@@ -1,0 +1,91 @@
+//! Local development commands. See the README.
+//!
+//!   halo-dev serve    prepare the local stage, then serve the public and internal APIs
+//!   halo-dev setup    create tables and the anonymity parameter, and seed (local stages)
+//!   halo-dev seed     seed roles and the super admin (any stage)
+//!   halo-dev token <anonymous|phone|google|mitra|admin> [--uid U] [--phone P] [--email E] [--unverified]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use infra::certs::CertServer;
+use infra::devtoken::{DEV_CERT_PEM, DEV_KID, Minter, Persona};
+use infra::gateway::{Gateway, serve};
+use shared::App;
+use shared::routes::Surface;
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("serve") => run_local().await,
+        Some("setup") => {
+            shared::telemetry::init();
+            let app = App::from_env().await?;
+            infra::setup::prepare_local(&app, &env_or("SUPER_ADMIN_EMAIL", "admin@halobestie.com")).await
+        }
+        Some("seed") => {
+            shared::telemetry::init();
+            let app = App::from_env().await?;
+            infra::setup::seed(&app, &std::env::var("SUPER_ADMIN_EMAIL").context("SUPER_ADMIN_EMAIL must be set")?).await
+        }
+        Some("token") => {
+            println!("{}", mint(&args[1..])?);
+            Ok(())
+        }
+        _ => bail!("usage: halo-dev serve | setup | seed | token <anonymous|phone|google|mitra|admin> [--uid U] [--phone P] [--email E] [--unverified]"),
+    }
+}
+
+async fn run_local() -> anyhow::Result<()> {
+    shared::telemetry::init();
+    let cert_port = env_or("DEV_CERTS_PORT", "3002");
+    let certs = CertServer::start(&format!("127.0.0.1:{cert_port}"), HashMap::from([(DEV_KID.to_owned(), DEV_CERT_PEM.to_owned())]), 3600)
+        .await
+        .context("starting the dev certificate server")?;
+    let app = Arc::new(App::from_env().await?);
+    let admin = env_or("SUPER_ADMIN_EMAIL", "admin@halobestie.com");
+    infra::setup::prepare_local(&app, &admin).await?;
+    let public_port = env_or("PUBLIC_PORT", "3000");
+    let internal_port = env_or("INTERNAL_PORT", "3001");
+    let public = tokio::net::TcpListener::bind(format!("127.0.0.1:{public_port}")).await.context("binding the public port")?;
+    let internal = tokio::net::TcpListener::bind(format!("127.0.0.1:{internal_port}")).await.context("binding the internal port")?;
+    let minter = Minter::dev(&app.config.firebase.project_id)?;
+    let admin_token = minter.token(&Persona::ControlCenter { uid: "local-admin".into(), email: admin.clone(), email_verified: true });
+    let customer_token = minter.token(&Persona::Anonymous { uid: "local-anonymous".into() });
+    eprintln!(
+        "\nHaloBestie is up.\n  public API:    http://127.0.0.1:{public_port}\n  internal API:  http://127.0.0.1:{internal_port}\n  \
+         dev certs:     {}\n  Firebase certs in use: {}\n\nTry:\n  curl -s http://127.0.0.1:{public_port}/api/shared/config/anonymity -H 'Authorization: Bearer {customer_token}'\n  \
+         curl -s -X POST http://127.0.0.1:{internal_port}/internal/auth/verify -H 'Authorization: Bearer {admin_token}'\n\n\
+         More tokens: cargo run -q -p infra --bin halo-dev -- token <anonymous|phone|google|mitra|admin>\n",
+        certs.url(),
+        app.config.firebase.certs_url,
+    );
+    tokio::try_join!(serve(Gateway::new(app.clone(), Surface::Public), public), serve(Gateway::new(app, Surface::Internal), internal))?;
+    Ok(())
+}
+
+fn mint(args: &[String]) -> anyhow::Result<String> {
+    let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..12];
+    let uid = flag("--uid").unwrap_or_else(|| format!("dev-{suffix}"));
+    let phone = flag("--phone").unwrap_or_else(|| "+6281234567890".into());
+    let persona = match args.first().map(String::as_str) {
+        Some("anonymous") => Persona::Anonymous { uid },
+        Some("phone") => Persona::PhoneCustomer { uid, phone },
+        Some("google") => Persona::GoogleCustomer { uid, email: flag("--email").unwrap_or_else(|| "customer@example.com".into()) },
+        Some("mitra") => Persona::Mitra { uid, phone },
+        Some("admin") => Persona::ControlCenter {
+            uid,
+            email: flag("--email").unwrap_or_else(|| env_or("SUPER_ADMIN_EMAIL", "admin@halobestie.com")),
+            email_verified: !args.iter().any(|a| a == "--unverified"),
+        },
+        _ => bail!("token kind must be one of: anonymous, phone, google, mitra, admin"),
+    };
+    Ok(Minter::dev(&env_or("FIREBASE_PROJECT_ID", "halobestie-local"))?.token(&persona))
+}

@@ -1,0 +1,101 @@
+//! An API Gateway stand-in: exact contract paths, path parameters, request ids,
+//! JSON 404/405 envelopes and a 64 KiB body cap, in front of the same handlers
+//! the Lambda binaries run.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::State;
+use http::{HeaderValue, StatusCode};
+use http_body_util::{BodyExt, Limited};
+use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, RequestExt};
+use shared::http::{MAX_BODY_BYTES, envelope};
+use shared::routes::Surface;
+use shared::{ApiError, App};
+
+use crate::endpoints::{self, Handler};
+
+pub struct Gateway {
+    app: Arc<App>,
+    surface: Surface,
+    routes: Vec<(shared::routes::Route, Handler)>,
+}
+
+impl Gateway {
+    pub fn new(app: Arc<App>, surface: Surface) -> Arc<Self> {
+        let routes = endpoints::all().into_iter().filter(|(route, _)| route.surface == surface).collect();
+        Arc::new(Self { app, surface, routes })
+    }
+
+    pub fn router(self: Arc<Self>) -> axum::Router {
+        axum::Router::new().fallback(dispatch).with_state(self)
+    }
+
+    pub fn surface(&self) -> Surface {
+        self.surface
+    }
+}
+
+/// Serves one surface on `listener` until the task is dropped.
+pub async fn serve(gateway: Arc<Gateway>, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    axum::serve(listener, gateway.router()).await
+}
+
+async fn dispatch(State(gateway): State<Arc<Gateway>>, req: axum::extract::Request) -> axum::response::Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_owned();
+    let matching: Vec<_> = gateway.routes.iter().filter_map(|(route, h)| Some((route, h, route.match_path(&path)?))).collect();
+    let Some((_, handler, params)) = matching.iter().find(|(route, _, _)| route.method == parts.method.as_str()) else {
+        let error = if matching.is_empty() { ApiError::RouteNotFound } else { ApiError::MethodNotAllowed };
+        tracing::info!(request_id, method = %parts.method, path, status = error.status().as_u16(), "no route");
+        let mut response = envelope(error.status(), &error.body(), &request_id);
+        let allow: Vec<_> = matching.iter().map(|(route, _, _)| route.method).collect();
+        if let Ok(allow) = HeaderValue::from_str(&allow.join(", "))
+            && !allow.is_empty()
+        {
+            response.headers_mut().insert(http::header::ALLOW, allow);
+        }
+        return into_axum(response);
+    };
+    let bytes = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return into_axum(envelope(StatusCode::PAYLOAD_TOO_LARGE, &ApiError::PayloadTooLarge.body(), &request_id)),
+    };
+    let body = match String::from_utf8(bytes.to_vec()) {
+        _ if bytes.is_empty() => Body::Empty,
+        Ok(text) => Body::Text(text),
+        Err(e) => Body::Binary(e.into_bytes()),
+    };
+    let mut context = ApiGatewayProxyRequestContext::default();
+    context.request_id = Some(request_id);
+    context.http_method = parts.method.clone();
+    context.resource_path = Some(path);
+    let query: HashMap<String, Vec<String>> = parts.uri.query().map(parse_query).unwrap_or_default();
+    let params: HashMap<String, String> = params.iter().cloned().collect();
+    let req = lambda_http::Request::from_parts(parts, body)
+        .with_query_string_parameters(query)
+        .with_path_parameters(params)
+        .with_request_context(RequestContext::ApiGatewayV1(context));
+    into_axum(handler(&gateway.app, req).await)
+}
+
+fn parse_query(query: &str) -> HashMap<String, Vec<String>> {
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        map.entry(k.into_owned()).or_default().push(v.into_owned());
+    }
+    map
+}
+
+fn into_axum(response: lambda_http::Response<Body>) -> axum::response::Response {
+    let (parts, body) = response.into_parts();
+    let body = match body {
+        Body::Text(text) => axum::body::Body::from(text),
+        Body::Binary(bytes) => axum::body::Body::from(bytes),
+        _ => axum::body::Body::empty(),
+    };
+    axum::response::Response::from_parts(parts, body)
+}

@@ -1,0 +1,9 @@
+//! Local development around the Lambda functions: an API Gateway stand-in that
+//! hosts the very same handlers, table set-up and seed, dev tokens, and a
+//! certificate server that plays Google's key endpoint.
+
+pub mod certs;
+pub mod devtoken;
+pub mod endpoints;
+pub mod gateway;
+pub mod setup;
