@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Starts the whole API locally: DynamoDB Local and moto (installed on first use),
+# tables, the anonymity parameter and the seed, then the public API on
+# $PUBLIC_PORT (3000) and the internal API on $INTERNAL_PORT (3001).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+"$ROOT/scripts/standins.sh" start
+cargo build --locked -p infra --bin halo-dev
+exec "$ROOT/target/debug/halo-dev" serve

@@ -1,0 +1,226 @@
+//! `spawn_app()`: a fresh stage per test — its own DynamoDB tables and SSM
+//! parameter on the local stand-ins, its own certificate server playing Google,
+//! and both gateways on free loopback ports.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use infra::certs::CertServer;
+use infra::devtoken::{DEV_CERT_PEM, DEV_KID, Minter, Persona};
+use infra::gateway::{Gateway, serve};
+use serde_json::Value;
+use shared::App;
+use shared::config::Config;
+use shared::domain::{Email, Phone};
+use shared::routes::Surface;
+use shared::store::mitras::Mitra;
+
+pub const PROJECT_ID: &str = "halobestie-test";
+pub const SUPER_ADMIN_EMAIL: &str = "admin@halobestie.com";
+
+pub struct TestApp {
+    pub app: Arc<App>,
+    pub public_url: String,
+    pub internal_url: String,
+    pub certs: Arc<CertServer>,
+    pub minter: Minter,
+    pub http: reqwest::Client,
+    pub prefix: String,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_default()
+    }
+
+    /// Asserts an error envelope with this status and code.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!((self.status, self.code()), (status, code), "body: {}", self.body);
+        assert_eq!(self.body["success"], false, "body: {}", self.body);
+        assert!(self.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "body: {}", self.body);
+    }
+
+    #[track_caller]
+    pub fn assert_ok(&self, status: u16) -> &Value {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        assert_eq!(self.body["success"], true, "body: {}", self.body);
+        self.data()
+    }
+
+    /// The sorted field names of `data` (or of any object).
+    pub fn keys(value: &Value) -> Vec<&str> {
+        let mut keys: Vec<&str> = value.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+        keys.sort_unstable();
+        keys
+    }
+}
+
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+/// A random Indonesian mobile number in E.164.
+pub fn phone() -> String {
+    let n = uuid::Uuid::new_v4().as_u128() % 10_000_000_000;
+    format!("+628{n:010}")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// `overrides` are environment-style settings (e.g. `ANONYMITY_CACHE_TTL_MS`).
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_default();
+    assert!(
+        endpoint.starts_with("http://127.0.0.1"),
+        "tests need the local stand-ins: run scripts/test.sh (AWS_ENDPOINT_URL_DYNAMODB={endpoint:?})"
+    );
+    let certs = CertServer::start("127.0.0.1:0", HashMap::from([(DEV_KID.to_owned(), DEV_CERT_PEM.to_owned())]), 3600)
+        .await
+        .expect("certificate server starts");
+    let prefix = unique("t");
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("STAGE".into(), "test".into()),
+        ("FIREBASE_PROJECT_ID".into(), PROJECT_ID.into()),
+        ("FIREBASE_CERTS_URL".into(), certs.url().to_owned()),
+        ("TABLE_PREFIX".into(), prefix.clone()),
+        ("ANONYMITY_PARAMETER".into(), format!("/halobestie/test/{prefix}/anonymity_enabled")),
+    ]);
+    vars.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config is valid");
+    let app = Arc::new(App::new(config).await.expect("app builds"));
+    infra::setup::prepare_local(&app, SUPER_ADMIN_EMAIL).await.expect("tables and seed are created");
+    let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let internal = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let public_url = format!("http://{}", public.local_addr().unwrap());
+    let internal_url = format!("http://{}", internal.local_addr().unwrap());
+    tokio::spawn(serve(Gateway::new(app.clone(), Surface::Public), public));
+    tokio::spawn(serve(Gateway::new(app.clone(), Surface::Internal), internal));
+    TestApp {
+        app,
+        public_url,
+        internal_url,
+        certs,
+        minter: Minter::dev(PROJECT_ID).unwrap(),
+        http: reqwest::Client::new(),
+        prefix,
+    }
+}
+
+impl TestApp {
+    pub fn token(&self, persona: Persona) -> String {
+        self.minter.token(&persona)
+    }
+
+    pub fn anonymous_token(&self, uid: &str) -> String {
+        self.token(Persona::Anonymous { uid: uid.into() })
+    }
+
+    pub fn phone_token(&self, uid: &str, phone: &str) -> String {
+        self.token(Persona::PhoneCustomer { uid: uid.into(), phone: phone.into() })
+    }
+
+    pub fn mitra_token(&self, uid: &str, phone: &str) -> String {
+        self.token(Persona::Mitra { uid: uid.into(), phone: phone.into() })
+    }
+
+    pub fn staff_token(&self, uid: &str, email: &str) -> String {
+        self.token(Persona::ControlCenter { uid: uid.into(), email: email.into(), email_verified: true })
+    }
+
+    /// The seeded super admin's token (bound on its first call to `/internal/auth/verify`).
+    pub async fn super_admin_token(&self) -> String {
+        let token = self.staff_token("uid-super-admin", SUPER_ADMIN_EMAIL);
+        self.internal("POST", "/internal/auth/verify", Some(&token), None).await.assert_ok(200);
+        token
+    }
+
+    /// A control-center user with the seeded operator role, already bound to its uid.
+    pub async fn operator_token(&self) -> String {
+        let email = format!("{}@halobestie.com", unique("operator"));
+        let role = shared::seed::operator_role();
+        self.app
+            .control_center_users()
+            .create(&Email::parse(&email).unwrap(), "Operator".into(), role.id)
+            .await
+            .unwrap()
+            .expect("operator is new");
+        let token = self.staff_token(&unique("uid-operator"), &email);
+        self.internal("POST", "/internal/auth/verify", Some(&token), None).await.assert_ok(200);
+        token
+    }
+
+    /// Inserts a mitra through the repository layer.
+    pub async fn insert_mitra(&self, phone: &str, active: bool) -> Mitra {
+        let mitras = self.app.mitras();
+        let mitra = mitras.create(&Phone::parse(phone).unwrap(), "Dr. Budi".into()).await.unwrap().expect("phone is new");
+        if active {
+            mitras.set_status(&mitra.id, true).await.unwrap();
+        }
+        mitras.by_id(&mitra.id).await.unwrap().unwrap()
+    }
+
+    pub async fn public(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+        self.call(&self.public_url, method, path, token, body.map(|b| b.to_string())).await
+    }
+
+    pub async fn internal(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+        self.call(&self.internal_url, method, path, token, body.map(|b| b.to_string())).await
+    }
+
+    /// A request with a raw body, for malformed input.
+    pub async fn public_raw(&self, method: &str, path: &str, token: Option<&str>, body: &str) -> Answer {
+        self.call(&self.public_url, method, path, token, Some(body.to_owned())).await
+    }
+
+    pub async fn internal_raw(&self, method: &str, path: &str, token: Option<&str>, body: &str) -> Answer {
+        self.call(&self.internal_url, method, path, token, Some(body.to_owned())).await
+    }
+
+    pub async fn call(&self, base: &str, method: &str, path: &str, token: Option<&str>, body: Option<String>) -> Answer {
+        let mut request = self
+            .http
+            .request(method.parse().unwrap(), format!("{base}{path}"))
+            .header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let response = request.send().await.expect("gateway answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {path} answered non-JSON ({status}): {text:?}"));
+        assert_eq!(headers.get("content-type").and_then(|v| v.to_str().ok()), Some("application/json"), "{method} {path}");
+        Answer { status, headers, body }
+    }
+}
+
+/// True for `2026-04-04T00:00:00Z` or with fractional seconds, always UTC `Z`.
+pub fn is_rfc3339_utc(value: &Value) -> bool {
+    let Some(s) = value.as_str() else { return false };
+    let bytes = s.as_bytes();
+    s.ends_with('Z')
+        && s.len() >= 20
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes[10] == b'T'
+        && bytes[13] == b':'
+        && bytes[16] == b':'
+}

@@ -1,0 +1,1 @@
+//! The tests live in `api/`; this crate has no library code.
