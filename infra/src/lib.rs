@@ -6,4 +6,5 @@ pub mod certs;
 pub mod devtoken;
 pub mod endpoints;
 pub mod gateway;
+pub mod load;
 pub mod setup;

@@ -30,16 +30,24 @@ impl App {
     /// AWS endpoints come from the SDK's standard variables (`AWS_ENDPOINT_URL_DYNAMODB`, …),
     /// so local stand-ins need no code path of their own.
     pub async fn new(config: Config) -> anyhow::Result<Self> {
+        let sdk = Self::sdk_config(&config).await;
+        Self::with_clients(config, aws_sdk_dynamodb::Client::new(&sdk), aws_sdk_ssm::Client::new(&sdk))
+    }
+
+    /// The shared AWS configuration, with deadlines well under the Lambda timeout.
+    pub async fn sdk_config(config: &Config) -> aws_config::SdkConfig {
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(config.aws_connect_timeout)
-            .operation_attempt_timeout(config.aws_operation_timeout)
-            .operation_timeout(config.aws_operation_timeout * 2)
+            .operation_attempt_timeout(config.aws_attempt_timeout)
+            .operation_timeout(config.aws_operation_timeout)
             .build();
-        let sdk = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts).load().await;
+        aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts).load().await
+    }
+
+    pub fn with_clients(config: Config, dynamo: aws_sdk_dynamodb::Client, ssm: aws_sdk_ssm::Client) -> anyhow::Result<Self> {
         let verifier = FirebaseVerifier::new(&config.firebase).context("building the Firebase verifier")?;
-        let ssm = aws_sdk_ssm::Client::new(&sdk);
         Ok(Self {
-            dynamo: aws_sdk_dynamodb::Client::new(&sdk),
+            dynamo,
             anonymity: AnonymityFlag::new(
                 ssm.clone(),
                 config.anonymity_parameter.clone(),

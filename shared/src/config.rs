@@ -19,6 +19,9 @@ pub struct Config {
     /// How long the last known anonymity flag may be served while SSM is failing.
     pub anonymity_stale_for: Duration,
     pub aws_connect_timeout: Duration,
+    /// One attempt of an AWS call; retries happen within the operation timeout.
+    pub aws_attempt_timeout: Duration,
+    /// A whole AWS call, retries included: well under the Lambda timeout.
     pub aws_operation_timeout: Duration,
 }
 
@@ -72,6 +75,7 @@ impl Config {
             anonymity_cache_ttl: millis("ANONYMITY_CACHE_TTL_MS", 5_000)?,
             anonymity_stale_for: millis("ANONYMITY_STALE_MS", 60_000)?,
             aws_connect_timeout: millis("AWS_CONNECT_TIMEOUT_MS", 1_000)?,
+            aws_attempt_timeout: millis("AWS_ATTEMPT_TIMEOUT_MS", 1_500)?,
             aws_operation_timeout: millis("AWS_OPERATION_TIMEOUT_MS", 4_000)?,
             stage,
         })

@@ -4,9 +4,18 @@ use tracing_subscriber::EnvFilter;
 
 /// Installs the JSON log subscriber (`RUST_LOG` overrides the level). Safe to call twice.
 pub fn init() {
+    init_with(std::io::stdout);
+}
+
+/// The same subscriber, writing elsewhere (tests capture the logs this way).
+pub fn init_with<W>(writer: W)
+where
+    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .json()
+        .with_writer(writer)
         .with_env_filter(filter)
         .with_current_span(true)
         .with_span_list(false)

@@ -68,6 +68,40 @@ impl Answer {
     }
 }
 
+static LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+static SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+struct Capture;
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Every test's logs go to one buffer, through the production subscriber.
+fn capture_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| shared::telemetry::init_with(|| Capture));
+}
+
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+}
+
+/// Every token and phone number the tests have made so far.
+pub fn minted_secrets() -> Vec<String> {
+    SECRETS.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+fn remember(secret: &str) {
+    SECRETS.lock().unwrap_or_else(|e| e.into_inner()).push(secret.to_owned());
+}
+
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
 }
@@ -75,7 +109,9 @@ pub fn unique(prefix: &str) -> String {
 /// A random Indonesian mobile number in E.164.
 pub fn phone() -> String {
     let n = uuid::Uuid::new_v4().as_u128() % 10_000_000_000;
-    format!("+628{n:010}")
+    let phone = format!("+628{n:010}");
+    remember(&phone);
+    phone
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -84,6 +120,12 @@ pub async fn spawn_app() -> TestApp {
 
 /// `overrides` are environment-style settings (e.g. `ANONYMITY_CACHE_TTL_MS`).
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    spawn_app_behind(None, None, overrides).await
+}
+
+/// Like [`spawn_app_with`], with DynamoDB and/or SSM reached through other endpoints (a fault proxy).
+pub async fn spawn_app_behind(dynamodb: Option<&str>, ssm: Option<&str>, overrides: &[(&str, &str)]) -> TestApp {
+    capture_logs();
     let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_default();
     assert!(
         endpoint.starts_with("http://127.0.0.1"),
@@ -102,7 +144,17 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     ]);
     vars.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config is valid");
-    let app = Arc::new(App::new(config).await.expect("app builds"));
+    let sdk = App::sdk_config(&config).await;
+    let mut dynamo = aws_sdk_dynamodb::config::Builder::from(&sdk);
+    if let Some(url) = dynamodb {
+        dynamo = dynamo.endpoint_url(url);
+    }
+    let mut ssm_config = aws_sdk_ssm::config::Builder::from(&sdk);
+    if let Some(url) = ssm {
+        ssm_config = ssm_config.endpoint_url(url);
+    }
+    let clients = (aws_sdk_dynamodb::Client::from_conf(dynamo.build()), aws_sdk_ssm::Client::from_conf(ssm_config.build()));
+    let app = Arc::new(App::with_clients(config, clients.0, clients.1).expect("app builds"));
     infra::setup::prepare_local(&app, SUPER_ADMIN_EMAIL).await.expect("tables and seed are created");
     let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let internal = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -123,7 +175,9 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
 
 impl TestApp {
     pub fn token(&self, persona: Persona) -> String {
-        self.minter.token(&persona)
+        let token = self.minter.token(&persona);
+        remember(&token);
+        token
     }
 
     pub fn anonymous_token(&self, uid: &str) -> String {
@@ -223,4 +277,28 @@ pub fn is_rfc3339_utc(value: &Value) -> bool {
         && bytes[10] == b'T'
         && bytes[13] == b':'
         && bytes[16] == b':'
+}
+
+impl TestApp {
+    /// Another process of the same stage: a second `App` built from the same
+    /// configuration (same tables, same SSM parameter, but its own in-memory caches)
+    /// behind its own pair of gateways.
+    pub async fn second_process(&self) -> TestApp {
+        let app = Arc::new(App::new(self.app.config.clone()).await.expect("second app builds"));
+        let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let internal = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let public_url = format!("http://{}", public.local_addr().unwrap());
+        let internal_url = format!("http://{}", internal.local_addr().unwrap());
+        tokio::spawn(serve(Gateway::new(app.clone(), Surface::Public), public));
+        tokio::spawn(serve(Gateway::new(app.clone(), Surface::Internal), internal));
+        TestApp {
+            app,
+            public_url,
+            internal_url,
+            certs: self.certs.clone(),
+            minter: Minter::dev(PROJECT_ID).unwrap(),
+            http: reqwest::Client::new(),
+            prefix: self.prefix.clone(),
+        }
+    }
 }

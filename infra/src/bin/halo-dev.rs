@@ -3,6 +3,7 @@
 //!   halo-dev serve    prepare the local stage, then serve the public and internal APIs
 //!   halo-dev setup    create tables and the anonymity parameter, and seed (local stages)
 //!   halo-dev seed     seed roles and the super admin (any stage)
+//!   halo-dev load [--clients 32] [--seconds 120]   a bounded load run against a running local API
 //!   halo-dev token <anonymous|phone|google|mitra|admin> [--uid U] [--phone P] [--email E] [--unverified]
 
 use std::collections::HashMap;
@@ -33,6 +34,18 @@ async fn main() -> anyhow::Result<()> {
             shared::telemetry::init();
             let app = App::from_env().await?;
             infra::setup::seed(&app, &std::env::var("SUPER_ADMIN_EMAIL").context("SUPER_ADMIN_EMAIL must be set")?).await
+        }
+        Some("load") => {
+            let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+            infra::load::run(infra::load::LoadPlan {
+                public_url: format!("http://127.0.0.1:{}", env_or("PUBLIC_PORT", "3000")),
+                internal_url: format!("http://127.0.0.1:{}", env_or("INTERNAL_PORT", "3001")),
+                admin_email: env_or("SUPER_ADMIN_EMAIL", "admin@halobestie.com"),
+                project_id: env_or("FIREBASE_PROJECT_ID", "halobestie-local"),
+                clients: flag("--clients").map(|c| c.parse()).transpose()?.unwrap_or(32),
+                duration: std::time::Duration::from_secs(flag("--seconds").map(|s| s.parse()).transpose()?.unwrap_or(120)),
+            })
+            .await
         }
         Some("token") => {
             println!("{}", mint(&args[1..])?);

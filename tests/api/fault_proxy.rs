@@ -1,0 +1,107 @@
+//! A TCP proxy on loopback between the functions and a stand-in, whose behaviour
+//! a test switches: forward, refuse, hang, or answer every request with a throttle.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Forward,
+    /// Connections are accepted and closed at once: the dependency is unreachable.
+    Refuse,
+    /// Connections are accepted and never answered: the dependency hangs.
+    Hang,
+    /// Every request gets DynamoDB's `ThrottlingException`.
+    Throttle,
+}
+
+pub struct FaultProxy {
+    pub url: String,
+    mode: watch::Sender<Mode>,
+}
+
+impl FaultProxy {
+    pub async fn start(upstream: &str) -> Arc<Self> {
+        let upstream = upstream.trim_start_matches("http://").trim_end_matches('/').to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (mode, _) = watch::channel(Mode::Forward);
+        let proxy = Arc::new(Self { url, mode });
+        let modes = proxy.mode.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                tokio::spawn(handle(client, upstream.clone(), modes.subscribe()));
+            }
+        });
+        proxy
+    }
+
+    /// Switches mode; connections opened under the old mode are cut.
+    pub fn set(&self, mode: Mode) {
+        self.mode.send_replace(mode);
+    }
+}
+
+async fn handle(mut client: TcpStream, upstream: String, mut modes: watch::Receiver<Mode>) {
+    let mode = *modes.borrow_and_update();
+    let work = async {
+        match mode {
+            Mode::Refuse => {}
+            Mode::Hang => tokio::time::sleep(Duration::from_secs(3600)).await,
+            Mode::Throttle => throttle(&mut client).await,
+            Mode::Forward => {
+                if let Ok(mut server) = TcpStream::connect(&upstream).await {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            }
+        }
+    };
+    tokio::select! {
+        _ = work => {}
+        _ = modes.changed() => {}
+    }
+}
+
+/// Answers each HTTP request on the connection as a throttled DynamoDB would.
+async fn throttle(client: &mut TcpStream) {
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let Some(header_end) = find(&buffer, b"\r\n\r\n") else {
+            match client.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+            continue;
+        };
+        let headers = String::from_utf8_lossy(&buffer[..header_end]).to_lowercase();
+        let length: usize = headers
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        while buffer.len() < header_end + 4 + length {
+            match client.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+        }
+        buffer.drain(..header_end + 4 + length);
+        let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}"#;
+        let response = format!(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.0\r\nx-amzn-RequestId: throttled\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        if client.write_all(response.as_bytes()).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}

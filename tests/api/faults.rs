@@ -1,0 +1,92 @@
+//! Dependency faults: the backend answers 503 with `Retry-After`, never hangs,
+//! never leaks internals, and recovers without a restart.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::fault_proxy::{FaultProxy, Mode};
+use crate::helpers::{TestApp, spawn_app_behind};
+
+const ANONYMITY: &str = "/api/shared/config/anonymity";
+const CREATE: &str = "/api/shared/customer/anonymous";
+
+async fn behind_dynamodb_proxy(overrides: &[(&str, &str)]) -> (TestApp, Arc<FaultProxy>) {
+    let proxy = FaultProxy::start(&std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap()).await;
+    (spawn_app_behind(Some(&proxy.url), None, overrides).await, proxy)
+}
+
+#[track_caller]
+fn assert_unavailable_without_internals(answer: &crate::helpers::Answer) {
+    answer.assert_error(503, "SERVICE_UNAVAILABLE");
+    assert_eq!(answer.headers.get("retry-after").map(|v| v.to_str().unwrap()), Some("1"));
+    let body = answer.body.to_string();
+    for leak in ["127.0.0.1", "dispatch", "Throttling", "timeout", "dynamodb", "Exception"] {
+        assert!(!body.to_lowercase().contains(&leak.to_lowercase()), "{leak} leaked: {body}");
+    }
+}
+
+#[tokio::test]
+async fn dynamodb_unreachable_answers_503_and_the_same_process_recovers() {
+    let (app, proxy) = behind_dynamodb_proxy(&[]).await;
+    let body = json!({ "display_name": "Angin" });
+    app.public("POST", CREATE, None, Some(body.clone())).await.assert_ok(201);
+    proxy.set(Mode::Refuse);
+    assert_unavailable_without_internals(&app.public("POST", CREATE, None, Some(body.clone())).await);
+    proxy.set(Mode::Forward);
+    app.public("POST", CREATE, None, Some(body)).await.assert_ok(201);
+}
+
+#[tokio::test]
+async fn a_hanging_dynamodb_ends_the_request_within_the_configured_deadline() {
+    let (app, proxy) = behind_dynamodb_proxy(&[("AWS_ATTEMPT_TIMEOUT_MS", "300"), ("AWS_OPERATION_TIMEOUT_MS", "800")]).await;
+    proxy.set(Mode::Hang);
+    let request = app.public("POST", CREATE, None, Some(json!({ "display_name": "Angin" })));
+    let answer = tokio::time::timeout(Duration::from_secs(20), request).await.expect("the request must not hang");
+    assert_unavailable_without_internals(&answer);
+    proxy.set(Mode::Forward);
+    app.public("POST", CREATE, None, Some(json!({ "display_name": "Angin" }))).await.assert_ok(201);
+}
+
+#[tokio::test]
+async fn a_dynamodb_throttling_error_is_503() {
+    let (app, proxy) = behind_dynamodb_proxy(&[]).await;
+    let token = app.anonymous_token("throttled");
+    proxy.set(Mode::Throttle);
+    let answer = app.public("POST", "/api/client/auth/verify", Some(&token), None).await;
+    assert_unavailable_without_internals(&answer);
+    let request_id = answer.headers["x-request-id"].to_str().unwrap();
+    let logged = crate::helpers::captured_logs();
+    let line = logged.lines().find(|l| l.contains(request_id) && l.contains("request failed")).expect("the failure is logged");
+    assert!(line.contains("ThrottlingException") && line.contains("\"status\":503"), "{line}");
+    assert_unavailable_without_internals(&app.public("POST", CREATE, None, Some(json!({ "display_name": "Angin" }))).await);
+}
+
+#[tokio::test]
+async fn ssm_down_serves_the_last_known_flag_for_a_bounded_time_then_503() {
+    let proxy = FaultProxy::start(&std::env::var("AWS_ENDPOINT_URL_SSM").unwrap()).await;
+    let app = spawn_app_behind(None, Some(&proxy.url), &[("ANONYMITY_CACHE_TTL_MS", "100"), ("ANONYMITY_STALE_MS", "2000"), ("AWS_OPERATION_TIMEOUT_MS", "400")]).await;
+    let token = app.anonymous_token("ssm");
+    app.app.anonymity.set(false).await.unwrap();
+    proxy.set(Mode::Refuse);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let answer = app.public("GET", ANONYMITY, Some(&token), None).await;
+    assert_eq!(answer.assert_ok(200), &json!({ "anonymity_enabled": false }));
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    assert_unavailable_without_internals(&app.public("GET", ANONYMITY, Some(&token), None).await);
+    proxy.set(Mode::Forward);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(app.public("GET", ANONYMITY, Some(&token), None).await.assert_ok(200), &json!({ "anonymity_enabled": false }));
+}
+
+#[tokio::test]
+async fn the_key_endpoint_going_down_after_warm_up_does_not_stop_verification() {
+    let app = crate::helpers::spawn_app().await;
+    let token = app.anonymous_token("keys");
+    app.public("GET", ANONYMITY, Some(&token), None).await.assert_ok(200);
+    app.certs.set_up(false);
+    for _ in 0..5 {
+        app.public("GET", ANONYMITY, Some(&token), None).await.assert_ok(200);
+    }
+}

@@ -1,0 +1,56 @@
+//! Logs an on-call engineer can use, and that never hold a token, a full phone
+//! number or a full email. Every test's logs are captured (see `helpers::capture_logs`).
+
+use serde_json::{Value, json};
+
+use crate::helpers::{captured_logs, minted_secrets, phone, spawn_app, unique};
+
+#[tokio::test]
+async fn each_request_logs_one_json_line_with_id_route_status_latency_and_uid() {
+    let app = spawn_app().await;
+    let uid = unique("logged");
+    let answer = app.public("GET", "/api/shared/config/anonymity", Some(&app.anonymous_token(&uid)), None).await;
+    let request_id = answer.headers["x-request-id"].to_str().unwrap().to_owned();
+    let lines: Vec<Value> = captured_logs()
+        .lines()
+        .filter(|l| l.contains(&request_id))
+        .map(|l| serde_json::from_str(l).expect("every log line is JSON"))
+        .collect();
+    let request_lines: Vec<&Value> = lines.iter().filter(|l| l["fields"]["message"] == "request").collect();
+    assert_eq!(request_lines.len(), 1, "{lines:?}");
+    let line = request_lines[0];
+    assert_eq!(line["span"]["request_id"], request_id.as_str());
+    assert_eq!(line["span"]["route"], "public-anonymity-get");
+    assert_eq!(line["fields"]["status"], 200);
+    assert_eq!(line["fields"]["uid"], uid.as_str());
+    assert!(line["fields"]["latency_ms"].as_f64().is_some());
+}
+
+#[tokio::test]
+async fn logs_hold_no_token_and_no_full_phone_number_or_email() {
+    let app = spawn_app().await;
+    let admin = app.super_admin_token().await;
+    let number = phone();
+    let email = format!("{}@halobestie.com", unique("staff"));
+    let operator_role = shared::seed::operator_role().id;
+    app.internal("POST", "/internal/mitras", Some(&admin), Some(json!({ "phone": number, "display_name": "Dr. Budi" }))).await.assert_ok(201);
+    app.internal("POST", "/internal/mitras", Some(&admin), Some(json!({ "phone": number, "display_name": "Dr. Budi" }))).await.assert_error(409, "CONFLICT");
+    let body = json!({ "email": email, "display_name": "Staff", "role_id": operator_role });
+    app.internal("POST", "/internal/control-center-users", Some(&admin), Some(body)).await.assert_ok(201);
+    let customer_number = phone();
+    let uid = unique("leak");
+    let id = app.public("POST", "/api/shared/customer/anonymous", None, Some(json!({ "display_name": "A" }))).await.data()["id"].clone();
+    let token = app.phone_token(&uid, &customer_number);
+    app.public("POST", "/api/shared/customer/link", Some(&token), Some(json!({ "customer_id": id, "firebase_uid": uid }))).await.assert_ok(200);
+    app.public("POST", "/api/mitra/auth/verify", Some(&app.mitra_token("m", &customer_number)), None).await.assert_error(404, "ACCOUNT_NOT_FOUND");
+    app.public("POST", "/api/client/auth/verify", Some("forged.token.value"), None).await.assert_error(401, "UNAUTHORIZED");
+
+    let logs = captured_logs();
+    assert!(logs.contains("+628"), "masked phones are logged: the capture works");
+    for secret in minted_secrets().iter().chain([&number, &customer_number, &email, &token, &admin]) {
+        let signature = secret.rsplit('.').next().unwrap_or(secret);
+        assert!(!logs.contains(secret.as_str()), "a secret appears in the logs");
+        assert!(signature.len() < 20 || !logs.contains(signature), "a token signature appears in the logs");
+    }
+    assert!(!logs.contains("forged.token.value"));
+}
