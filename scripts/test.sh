@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test: installs and starts the local AWS stand-ins if needed, then
-# the unit tests and the HTTP-level tests against the local gateway.
+# lints the SAM template, runs the unit and HTTP-level tests against the local
+# gateway, then fuzzes both surfaces with Schemathesis from the OpenAPI specs.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 started=$(date +%s)
 "$ROOT/scripts/standins.sh" start
+"$ROOT/scripts/tools.sh" >/dev/null # SAM CLI and cargo-lambda into .local/venv-tools on first use (~35 s)
+eval "$("$ROOT/scripts/tools.sh" env)"
+sam validate --lint --template "$ROOT/template.yaml"
 cargo test --locked --workspace --no-fail-fast "$@"
+"$ROOT/scripts/schemathesis.sh" # OpenAPI fuzzing of both surfaces against the running gateway
 echo "test.sh: finished in $(( $(date +%s) - started ))s"

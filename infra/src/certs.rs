@@ -65,7 +65,8 @@ async fn serve_certs(State(server): State<Arc<CertServer>>) -> axum::response::R
         return (StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
     }
     let body = serde_json::to_string(&*server.certs.read().unwrap_or_else(|e| e.into_inner())).unwrap_or_default();
-    let cache = format!("public, max-age={}, must-revalidate, no-transform", server.max_age_secs.load(Ordering::SeqCst));
+    let cache =
+        format!("public, max-age={}, must-revalidate, no-transform", server.max_age_secs.load(Ordering::SeqCst));
     axum::response::Response::builder()
         .header(http::header::CONTENT_TYPE, "application/json; charset=UTF-8")
         .header(http::header::CACHE_CONTROL, cache)

@@ -39,7 +39,9 @@ impl Persona {
 
     fn identity_claims(&self) -> Value {
         match self {
-            Self::Anonymous { .. } => json!({ "provider_id": "anonymous", "firebase": { "identities": {}, "sign_in_provider": "anonymous" } }),
+            Self::Anonymous { .. } => {
+                json!({ "provider_id": "anonymous", "firebase": { "identities": {}, "sign_in_provider": "anonymous" } })
+            }
             Self::PhoneCustomer { phone, .. } | Self::Mitra { phone, .. } => json!({
                 "phone_number": phone,
                 "firebase": { "identities": { "phone": [phone] }, "sign_in_provider": "phone" }

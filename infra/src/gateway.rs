@@ -21,12 +21,14 @@ pub struct Gateway {
     app: Arc<App>,
     surface: Surface,
     routes: Vec<(shared::routes::Route, Handler)>,
+    /// This surface's OpenAPI spec, served at `GET /openapi.json`.
+    spec: String,
 }
 
 impl Gateway {
     pub fn new(app: Arc<App>, surface: Surface) -> Arc<Self> {
         let routes = endpoints::all().into_iter().filter(|(route, _)| route.surface == surface).collect();
-        Arc::new(Self { app, surface, routes })
+        Arc::new(Self { app, surface, routes, spec: crate::openapi::to_json(surface) })
     }
 
     pub fn router(self: Arc<Self>) -> axum::Router {
@@ -47,7 +49,11 @@ async fn dispatch(State(gateway): State<Arc<Gateway>>, req: axum::extract::Reque
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
-    let matching: Vec<_> = gateway.routes.iter().filter_map(|(route, h)| Some((route, h, route.match_path(&path)?))).collect();
+    if path == crate::openapi::SPEC_PATH {
+        return into_axum(spec_response(&gateway, &parts.method, &request_id));
+    }
+    let matching: Vec<_> =
+        gateway.routes.iter().filter_map(|(route, h)| Some((route, h, route.match_path(&path)?))).collect();
     let Some((_, handler, params)) = matching.iter().find(|(route, _, _)| route.method == parts.method.as_str()) else {
         let error = if matching.is_empty() { ApiError::RouteNotFound } else { ApiError::MethodNotAllowed };
         tracing::info!(request_id, method = %parts.method, path, status = error.status().as_u16(), "no route");
@@ -62,7 +68,9 @@ async fn dispatch(State(gateway): State<Arc<Gateway>>, req: axum::extract::Reque
     };
     let bytes = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(_) => return into_axum(envelope(StatusCode::PAYLOAD_TOO_LARGE, &ApiError::PayloadTooLarge.body(), &request_id)),
+        Err(_) => {
+            return into_axum(envelope(StatusCode::PAYLOAD_TOO_LARGE, &ApiError::PayloadTooLarge.body(), &request_id));
+        }
     };
     let body = match String::from_utf8(bytes.to_vec()) {
         _ if bytes.is_empty() => Body::Empty,
@@ -80,6 +88,19 @@ async fn dispatch(State(gateway): State<Arc<Gateway>>, req: axum::extract::Reque
         .with_path_parameters(params)
         .with_request_context(RequestContext::ApiGatewayV1(context));
     into_axum(handler(&gateway.app, req).await)
+}
+
+/// `GET /openapi.json`: the surface's spec; any other method is a 405 like any known path's.
+fn spec_response(gateway: &Gateway, method: &http::Method, request_id: &str) -> lambda_http::Response<Body> {
+    if method != http::Method::GET {
+        let error = ApiError::MethodNotAllowed;
+        let mut response = envelope(error.status(), &error.body(), request_id);
+        response.headers_mut().insert(http::header::ALLOW, HeaderValue::from_static("GET"));
+        return response;
+    }
+    let mut response = envelope(StatusCode::OK, &serde_json::Value::Null, request_id);
+    *response.body_mut() = Body::Text(gateway.spec.clone());
+    response
 }
 
 fn parse_query(query: &str) -> HashMap<String, Vec<String>> {

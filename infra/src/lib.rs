@@ -7,4 +7,5 @@ pub mod devtoken;
 pub mod endpoints;
 pub mod gateway;
 pub mod load;
+pub mod openapi;
 pub mod setup;

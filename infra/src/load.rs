@@ -31,7 +31,11 @@ struct Tally {
 pub async fn run(plan: LoadPlan) -> anyhow::Result<()> {
     let minter = Minter::dev(&plan.project_id)?;
     let http = reqwest::Client::builder().pool_max_idle_per_host(plan.clients).build()?;
-    let admin = minter.token(&Persona::ControlCenter { uid: format!("load-admin-{}", uuid::Uuid::new_v4()), email: plan.admin_email.clone(), email_verified: true });
+    let admin = minter.token(&Persona::ControlCenter {
+        uid: format!("load-admin-{}", uuid::Uuid::new_v4()),
+        email: plan.admin_email.clone(),
+        email_verified: true,
+    });
     let bound = call(&http, "POST", &format!("{}/internal/auth/verify", plan.internal_url), &admin, None).await?;
     if bound.0 != 200 {
         bail!("the super admin could not sign in ({}): is the seed's SUPER_ADMIN_EMAIL {}?", bound.0, plan.admin_email);
@@ -64,20 +68,41 @@ async fn client_loop(
                 let uid = format!("load-{worker}-{i}-{}", uuid::Uuid::new_v4().simple());
                 let token = minter.token(&Persona::Anonymous { uid: uid.clone() });
                 let url = format!("{}/api/shared/customer/anonymous", plan.public_url);
-                let (status, body) = call(http, "POST", &url, &token, Some(json!({ "display_name": format!("Load {i}") }))).await?;
-                (status, (status == 201).then(|| ("customer", uid, body["data"]["id"].as_str().unwrap_or_default().to_owned())))
+                let (status, body) =
+                    call(http, "POST", &url, &token, Some(json!({ "display_name": format!("Load {i}") }))).await?;
+                (
+                    status,
+                    (status == 201)
+                        .then(|| ("customer", uid, body["data"]["id"].as_str().unwrap_or_default().to_owned())),
+                )
             }
             2 => {
                 let token = minter.token(&Persona::Anonymous { uid: format!("poll-{worker}") });
-                (call(http, "GET", &format!("{}/api/shared/config/anonymity", plan.public_url), &token, None).await?.0, None)
+                (
+                    call(http, "GET", &format!("{}/api/shared/config/anonymity", plan.public_url), &token, None)
+                        .await?
+                        .0,
+                    None,
+                )
             }
             3 => {
                 // Few distinct phones, so concurrent clients race to create the same mitra.
                 let phone = format!("+62812000{:05}", i % 400);
-                tally.lock().unwrap_or_else(|e| e.into_inner()).mitra_attempts.entry(phone.clone()).and_modify(|n| *n += 1).or_insert(1);
+                tally
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .mitra_attempts
+                    .entry(phone.clone())
+                    .and_modify(|n| *n += 1)
+                    .or_insert(1);
                 let url = format!("{}/internal/mitras", plan.internal_url);
-                let (status, body) = call(http, "POST", &url, admin, Some(json!({ "phone": phone, "display_name": "Load" }))).await?;
-                (status, (status == 201).then(|| ("mitra", phone, body["data"]["id"].as_str().unwrap_or_default().to_owned())))
+                let (status, body) =
+                    call(http, "POST", &url, admin, Some(json!({ "phone": phone, "display_name": "Load" }))).await?;
+                (
+                    status,
+                    (status == 201)
+                        .then(|| ("mitra", phone, body["data"]["id"].as_str().unwrap_or_default().to_owned())),
+                )
             }
             _ => {
                 let url = format!("{}/internal/mitras?page={}&limit=20", plan.internal_url, 1 + i % 3);
@@ -96,7 +121,13 @@ async fn client_loop(
     Ok(())
 }
 
-async fn call(http: &reqwest::Client, method: &str, url: &str, token: &str, body: Option<Value>) -> anyhow::Result<(u16, Value)> {
+async fn call(
+    http: &reqwest::Client,
+    method: &str,
+    url: &str,
+    token: &str,
+    body: Option<Value>,
+) -> anyhow::Result<(u16, Value)> {
     let mut request = http.request(method.parse()?, url).bearer_auth(token);
     if let Some(body) = body {
         request = request.header("content-type", "application/json").body(body.to_string());
@@ -106,7 +137,14 @@ async fn call(http: &reqwest::Client, method: &str, url: &str, token: &str, body
     Ok((status, response.json().await.unwrap_or(Value::Null)))
 }
 
-async fn audit(plan: &LoadPlan, minter: &Minter, http: &reqwest::Client, admin: &str, tally: Tally, elapsed: Duration) -> anyhow::Result<()> {
+async fn audit(
+    plan: &LoadPlan,
+    minter: &Minter,
+    http: &reqwest::Client,
+    admin: &str,
+    tally: Tally,
+    elapsed: Duration,
+) -> anyhow::Result<()> {
     let requests: u64 = tally.by_status.values().sum();
     let server_errors: u64 = tally.by_status.iter().filter(|(s, _)| **s >= 500).map(|(_, n)| n).sum();
     let mut latencies = tally.latencies_ms.clone();
@@ -116,7 +154,8 @@ async fn audit(plan: &LoadPlan, minter: &Minter, http: &reqwest::Client, admin: 
     let mut customers_missing = 0;
     for (uid, id) in &tally.customers {
         let token = minter.token(&Persona::Anonymous { uid: uid.clone() });
-        let (status, body) = call(http, "POST", &format!("{}/api/client/auth/verify", plan.public_url), &token, None).await?;
+        let (status, body) =
+            call(http, "POST", &format!("{}/api/client/auth/verify", plan.public_url), &token, None).await?;
         if status != 200 || body["data"]["id"].as_str() != Some(id.as_str()) {
             customers_missing += 1;
         }
@@ -124,13 +163,17 @@ async fn audit(plan: &LoadPlan, minter: &Minter, http: &reqwest::Client, admin: 
     let mut listed: Vec<(String, String)> = Vec::new();
     let mut total = 0;
     for page in 1.. {
-        let (_, body) = call(http, "GET", &format!("{}/internal/mitras?page={page}&limit=100", plan.internal_url), admin, None).await?;
+        let (_, body) =
+            call(http, "GET", &format!("{}/internal/mitras?page={page}&limit=100", plan.internal_url), admin, None)
+                .await?;
         total = body["data"]["total"].as_u64().unwrap_or(0);
         let items = body["data"]["items"].as_array().cloned().unwrap_or_default();
         if items.is_empty() {
             break;
         }
-        listed.extend(items.iter().map(|m| (m["phone"].as_str().unwrap_or_default().to_owned(), m["id"].as_str().unwrap_or_default().to_owned())));
+        listed.extend(items.iter().map(|m| {
+            (m["phone"].as_str().unwrap_or_default().to_owned(), m["id"].as_str().unwrap_or_default().to_owned())
+        }));
     }
     let listed_ids: HashSet<&str> = listed.iter().map(|(_, id)| id.as_str()).collect();
     let mitras_missing = tally.mitras.iter().filter(|(_, id)| !listed_ids.contains(id.as_str())).count();
@@ -140,7 +183,12 @@ async fn audit(plan: &LoadPlan, minter: &Minter, http: &reqwest::Client, admin: 
     statuses.sort();
 
     println!("load: {} clients for {:.1} s", plan.clients, elapsed.as_secs_f64());
-    println!("load: {requests} requests ({:.0}/s), latency p50 {:.1} ms, p99 {:.1} ms", requests as f64 / elapsed.as_secs_f64(), pct(0.5), pct(0.99));
+    println!(
+        "load: {requests} requests ({:.0}/s), latency p50 {:.1} ms, p99 {:.1} ms",
+        requests as f64 / elapsed.as_secs_f64(),
+        pct(0.5),
+        pct(0.99)
+    );
     println!("load: statuses {statuses:?}");
     println!("load: customers created {} (missing afterwards: {customers_missing})", tally.customers.len());
     println!(
@@ -150,8 +198,16 @@ async fn audit(plan: &LoadPlan, minter: &Minter, http: &reqwest::Client, admin: 
         tally.mitra_attempts.len(),
         listed.len()
     );
-    let ok = server_errors == 0 && customers_missing == 0 && mitras_missing == 0 && duplicate_mitras == 0 && listed.len() as u64 == total;
-    println!("load: server_errors={server_errors} lost={} duplicates={duplicate_mitras} -> {}", customers_missing + mitras_missing, if ok { "PASS" } else { "FAIL" });
+    let ok = server_errors == 0
+        && customers_missing == 0
+        && mitras_missing == 0
+        && duplicate_mitras == 0
+        && listed.len() as u64 == total;
+    println!(
+        "load: server_errors={server_errors} lost={} duplicates={duplicate_mitras} -> {}",
+        customers_missing + mitras_missing,
+        if ok { "PASS" } else { "FAIL" }
+    );
     if !ok {
         bail!("load run found errors, loss or duplicates");
     }

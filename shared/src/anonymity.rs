@@ -32,7 +32,15 @@ pub struct AnonymityFlag {
 
 impl AnonymityFlag {
     pub fn new(ssm: aws_sdk_ssm::Client, parameter: String, ttl: Duration, stale_for: Duration) -> Self {
-        Self { ssm, parameter, ttl, stale_for, cached: Mutex::new(None), reading: tokio::sync::Mutex::new(()), reads: AtomicU64::new(0) }
+        Self {
+            ssm,
+            parameter,
+            ttl,
+            stale_for,
+            cached: Mutex::new(None),
+            reading: tokio::sync::Mutex::new(()),
+            reads: AtomicU64::new(0),
+        }
     }
 
     /// How many `GetParameter` calls this process has made.
@@ -73,7 +81,10 @@ impl AnonymityFlag {
                 let now = Instant::now();
                 match self.cached() {
                     Some(c) if now < c.read_at + self.stale_for => {
-                        tracing::warn!(error = format!("{error:#}"), "SSM read failed; serving the last known anonymity flag");
+                        tracing::warn!(
+                            error = format!("{error:#}"),
+                            "SSM read failed; serving the last known anonymity flag"
+                        );
                         self.store(Some(Cached { retry_after: Some(now + self.ttl), ..c }));
                         Ok(c.value)
                     }
@@ -91,7 +102,10 @@ impl AnonymityFlag {
                     "true" => true,
                     "false" => false,
                     other => {
-                        tracing::error!(value = other, "anonymity parameter is neither true nor false; using the default");
+                        tracing::error!(
+                            value = other,
+                            "anonymity parameter is neither true nor false; using the default"
+                        );
                         DEFAULT
                     }
                 })

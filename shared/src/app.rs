@@ -44,7 +44,11 @@ impl App {
         aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts).load().await
     }
 
-    pub fn with_clients(config: Config, dynamo: aws_sdk_dynamodb::Client, ssm: aws_sdk_ssm::Client) -> anyhow::Result<Self> {
+    pub fn with_clients(
+        config: Config,
+        dynamo: aws_sdk_dynamodb::Client,
+        ssm: aws_sdk_ssm::Client,
+    ) -> anyhow::Result<Self> {
         let verifier = FirebaseVerifier::new(&config.firebase).context("building the Firebase verifier")?;
         Ok(Self {
             dynamo,

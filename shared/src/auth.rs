@@ -57,7 +57,9 @@ pub async fn authorize(app: &App, route: &Route, headers: &HeaderMap) -> Result<
     let token = bearer(headers)?;
     let (access, token) = match (route.access, token) {
         (Access::Open, None) => return Ok(Caller::Nobody),
-        (_, None) => return Err(ApiError::Unauthorized("missing Authorization: Bearer <Firebase ID token>")),
+        (_, None) => {
+            return Err(ApiError::Unauthorized("missing Authorization: Bearer <Firebase ID token>"));
+        }
         (access, Some(token)) => (access, token),
     };
     let user = verify(app, token).await?;
@@ -85,10 +87,14 @@ pub fn ensure_can_grant(staff: &Staff, role_permissions: &Permissions) -> Result
 }
 
 fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
-    let Some(value) = headers.get(http::header::AUTHORIZATION) else { return Ok(None) };
+    let Some(value) = headers.get(http::header::AUTHORIZATION) else {
+        return Ok(None);
+    };
     let value = value.to_str().map_err(|_| ApiError::Unauthorized("malformed Authorization header"))?;
     match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(Some(token.trim())),
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(Some(token.trim()))
+        }
         _ => Err(ApiError::Unauthorized("Authorization must be: Bearer <Firebase ID token>")),
     }
 }
@@ -133,7 +139,9 @@ async fn bind_by_verified_email(app: &App, token: &FirebaseUser) -> Result<Optio
     };
     let Some(email) = email else { return Ok(None) };
     let users = app.control_center_users();
-    let Some(user) = users.by_email(&email).await? else { return Ok(None) };
+    let Some(user) = users.by_email(&email).await? else {
+        return Ok(None);
+    };
     if user.firebase_uid.is_some() || !users.bind_uid(&user.id, &token.uid).await? {
         return Ok(None);
     }

@@ -58,7 +58,8 @@ impl Config {
             None => bail!("FIREBASE_PROJECT_ID must be set on stage {stage:?}"),
         };
         let millis = |name: &str, default: u64| -> anyhow::Result<Duration> {
-            let value = var(name).map(|v| v.parse::<u64>().with_context(|| format!("{name} must be a whole number of milliseconds")));
+            let value = var(name)
+                .map(|v| v.parse::<u64>().with_context(|| format!("{name} must be a whole number of milliseconds")));
             Ok(Duration::from_millis(value.transpose()?.unwrap_or(default)))
         };
         Ok(Self {
@@ -71,7 +72,8 @@ impl Config {
                 accept_emulator_tokens: emulator,
             },
             table_prefix: var("TABLE_PREFIX").unwrap_or_else(|| format!("halobestie-{stage}")),
-            anonymity_parameter: var("ANONYMITY_PARAMETER").unwrap_or_else(|| format!("/halobestie/{stage}/anonymity_enabled")),
+            anonymity_parameter: var("ANONYMITY_PARAMETER")
+                .unwrap_or_else(|| format!("/halobestie/{stage}/anonymity_enabled")),
             anonymity_cache_ttl: millis("ANONYMITY_CACHE_TTL_MS", 5_000)?,
             anonymity_stale_for: millis("ANONYMITY_STALE_MS", 60_000)?,
             aws_connect_timeout: millis("AWS_CONNECT_TIMEOUT_MS", 1_000)?,
@@ -95,7 +97,12 @@ mod tests {
 
     #[test]
     fn deployed_stage_refuses_to_start_with_the_emulator_host_set() {
-        let err = config(&[("STAGE", "prod"), ("FIREBASE_PROJECT_ID", "p"), ("FIREBASE_AUTH_EMULATOR_HOST", "localhost:9099")]).unwrap_err();
+        let err = config(&[
+            ("STAGE", "prod"),
+            ("FIREBASE_PROJECT_ID", "p"),
+            ("FIREBASE_AUTH_EMULATOR_HOST", "localhost:9099"),
+        ])
+        .unwrap_err();
         assert!(err.to_string().contains("emulator"), "{err}");
     }
 

@@ -144,7 +144,14 @@ impl ListQuery {
     }
 }
 
-fn parse_bounded(raw: Option<&str>, field: &str, min: u32, max: u32, default: u32, errors: &mut Vec<FieldError>) -> u32 {
+fn parse_bounded(
+    raw: Option<&str>,
+    field: &str,
+    min: u32,
+    max: u32,
+    default: u32,
+    errors: &mut Vec<FieldError>,
+) -> u32 {
     let Some(raw) = raw else { return default };
     match raw.parse::<u32>() {
         Ok(n) if (min..=max).contains(&n) && !raw.starts_with('+') => n,
@@ -162,6 +169,17 @@ pub enum Resource {
     Mitra,
     ControlCenterUsers,
     Config,
+}
+
+impl Resource {
+    /// Every resource, in the contract's order.
+    pub const ALL: [Resource; 3] = {
+        // Adding a variant without listing it here fails to compile.
+        let _exhaustive = |r: Resource| match r {
+            Resource::Mitra | Resource::ControlCenterUsers | Resource::Config => (),
+        };
+        [Resource::Mitra, Resource::ControlCenterUsers, Resource::Config]
+    };
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -188,11 +206,24 @@ impl std::fmt::Display for Permission {
     }
 }
 
-/// A role's permissions, serialised in the contract's order:
+/// A role's permissions, serialised with every resource in the contract's order
+/// (`[]` where the role has no action on it):
 /// `{"mitra": ["create", …], "control_center_users": […], "config": […]}`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub struct Permissions(BTreeMap<Resource, BTreeSet<Action>>);
+
+impl Serialize for Permissions {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let none = BTreeSet::new();
+        let mut map = serializer.serialize_map(Some(Resource::ALL.len()))?;
+        for resource in Resource::ALL {
+            map.serialize_entry(&resource, self.0.get(&resource).unwrap_or(&none))?;
+        }
+        map.end()
+    }
+}
 
 impl Permissions {
     pub fn new(grants: &[(Resource, &[Action])]) -> Self {
@@ -224,7 +255,17 @@ mod tests {
 
     #[test]
     fn phone_rejects_other_shapes() {
-        for raw in ["", "+62", "+6221234567", "12345", "+1 555 0100", "0812-3456-7890", "+62812345678901234", "+62812", "+62８１２３４５６７８"] {
+        for raw in [
+            "",
+            "+62",
+            "+6221234567",
+            "12345",
+            "+1 555 0100",
+            "0812-3456-7890",
+            "+62812345678901234",
+            "+62812",
+            "+62８１２３４５６７８",
+        ] {
             assert!(Phone::parse(raw).is_err(), "{raw} should be rejected");
         }
     }
@@ -273,7 +314,15 @@ mod tests {
 
     #[test]
     fn list_query_rejects_out_of_range_and_non_integer_values() {
-        for (k, v) in [("page", "0"), ("page", "x"), ("limit", "101"), ("limit", "0"), ("limit", "2.5"), ("is_active", "yes"), ("page", "+1")] {
+        for (k, v) in [
+            ("page", "0"),
+            ("page", "x"),
+            ("limit", "101"),
+            ("limit", "0"),
+            ("limit", "2.5"),
+            ("is_active", "yes"),
+            ("page", "+1"),
+        ] {
             let result = ListQuery::parse(|name| (name == k).then_some(v), true);
             assert!(matches!(result, Err(ApiError::Validation(_))), "{k}={v}");
         }
@@ -281,7 +330,10 @@ mod tests {
 
     #[test]
     fn permissions_includes_only_subsets() {
-        let operator = Permissions::new(&[(Resource::Mitra, &[Action::Create, Action::Read]), (Resource::Config, &[Action::Read])]);
+        let operator = Permissions::new(&[
+            (Resource::Mitra, &[Action::Create, Action::Read]),
+            (Resource::Config, &[Action::Read]),
+        ]);
         let admin = Permissions::new(&[
             (Resource::Mitra, &[Action::Create, Action::Read, Action::Update]),
             (Resource::Config, &[Action::Read, Action::Update]),
@@ -293,7 +345,13 @@ mod tests {
 
     #[test]
     fn permissions_serialise_in_the_contracts_order() {
-        let p = Permissions::new(&[(Resource::Config, &[Action::Update, Action::Read]), (Resource::Mitra, &[Action::Read])]);
-        assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"mitra":["read"],"config":["read","update"]}"#);
+        let p = Permissions::new(&[
+            (Resource::Config, &[Action::Update, Action::Read]),
+            (Resource::Mitra, &[Action::Read]),
+        ]);
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            r#"{"mitra":["read"],"control_center_users":[],"config":["read","update"]}"#
+        );
     }
 }

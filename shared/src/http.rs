@@ -49,7 +49,8 @@ impl Reply {
     }
 
     pub fn with_status(status: StatusCode, data: impl Serialize) -> Result<Self, ApiError> {
-        let data = serde_json::to_value(data).map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("serialising a reply")))?;
+        let data = serde_json::to_value(data)
+            .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("serialising a reply")))?;
         Ok(Self { status, data })
     }
 }
@@ -84,7 +85,12 @@ pub async fn run<E: Endpoint>(app: &App, req: Request) -> Response<Body> {
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     match result.as_ref().err().and_then(ApiError::cause) {
         Some(cause) => tracing::error!(
-            status = status.as_u16(), latency_ms, uid, lambda_request_id, error = format!("{cause:#}"), "request failed"
+            status = status.as_u16(),
+            latency_ms,
+            uid,
+            lambda_request_id,
+            error = format!("{cause:#}"),
+            "request failed"
         ),
         None => tracing::info!(status = status.as_u16(), latency_ms, uid, lambda_request_id, "request"),
     }
@@ -108,7 +114,9 @@ pub fn envelope(status: StatusCode, body: &serde_json::Value, request_id: &str) 
 
 /// The caller's `x-request-id` when it is a sane token, else API Gateway's, else a fresh UUID.
 pub fn request_id(req: &Request) -> String {
-    let sane = |id: &str| (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    let sane = |id: &str| {
+        (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+    };
     if let Some(id) = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).filter(|id| sane(id)) {
         return id.to_owned();
     }
@@ -133,15 +141,15 @@ fn body_bytes(req: &Request) -> &[u8] {
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     let bytes = body_bytes(req);
     let bytes = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { bytes };
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|_| ApiError::validation("body", "body is not valid JSON"))?;
+    // serde would read an array as positional fields; a request body is an object or nothing.
+    if !value.is_object() {
+        return Err(ApiError::validation("body", "body must be a JSON object"));
+    }
+    serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
-        let inner = err.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return ApiError::validation("body", "body is not valid JSON");
-        }
-        let message = inner.to_string();
-        let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+        let message = err.into_inner().to_string();
         let field = match message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
             Some(missing) if path == "." => missing.to_owned(),
             Some(missing) => format!("{path}.{missing}"),
@@ -149,9 +157,7 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
             None => path,
         };
         ApiError::validation(field, message)
-    })?;
-    de.end().map_err(|_| ApiError::validation("body", "body is not valid JSON"))?;
-    Ok(value)
+    })
 }
 
 /// A path parameter that must be a UUID.
@@ -175,13 +181,20 @@ pub struct Fields {
 
 impl Fields {
     /// Parses a required field; a missing one is reported as such.
-    pub fn required<R, T>(&mut self, name: &str, raw: Option<R>, parse: impl FnOnce(R) -> Result<T, String>) -> Option<T> {
+    pub fn required<R, T>(
+        &mut self,
+        name: &str,
+        raw: Option<R>,
+        parse: impl FnOnce(R) -> Result<T, String>,
+    ) -> Option<T> {
         match raw {
             None => {
                 self.errors.push(crate::error::FieldError::new(name, "is required"));
                 None
             }
-            Some(raw) => parse(raw).map_err(|message| self.errors.push(crate::error::FieldError::new(name, message))).ok(),
+            Some(raw) => {
+                parse(raw).map_err(|message| self.errors.push(crate::error::FieldError::new(name, message))).ok()
+            }
         }
     }
 

@@ -12,5 +12,6 @@ pub async fn serve<E: Endpoint>() -> Result<(), lambda_http::Error> {
     // The init phase has a full CPU burst: fetch the signing keys now, not on the first request.
     app.verifier.warm_up().await;
     let app = &app;
-    lambda_http::run(lambda_http::service_fn(move |req| async move { Ok::<_, Infallible>(run::<E>(app, req).await) })).await
+    lambda_http::run(lambda_http::service_fn(move |req| async move { Ok::<_, Infallible>(run::<E>(app, req).await) }))
+        .await
 }

@@ -63,16 +63,21 @@ const fn internal(name: &'static str, method: &'static str, path: &'static str, 
     Route { name, method, path, surface: Surface::Internal, access }
 }
 
-pub const CUSTOMER_ANONYMOUS: Route = public("customer-anonymous", "POST", "/api/shared/customer/anonymous", Access::Open);
+pub const CUSTOMER_ANONYMOUS: Route =
+    public("customer-anonymous", "POST", "/api/shared/customer/anonymous", Access::Open);
 pub const CUSTOMER_LINK: Route = public("customer-link", "POST", "/api/shared/customer/link", Access::Token);
 pub const CLIENT_AUTH_VERIFY: Route = public("client-auth-verify", "POST", "/api/client/auth/verify", Access::Token);
 pub const MITRA_AUTH_VERIFY: Route = public("mitra-auth-verify", "POST", "/api/mitra/auth/verify", Access::Token);
-pub const PUBLIC_ANONYMITY_GET: Route = public("public-anonymity-get", "GET", "/api/shared/config/anonymity", Access::Token);
+pub const PUBLIC_ANONYMITY_GET: Route =
+    public("public-anonymity-get", "GET", "/api/shared/config/anonymity", Access::Token);
 
-pub const INTERNAL_AUTH_VERIFY: Route = internal("internal-auth-verify", "POST", "/internal/auth/verify", Access::ControlCenterLogin);
-pub const MITRAS_CREATE: Route = internal("mitras-create", "POST", "/internal/mitras", needs(Resource::Mitra, Action::Create));
+pub const INTERNAL_AUTH_VERIFY: Route =
+    internal("internal-auth-verify", "POST", "/internal/auth/verify", Access::ControlCenterLogin);
+pub const MITRAS_CREATE: Route =
+    internal("mitras-create", "POST", "/internal/mitras", needs(Resource::Mitra, Action::Create));
 pub const MITRAS_LIST: Route = internal("mitras-list", "GET", "/internal/mitras", needs(Resource::Mitra, Action::Read));
-pub const MITRAS_STATUS: Route = internal("mitras-status", "PATCH", "/internal/mitras/{id}/status", needs(Resource::Mitra, Action::Update));
+pub const MITRAS_STATUS: Route =
+    internal("mitras-status", "PATCH", "/internal/mitras/{id}/status", needs(Resource::Mitra, Action::Update));
 pub const STAFF_CREATE: Route = internal(
     "control-center-users-create",
     "POST",
@@ -85,8 +90,10 @@ pub const STAFF_LIST: Route = internal(
     "/internal/control-center-users",
     needs(Resource::ControlCenterUsers, Action::Read),
 );
-pub const ROLES_LIST: Route = internal("roles-list", "GET", "/internal/roles", needs(Resource::ControlCenterUsers, Action::Read));
-pub const ANONYMITY_GET: Route = internal("anonymity-get", "GET", "/internal/config/anonymity", needs(Resource::Config, Action::Read));
+pub const ROLES_LIST: Route =
+    internal("roles-list", "GET", "/internal/roles", needs(Resource::ControlCenterUsers, Action::Read));
+pub const ANONYMITY_GET: Route =
+    internal("anonymity-get", "GET", "/internal/config/anonymity", needs(Resource::Config, Action::Read));
 pub const ANONYMITY_PATCH: Route =
     internal("anonymity-patch", "PATCH", "/internal/config/anonymity", needs(Resource::Config, Action::Update));
 

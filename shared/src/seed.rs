@@ -35,7 +35,9 @@ pub async fn seed(app: &App, super_admin_email: &Email) -> Result<(), StoreError
     roles.upsert(&operator_role()).await?;
     let created = app.control_center_users().create(super_admin_email, "Super Admin".into(), super_admin.id).await?;
     match created {
-        Some(user) => tracing::info!(user_id = %user.id, email = %crate::telemetry::mask_email(super_admin_email.as_str()), "seeded the super admin"),
+        Some(user) => {
+            tracing::info!(user_id = %user.id, email = %crate::telemetry::mask_email(super_admin_email.as_str()), "seeded the super admin")
+        }
         None => tracing::info!("super admin already exists"),
     }
     Ok(())

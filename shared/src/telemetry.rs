@@ -32,7 +32,12 @@ pub fn mask_phone(phone: &str) -> String {
     }
     let (head, tail) = (5.min(chars.len() - 2), 2);
     let middle = chars.len() - head - tail;
-    format!("{}{}{}", chars[..head].iter().collect::<String>(), "*".repeat(middle), chars[chars.len() - tail..].iter().collect::<String>())
+    format!(
+        "{}{}{}",
+        chars[..head].iter().collect::<String>(),
+        "*".repeat(middle),
+        chars[chars.len() - tail..].iter().collect::<String>()
+    )
 }
 
 /// `operator@halobestie.com` → `o***@halobestie.com`.

@@ -61,7 +61,13 @@ pub struct MitraView<'a> {
 
 impl<'a> From<&'a Mitra> for MitraView<'a> {
     fn from(m: &'a Mitra) -> Self {
-        Self { id: m.id, phone: &m.phone, display_name: &m.display_name, is_active: m.is_active, created_at: &m.created_at }
+        Self {
+            id: m.id,
+            phone: &m.phone,
+            display_name: &m.display_name,
+            is_active: m.is_active,
+            created_at: &m.created_at,
+        }
     }
 }
 

@@ -31,7 +31,9 @@ async fn anonymous_create_returns_201_with_exactly_the_contract_fields() {
 #[tokio::test]
 async fn anonymous_create_returns_display_name_required_when_missing_null_or_blank() {
     let app = spawn_app().await;
-    for body in [json!({}), json!({ "display_name": null }), json!({ "display_name": "   " }), json!({ "display_name": "" })] {
+    for body in
+        [json!({}), json!({ "display_name": null }), json!({ "display_name": "   " }), json!({ "display_name": "" })]
+    {
         app.public("POST", CREATE, None, Some(body)).await.assert_error(422, "DISPLAY_NAME_REQUIRED");
     }
     app.public_raw("POST", CREATE, None, "").await.assert_error(422, "DISPLAY_NAME_REQUIRED");
@@ -52,7 +54,7 @@ async fn anonymous_create_returns_validation_error_for_long_or_control_character
 #[tokio::test]
 async fn anonymous_create_returns_422_for_malformed_json_and_wrong_types() {
     let app = spawn_app().await;
-    for raw in ["{", "not json", "[]", "\"name\"", "{\"display_name\": \"a\"} trailing", "{\"display_name\": 5}"] {
+    for raw in ["{", "not json", "[]", "[\"Angin\"]", "\"name\"", "{\"display_name\": \"a\"} trailing", "{\"display_name\": 5}"] {
         let answer = app.public_raw("POST", CREATE, None, raw).await;
         answer.assert_error(422, "VALIDATION_ERROR");
         assert!(answer.body["error"]["details"].as_array().is_some_and(|d| !d.is_empty()), "{raw}: {}", answer.body);
@@ -67,7 +69,9 @@ async fn anonymous_create_with_a_token_binds_the_uid_and_is_idempotent() {
     let again = app.public("POST", CREATE, Some(&token), Some(json!({ "display_name": "Another" }))).await;
     assert_eq!(first.assert_ok(201)["id"], again.assert_ok(200)["id"]);
     assert_eq!(again.data()["display_name"], "Angin");
-    let other = app.public("POST", CREATE, Some(&app.anonymous_token(&unique("anon"))), Some(json!({ "display_name": "B" }))).await;
+    let other = app
+        .public("POST", CREATE, Some(&app.anonymous_token(&unique("anon"))), Some(json!({ "display_name": "B" })))
+        .await;
     assert_ne!(other.assert_ok(201)["id"], first.data()["id"]);
 }
 
@@ -114,7 +118,14 @@ async fn link_returns_200_with_the_phone_from_the_token() {
     let id = create_customer(&app, Some(&app.anonymous_token(&uid))).await;
     let number = phone();
     let token = app.phone_token(&uid, &number);
-    let answer = app.public("POST", LINK, Some(&token), Some(json!({ "customer_id": id, "firebase_uid": uid, "phone": "+6289999" }))).await;
+    let answer = app
+        .public(
+            "POST",
+            LINK,
+            Some(&token),
+            Some(json!({ "customer_id": id, "firebase_uid": uid, "phone": "+6289999" })),
+        )
+        .await;
     let data = answer.assert_ok(200);
     assert_eq!(Answer::keys(data), ["created_at", "display_name", "id", "is_anonymous", "phone"]);
     assert_eq!(data["id"], id.as_str());
@@ -129,7 +140,14 @@ async fn link_of_a_customer_created_without_a_token_works() {
     let app = spawn_app().await;
     let id = create_customer(&app, None).await;
     let uid = unique("uid");
-    let answer = app.public("POST", LINK, Some(&app.phone_token(&uid, &phone())), Some(json!({ "customer_id": id, "firebase_uid": uid }))).await;
+    let answer = app
+        .public(
+            "POST",
+            LINK,
+            Some(&app.phone_token(&uid, &phone())),
+            Some(json!({ "customer_id": id, "firebase_uid": uid })),
+        )
+        .await;
     answer.assert_ok(200);
 }
 
@@ -150,7 +168,9 @@ async fn link_with_a_google_login_adds_the_email_and_a_null_phone() {
 async fn link_returns_401_without_a_token() {
     let app = spawn_app().await;
     let id = create_customer(&app, None).await;
-    app.public("POST", LINK, None, Some(json!({ "customer_id": id, "firebase_uid": "x" }))).await.assert_error(401, "UNAUTHORIZED");
+    app.public("POST", LINK, None, Some(json!({ "customer_id": id, "firebase_uid": "x" })))
+        .await
+        .assert_error(401, "UNAUTHORIZED");
 }
 
 #[tokio::test]
@@ -158,7 +178,9 @@ async fn link_returns_403_when_firebase_uid_does_not_match_the_token() {
     let app = spawn_app().await;
     let id = create_customer(&app, None).await;
     let token = app.phone_token(&unique("uid"), &phone());
-    let answer = app.public("POST", LINK, Some(&token), Some(json!({ "customer_id": id, "firebase_uid": "someone-else" }))).await;
+    let answer = app
+        .public("POST", LINK, Some(&token), Some(json!({ "customer_id": id, "firebase_uid": "someone-else" })))
+        .await;
     answer.assert_error(403, "FORBIDDEN");
 }
 
@@ -175,7 +197,8 @@ async fn link_returns_422_for_a_non_uuid_customer_id_or_missing_fields() {
     let app = spawn_app().await;
     let uid = unique("uid");
     let token = app.phone_token(&uid, &phone());
-    let answer = app.public("POST", LINK, Some(&token), Some(json!({ "customer_id": "123", "firebase_uid": uid }))).await;
+    let answer =
+        app.public("POST", LINK, Some(&token), Some(json!({ "customer_id": "123", "firebase_uid": uid }))).await;
     answer.assert_error(422, "VALIDATION_ERROR");
     assert_eq!(answer.body["error"]["details"][0]["field"], "customer_id");
     let answer = app.public("POST", LINK, Some(&token), Some(json!({}))).await;
@@ -212,9 +235,23 @@ async fn link_returns_409_when_phone_already_linked_to_another_customer() {
     let (first_uid, second_uid) = (unique("uid"), unique("uid"));
     let first = create_customer(&app, None).await;
     let second = create_customer(&app, None).await;
-    let answer = app.public("POST", LINK, Some(&app.phone_token(&first_uid, &number)), Some(json!({ "customer_id": first, "firebase_uid": first_uid }))).await;
+    let answer = app
+        .public(
+            "POST",
+            LINK,
+            Some(&app.phone_token(&first_uid, &number)),
+            Some(json!({ "customer_id": first, "firebase_uid": first_uid })),
+        )
+        .await;
     answer.assert_ok(200);
-    let answer = app.public("POST", LINK, Some(&app.phone_token(&second_uid, &number)), Some(json!({ "customer_id": second, "firebase_uid": second_uid }))).await;
+    let answer = app
+        .public(
+            "POST",
+            LINK,
+            Some(&app.phone_token(&second_uid, &number)),
+            Some(json!({ "customer_id": second, "firebase_uid": second_uid })),
+        )
+        .await;
     answer.assert_error(409, "ALREADY_REGISTERED");
     let still_anonymous = app.public("POST", CREATE, None, Some(json!({ "display_name": "x" }))).await;
     still_anonymous.assert_ok(201);
@@ -227,8 +264,11 @@ async fn link_returns_409_when_the_uid_already_belongs_to_another_linked_custome
     let first = create_customer(&app, None).await;
     let second = create_customer(&app, None).await;
     let token = app.phone_token(&uid, &phone());
-    app.public("POST", LINK, Some(&token), Some(json!({ "customer_id": first, "firebase_uid": uid }))).await.assert_ok(200);
-    let answer = app.public("POST", LINK, Some(&token), Some(json!({ "customer_id": second, "firebase_uid": uid }))).await;
+    app.public("POST", LINK, Some(&token), Some(json!({ "customer_id": first, "firebase_uid": uid })))
+        .await
+        .assert_ok(200);
+    let answer =
+        app.public("POST", LINK, Some(&token), Some(json!({ "customer_id": second, "firebase_uid": uid }))).await;
     answer.assert_error(409, "ALREADY_REGISTERED");
 }
 
@@ -237,7 +277,14 @@ async fn link_returns_403_when_the_customer_was_created_by_another_uid() {
     let app = spawn_app().await;
     let id = create_customer(&app, Some(&app.anonymous_token(&unique("owner")))).await;
     let intruder = unique("intruder");
-    let answer = app.public("POST", LINK, Some(&app.phone_token(&intruder, &phone())), Some(json!({ "customer_id": id, "firebase_uid": intruder }))).await;
+    let answer = app
+        .public(
+            "POST",
+            LINK,
+            Some(&app.phone_token(&intruder, &phone())),
+            Some(json!({ "customer_id": id, "firebase_uid": intruder })),
+        )
+        .await;
     answer.assert_error(403, "FORBIDDEN");
 }
 
@@ -268,7 +315,9 @@ async fn simultaneous_links_of_one_phone_to_different_customers_yield_exactly_on
         let id = create_customer(&app, None).await;
         let uid = unique("racer");
         let token = app.phone_token(&uid, &number);
-        attempts.push(async move { app.public("POST", LINK, Some(&token), Some(json!({ "customer_id": id, "firebase_uid": uid }))).await });
+        attempts.push(async move {
+            app.public("POST", LINK, Some(&token), Some(json!({ "customer_id": id, "firebase_uid": uid }))).await
+        });
     }
     let answers = join_all(attempts).await;
     assert_eq!(answers.iter().filter(|a| a.status == 200).count(), 1);
@@ -287,7 +336,9 @@ async fn client_verify_returns_the_customer_bound_to_the_token() {
     assert!(data["phone"].is_null());
     let number = phone();
     let token = app.phone_token(&uid, &number);
-    app.public("POST", LINK, Some(&token), Some(json!({ "customer_id": id, "firebase_uid": uid }))).await.assert_ok(200);
+    app.public("POST", LINK, Some(&token), Some(json!({ "customer_id": id, "firebase_uid": uid })))
+        .await
+        .assert_ok(200);
     let data = app.public("POST", VERIFY, Some(&token), None).await;
     assert_eq!(data.assert_ok(200)["phone"], number.as_str());
 }
@@ -295,7 +346,9 @@ async fn client_verify_returns_the_customer_bound_to_the_token() {
 #[tokio::test]
 async fn client_verify_returns_404_for_a_login_without_a_customer_and_401_without_a_token() {
     let app = spawn_app().await;
-    app.public("POST", VERIFY, Some(&app.phone_token(&unique("uid"), &phone())), None).await.assert_error(404, "NOT_FOUND");
+    app.public("POST", VERIFY, Some(&app.phone_token(&unique("uid"), &phone())), None)
+        .await
+        .assert_error(404, "NOT_FOUND");
     app.public("POST", VERIFY, None, None).await.assert_error(401, "UNAUTHORIZED");
     app.public("POST", VERIFY, Some("garbage"), None).await.assert_error(401, "UNAUTHORIZED");
 }

@@ -40,7 +40,8 @@ async fn dynamodb_unreachable_answers_503_and_the_same_process_recovers() {
 
 #[tokio::test]
 async fn a_hanging_dynamodb_ends_the_request_within_the_configured_deadline() {
-    let (app, proxy) = behind_dynamodb_proxy(&[("AWS_ATTEMPT_TIMEOUT_MS", "300"), ("AWS_OPERATION_TIMEOUT_MS", "800")]).await;
+    let (app, proxy) =
+        behind_dynamodb_proxy(&[("AWS_ATTEMPT_TIMEOUT_MS", "300"), ("AWS_OPERATION_TIMEOUT_MS", "800")]).await;
     proxy.set(Mode::Hang);
     let request = app.public("POST", CREATE, None, Some(json!({ "display_name": "Angin" })));
     let answer = tokio::time::timeout(Duration::from_secs(20), request).await.expect("the request must not hang");
@@ -58,15 +59,23 @@ async fn a_dynamodb_throttling_error_is_503() {
     assert_unavailable_without_internals(&answer);
     let request_id = answer.headers["x-request-id"].to_str().unwrap();
     let logged = crate::helpers::captured_logs();
-    let line = logged.lines().find(|l| l.contains(request_id) && l.contains("request failed")).expect("the failure is logged");
+    let line =
+        logged.lines().find(|l| l.contains(request_id) && l.contains("request failed")).expect("the failure is logged");
     assert!(line.contains("ThrottlingException") && line.contains("\"status\":503"), "{line}");
-    assert_unavailable_without_internals(&app.public("POST", CREATE, None, Some(json!({ "display_name": "Angin" }))).await);
+    assert_unavailable_without_internals(
+        &app.public("POST", CREATE, None, Some(json!({ "display_name": "Angin" }))).await,
+    );
 }
 
 #[tokio::test]
 async fn ssm_down_serves_the_last_known_flag_for_a_bounded_time_then_503() {
     let proxy = FaultProxy::start(&std::env::var("AWS_ENDPOINT_URL_SSM").unwrap()).await;
-    let app = spawn_app_behind(None, Some(&proxy.url), &[("ANONYMITY_CACHE_TTL_MS", "100"), ("ANONYMITY_STALE_MS", "2000"), ("AWS_OPERATION_TIMEOUT_MS", "400")]).await;
+    let app = spawn_app_behind(
+        None,
+        Some(&proxy.url),
+        &[("ANONYMITY_CACHE_TTL_MS", "100"), ("ANONYMITY_STALE_MS", "2000"), ("AWS_OPERATION_TIMEOUT_MS", "400")],
+    )
+    .await;
     let token = app.anonymous_token("ssm");
     app.app.anonymity.set(false).await.unwrap();
     proxy.set(Mode::Refuse);
@@ -77,7 +86,10 @@ async fn ssm_down_serves_the_last_known_flag_for_a_bounded_time_then_503() {
     assert_unavailable_without_internals(&app.public("GET", ANONYMITY, Some(&token), None).await);
     proxy.set(Mode::Forward);
     tokio::time::sleep(Duration::from_millis(150)).await;
-    assert_eq!(app.public("GET", ANONYMITY, Some(&token), None).await.assert_ok(200), &json!({ "anonymity_enabled": false }));
+    assert_eq!(
+        app.public("GET", ANONYMITY, Some(&token), None).await.assert_ok(200),
+        &json!({ "anonymity_enabled": false })
+    );
 }
 
 #[tokio::test]

@@ -153,7 +153,8 @@ pub async fn spawn_app_behind(dynamodb: Option<&str>, ssm: Option<&str>, overrid
     if let Some(url) = ssm {
         ssm_config = ssm_config.endpoint_url(url);
     }
-    let clients = (aws_sdk_dynamodb::Client::from_conf(dynamo.build()), aws_sdk_ssm::Client::from_conf(ssm_config.build()));
+    let clients =
+        (aws_sdk_dynamodb::Client::from_conf(dynamo.build()), aws_sdk_ssm::Client::from_conf(ssm_config.build()));
     let app = Arc::new(App::with_clients(config, clients.0, clients.1).expect("app builds"));
     infra::setup::prepare_local(&app, SUPER_ADMIN_EMAIL).await.expect("tables and seed are created");
     let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -221,7 +222,8 @@ impl TestApp {
     /// Inserts a mitra through the repository layer.
     pub async fn insert_mitra(&self, phone: &str, active: bool) -> Mitra {
         let mitras = self.app.mitras();
-        let mitra = mitras.create(&Phone::parse(phone).unwrap(), "Dr. Budi".into()).await.unwrap().expect("phone is new");
+        let mitra =
+            mitras.create(&Phone::parse(phone).unwrap(), "Dr. Budi".into()).await.unwrap().expect("phone is new");
         if active {
             mitras.set_status(&mitra.id, true).await.unwrap();
         }
@@ -245,7 +247,14 @@ impl TestApp {
         self.call(&self.internal_url, method, path, token, Some(body.to_owned())).await
     }
 
-    pub async fn call(&self, base: &str, method: &str, path: &str, token: Option<&str>, body: Option<String>) -> Answer {
+    pub async fn call(
+        &self,
+        base: &str,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<String>,
+    ) -> Answer {
         let mut request = self
             .http
             .request(method.parse().unwrap(), format!("{base}{path}"))
@@ -260,8 +269,13 @@ impl TestApp {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {path} answered non-JSON ({status}): {text:?}"));
-        assert_eq!(headers.get("content-type").and_then(|v| v.to_str().ok()), Some("application/json"), "{method} {path}");
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("{method} {path} answered non-JSON ({status}): {text:?}"));
+        assert_eq!(
+            headers.get("content-type").and_then(|v| v.to_str().ok()),
+            Some("application/json"),
+            "{method} {path}"
+        );
         Answer { status, headers, body }
     }
 }

@@ -33,17 +33,46 @@ async fn logs_hold_no_token_and_no_full_phone_number_or_email() {
     let number = phone();
     let email = format!("{}@halobestie.com", unique("staff"));
     let operator_role = shared::seed::operator_role().id;
-    app.internal("POST", "/internal/mitras", Some(&admin), Some(json!({ "phone": number, "display_name": "Dr. Budi" }))).await.assert_ok(201);
-    app.internal("POST", "/internal/mitras", Some(&admin), Some(json!({ "phone": number, "display_name": "Dr. Budi" }))).await.assert_error(409, "CONFLICT");
+    app.internal(
+        "POST",
+        "/internal/mitras",
+        Some(&admin),
+        Some(json!({ "phone": number, "display_name": "Dr. Budi" })),
+    )
+    .await
+    .assert_ok(201);
+    app.internal(
+        "POST",
+        "/internal/mitras",
+        Some(&admin),
+        Some(json!({ "phone": number, "display_name": "Dr. Budi" })),
+    )
+    .await
+    .assert_error(409, "CONFLICT");
     let body = json!({ "email": email, "display_name": "Staff", "role_id": operator_role });
     app.internal("POST", "/internal/control-center-users", Some(&admin), Some(body)).await.assert_ok(201);
     let customer_number = phone();
     let uid = unique("leak");
-    let id = app.public("POST", "/api/shared/customer/anonymous", None, Some(json!({ "display_name": "A" }))).await.data()["id"].clone();
+    let id = app
+        .public("POST", "/api/shared/customer/anonymous", None, Some(json!({ "display_name": "A" })))
+        .await
+        .data()["id"]
+        .clone();
     let token = app.phone_token(&uid, &customer_number);
-    app.public("POST", "/api/shared/customer/link", Some(&token), Some(json!({ "customer_id": id, "firebase_uid": uid }))).await.assert_ok(200);
-    app.public("POST", "/api/mitra/auth/verify", Some(&app.mitra_token("m", &customer_number)), None).await.assert_error(404, "ACCOUNT_NOT_FOUND");
-    app.public("POST", "/api/client/auth/verify", Some("forged.token.value"), None).await.assert_error(401, "UNAUTHORIZED");
+    app.public(
+        "POST",
+        "/api/shared/customer/link",
+        Some(&token),
+        Some(json!({ "customer_id": id, "firebase_uid": uid })),
+    )
+    .await
+    .assert_ok(200);
+    app.public("POST", "/api/mitra/auth/verify", Some(&app.mitra_token("m", &customer_number)), None)
+        .await
+        .assert_error(404, "ACCOUNT_NOT_FOUND");
+    app.public("POST", "/api/client/auth/verify", Some("forged.token.value"), None)
+        .await
+        .assert_error(401, "UNAUTHORIZED");
 
     let logs = captured_logs();
     assert!(logs.contains("+628"), "masked phones are logged: the capture works");

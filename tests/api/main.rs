@@ -3,7 +3,13 @@
 mod helpers;
 
 mod customers;
+mod events;
+mod fault_proxy;
+mod faults;
 mod internal;
 mod key_cache;
+mod logs;
 mod mitra_verify;
+mod openapi;
+mod template;
 mod verifier;

@@ -50,7 +50,9 @@ async fn mitra_verify_returns_account_inactive_for_an_inactive_mitra() {
     let app = spawn_app().await;
     let number = phone();
     app.insert_mitra(&number, false).await;
-    app.public("POST", VERIFY, Some(&app.mitra_token(&unique("m"), &number)), None).await.assert_error(403, "ACCOUNT_INACTIVE");
+    app.public("POST", VERIFY, Some(&app.mitra_token(&unique("m"), &number)), None)
+        .await
+        .assert_error(403, "ACCOUNT_INACTIVE");
 }
 
 #[tokio::test]

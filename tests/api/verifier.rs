@@ -30,7 +30,9 @@ pub fn firebase_config(certs_url: &str) -> FirebaseConfig {
 }
 
 pub async fn cert_server(max_age: u64) -> Arc<CertServer> {
-    CertServer::start("127.0.0.1:0", HashMap::from([(DEV_KID.to_owned(), DEV_CERT_PEM.to_owned())]), max_age).await.unwrap()
+    CertServer::start("127.0.0.1:0", HashMap::from([(DEV_KID.to_owned(), DEV_CERT_PEM.to_owned())]), max_age)
+        .await
+        .unwrap()
 }
 
 async fn verifier() -> (FirebaseVerifier, Arc<CertServer>) {
@@ -100,7 +102,11 @@ async fn a_token_without_aud_is_rejected() {
 #[tokio::test]
 async fn a_token_from_another_issuer_is_rejected() {
     let (verifier, _certs) = verifier().await;
-    for iss in ["https://securetoken.google.com/other", "https://securetoken.google.com/halobestie-test/", "https://evil.example/halobestie-test"] {
+    for iss in [
+        "https://securetoken.google.com/other",
+        "https://securetoken.google.com/halobestie-test/",
+        "https://evil.example/halobestie-test",
+    ] {
         assert_invalid(verifier.verify(&minter().sign(&with(phone_claims(), "iss", json!(iss)))).await);
     }
 }
@@ -119,7 +125,8 @@ async fn an_emulator_token_is_accepted_only_when_explicitly_enabled() {
     let verifier = FirebaseVerifier::new(&config).unwrap();
     let token = format!("{}.{}.", b64(&json!({ "alg": "none", "typ": "JWT" })), b64(&phone_claims()));
     assert_eq!(verifier.verify(&token).await.unwrap().uid, "uid-1");
-    let expired = format!("{}.{}.", b64(&json!({ "alg": "none" })), b64(&with(phone_claims(), "exp", json!(now() - 600))));
+    let expired =
+        format!("{}.{}.", b64(&json!({ "alg": "none" })), b64(&with(phone_claims(), "exp", json!(now() - 600))));
     assert_invalid(verifier.verify(&expired).await);
 }
 
@@ -128,7 +135,8 @@ async fn an_hs256_token_keyed_with_the_public_certificate_is_rejected() {
     let (verifier, _certs) = verifier().await;
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some(DEV_KID.into());
-    let token = jsonwebtoken::encode(&header, &phone_claims(), &EncodingKey::from_secret(DEV_CERT_PEM.as_bytes())).unwrap();
+    let token =
+        jsonwebtoken::encode(&header, &phone_claims(), &EncodingKey::from_secret(DEV_CERT_PEM.as_bytes())).unwrap();
     assert_invalid(verifier.verify(&token).await);
 }
 
@@ -215,4 +223,28 @@ async fn a_key_outage_with_no_keys_answers_503_with_retry_after() {
     answer.assert_error(503, "SERVICE_UNAVAILABLE");
     assert_eq!(answer.headers.get("retry-after").unwrap(), "1");
     assert!(!answer.body.to_string().contains("127.0.0.1"), "{}", answer.body);
+}
+
+#[tokio::test]
+async fn a_cached_token_is_refused_once_it_expires() {
+    let (verifier, _certs) = verifier().await;
+    // Valid for two more seconds, the 60 s leeway included.
+    let token = minter().sign(&with(phone_claims(), "exp", json!(now() - 58)));
+    verifier.verify(&token).await.unwrap();
+    verifier.verify(&token).await.expect("the same token again, from the cache");
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_invalid(verifier.verify(&token).await);
+}
+
+#[tokio::test]
+async fn a_cached_token_is_refused_once_its_key_is_replaced() {
+    let certs = cert_server(1).await;
+    let verifier = FirebaseVerifier::new(&firebase_config(certs.url())).unwrap();
+    let token = minter().sign(&phone_claims());
+    verifier.verify(&token).await.unwrap();
+    verifier.verify(&token).await.expect("the same token again, from the cache");
+    // Google now publishes another key under the same kid: the cached verdict must not outlive it.
+    certs.insert(DEV_KID, include_str!("../fixtures/other-cert.pem"));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_invalid(verifier.verify(&token).await);
 }

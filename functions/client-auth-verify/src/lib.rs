@@ -10,7 +10,8 @@ impl Endpoint for VerifyCustomer {
 
     async fn handle(app: &App, ctx: Ctx, _req: Request) -> Result<Reply, ApiError> {
         let token = ctx.caller.user()?;
-        let customer = app.customers().by_uid(&token.uid).await?.ok_or(ApiError::NotFound("no customer for this login"))?;
+        let customer =
+            app.customers().by_uid(&token.uid).await?.ok_or(ApiError::NotFound("no customer for this login"))?;
         Reply::ok(CustomerProfile::from(&customer))
     }
 }

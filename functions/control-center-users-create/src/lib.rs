@@ -26,9 +26,11 @@ impl Endpoint for CreateControlCenterUser {
         let mut fields = Fields::default();
         let email = fields.required("email", body.email, |e| Email::parse(&e));
         let name = fields.required("display_name", body.display_name, |n| DisplayName::parse(&n));
-        let role_id = fields.required("role_id", body.role_id, |r| Uuid::parse_str(&r).map_err(|_| "must be a UUID".into()));
+        let role_id =
+            fields.required("role_id", body.role_id, |r| Uuid::parse_str(&r).map_err(|_| "must be a UUID".into()));
         let ((email, name), role_id) = fields.finish(email.zip(name).zip(role_id))?;
-        let role = app.roles().by_id(&role_id).await?.ok_or_else(|| ApiError::validation("role_id", "no role has this id"))?;
+        let role =
+            app.roles().by_id(&role_id).await?.ok_or_else(|| ApiError::validation("role_id", "no role has this id"))?;
         ensure_can_grant(ctx.caller.staff()?, &role.permissions)?;
         let user = app
             .control_center_users()

@@ -18,7 +18,8 @@ impl Endpoint for ListControlCenterUsers {
         let (page, roles) = tokio::try_join!(users.list(&list), roles.all())?;
         let (users, total) = page;
         let role_names: HashMap<_, _> = roles.iter().map(|r| (r.id, r.name.as_str())).collect();
-        let items = users.iter().map(|u| StaffView::new(u, role_names.get(&u.role_id).copied().unwrap_or(""))).collect();
+        let items =
+            users.iter().map(|u| StaffView::new(u, role_names.get(&u.role_id).copied().unwrap_or(""))).collect();
         Reply::ok(ListPage { items, total, page: list.page, limit: list.limit })
     }
 }

@@ -26,18 +26,25 @@ impl Endpoint for LinkCustomer {
             return Err(ApiError::Forbidden("firebase_uid does not match the signed-in user"));
         }
         let mut fields = Fields::default();
-        let customer_id = fields.required("customer_id", body.customer_id, |id| Uuid::parse_str(&id).map_err(|_| "must be a UUID".into()));
+        let customer_id = fields
+            .required("customer_id", body.customer_id, |id| Uuid::parse_str(&id).map_err(|_| "must be a UUID".into()));
         let uid = fields.required("firebase_uid", body.firebase_uid, Ok);
         let (customer_id, _) = fields.finish(customer_id.zip(uid))?;
         if token.is_anonymous() {
-            return Err(ApiError::validation("firebase_uid", "sign in with a phone number or a social account before linking"));
+            return Err(ApiError::validation(
+                "firebase_uid",
+                "sign in with a phone number or a social account before linking",
+            ));
         }
-        let identity = Identity { uid: &token.uid, phone: token.phone_number.as_deref(), email: token.email.as_deref() };
+        let identity =
+            Identity { uid: &token.uid, phone: token.phone_number.as_deref(), email: token.email.as_deref() };
         match app.customers().link(&customer_id, identity).await? {
             LinkOutcome::Linked(customer) => Reply::ok(CustomerProfile::from(&customer)),
             LinkOutcome::NotFound => Err(ApiError::NotFound("customer not found")),
             LinkOutcome::BoundToAnotherUid => Err(ApiError::Forbidden("this customer belongs to another user")),
-            LinkOutcome::AlreadyRegistered => Err(ApiError::AlreadyRegistered("this customer or identity is already registered")),
+            LinkOutcome::AlreadyRegistered => {
+                Err(ApiError::AlreadyRegistered("this customer or identity is already registered"))
+            }
         }
     }
 }

@@ -13,6 +13,11 @@ impl Endpoint for ListMitras {
     async fn handle(app: &App, _ctx: Ctx, req: Request) -> Result<Reply, ApiError> {
         let list = ListQuery::parse(query(&req), true)?;
         let (mitras, total) = app.mitras().list(&list).await?;
-        Reply::ok(ListPage { items: mitras.iter().map(MitraView::from).collect(), total, page: list.page, limit: list.limit })
+        Reply::ok(ListPage {
+            items: mitras.iter().map(MitraView::from).collect(),
+            total,
+            page: list.page,
+            limit: list.limit,
+        })
     }
 }

@@ -5,6 +5,7 @@
 //!   halo-dev seed     seed roles and the super admin (any stage)
 //!   halo-dev load [--clients 32] [--seconds 120]   a bounded load run against a running local API
 //!   halo-dev token <anonymous|phone|google|mitra|admin> [--uid U] [--phone P] [--email E] [--unverified]
+//!   halo-dev openapi <public|internal>   print that surface's OpenAPI spec (as in openapi/*.json)
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -33,7 +34,8 @@ async fn main() -> anyhow::Result<()> {
         Some("seed") => {
             shared::telemetry::init();
             let app = App::from_env().await?;
-            infra::setup::seed(&app, &std::env::var("SUPER_ADMIN_EMAIL").context("SUPER_ADMIN_EMAIL must be set")?).await
+            infra::setup::seed(&app, &std::env::var("SUPER_ADMIN_EMAIL").context("SUPER_ADMIN_EMAIL must be set")?)
+                .await
         }
         Some("load") => {
             let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
@@ -43,7 +45,9 @@ async fn main() -> anyhow::Result<()> {
                 admin_email: env_or("SUPER_ADMIN_EMAIL", "admin@halobestie.com"),
                 project_id: env_or("FIREBASE_PROJECT_ID", "halobestie-local"),
                 clients: flag("--clients").map(|c| c.parse()).transpose()?.unwrap_or(32),
-                duration: std::time::Duration::from_secs(flag("--seconds").map(|s| s.parse()).transpose()?.unwrap_or(120)),
+                duration: std::time::Duration::from_secs(
+                    flag("--seconds").map(|s| s.parse()).transpose()?.unwrap_or(120),
+                ),
             })
             .await
         }
@@ -51,25 +55,44 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", mint(&args[1..])?);
             Ok(())
         }
-        _ => bail!("usage: halo-dev serve | setup | seed | token <anonymous|phone|google|mitra|admin> [--uid U] [--phone P] [--email E] [--unverified]"),
+        Some("openapi") => {
+            let surface = match args.get(1).map(String::as_str) {
+                Some("public") => Surface::Public,
+                Some("internal") => Surface::Internal,
+                _ => bail!("usage: halo-dev openapi <public|internal>"),
+            };
+            print!("{}", infra::openapi::to_json(surface));
+            Ok(())
+        }
+        _ => bail!(
+            "usage: halo-dev serve | setup | seed | openapi <public|internal> | token <anonymous|phone|google|mitra|admin> [--uid U] [--phone P] [--email E] [--unverified]"
+        ),
     }
 }
 
 async fn run_local() -> anyhow::Result<()> {
     shared::telemetry::init();
     let cert_port = env_or("DEV_CERTS_PORT", "3002");
-    let certs = CertServer::start(&format!("127.0.0.1:{cert_port}"), HashMap::from([(DEV_KID.to_owned(), DEV_CERT_PEM.to_owned())]), 3600)
-        .await
-        .context("starting the dev certificate server")?;
+    let certs = CertServer::start(
+        &format!("127.0.0.1:{cert_port}"),
+        HashMap::from([(DEV_KID.to_owned(), DEV_CERT_PEM.to_owned())]),
+        3600,
+    )
+    .await
+    .context("starting the dev certificate server")?;
     let app = Arc::new(App::from_env().await?);
     let admin = env_or("SUPER_ADMIN_EMAIL", "admin@halobestie.com");
     infra::setup::prepare_local(&app, &admin).await?;
     let public_port = env_or("PUBLIC_PORT", "3000");
     let internal_port = env_or("INTERNAL_PORT", "3001");
-    let public = tokio::net::TcpListener::bind(format!("127.0.0.1:{public_port}")).await.context("binding the public port")?;
-    let internal = tokio::net::TcpListener::bind(format!("127.0.0.1:{internal_port}")).await.context("binding the internal port")?;
+    let public =
+        tokio::net::TcpListener::bind(format!("127.0.0.1:{public_port}")).await.context("binding the public port")?;
+    let internal = tokio::net::TcpListener::bind(format!("127.0.0.1:{internal_port}"))
+        .await
+        .context("binding the internal port")?;
     let minter = Minter::dev(&app.config.firebase.project_id)?;
-    let admin_token = minter.token(&Persona::ControlCenter { uid: "local-admin".into(), email: admin.clone(), email_verified: true });
+    let admin_token =
+        minter.token(&Persona::ControlCenter { uid: "local-admin".into(), email: admin.clone(), email_verified: true });
     let customer_token = minter.token(&Persona::Anonymous { uid: "local-anonymous".into() });
     eprintln!(
         "\nHaloBestie is up.\n  public API:    http://127.0.0.1:{public_port}\n  internal API:  http://127.0.0.1:{internal_port}\n  \
@@ -79,7 +102,10 @@ async fn run_local() -> anyhow::Result<()> {
         certs.url(),
         app.config.firebase.certs_url,
     );
-    tokio::try_join!(serve(Gateway::new(app.clone(), Surface::Public), public), serve(Gateway::new(app, Surface::Internal), internal))?;
+    tokio::try_join!(
+        serve(Gateway::new(app.clone(), Surface::Public), public),
+        serve(Gateway::new(app, Surface::Internal), internal)
+    )?;
     Ok(())
 }
 
@@ -91,7 +117,9 @@ fn mint(args: &[String]) -> anyhow::Result<String> {
     let persona = match args.first().map(String::as_str) {
         Some("anonymous") => Persona::Anonymous { uid },
         Some("phone") => Persona::PhoneCustomer { uid, phone },
-        Some("google") => Persona::GoogleCustomer { uid, email: flag("--email").unwrap_or_else(|| "customer@example.com".into()) },
+        Some("google") => {
+            Persona::GoogleCustomer { uid, email: flag("--email").unwrap_or_else(|| "customer@example.com".into()) }
+        }
         Some("mitra") => Persona::Mitra { uid, phone },
         Some("admin") => Persona::ControlCenter {
             uid,

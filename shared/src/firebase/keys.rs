@@ -93,7 +93,9 @@ impl KeyStore {
         let set = self.set.read().await;
         match set.keys.get(kid) {
             Some(key) => KeyLookup::Found(key.clone()),
-            None if set.keys.is_empty() => KeyLookup::Unavailable(anyhow!("no Firebase signing keys have been fetched")),
+            None if set.keys.is_empty() => {
+                KeyLookup::Unavailable(anyhow!("no Firebase signing keys have been fetched"))
+            }
             None => KeyLookup::UnknownKid,
         }
     }
@@ -137,7 +139,9 @@ impl KeyStore {
         let certs: HashMap<String, String> = response.json().await.context("decoding the certificate map")?;
         let keys = certs
             .iter()
-            .map(|(kid, pem)| Ok((kid.clone(), Arc::new(decoding_key_from_cert(pem).with_context(|| format!("certificate {kid}"))?))))
+            .map(|(kid, pem)| {
+                Ok((kid.clone(), Arc::new(decoding_key_from_cert(pem).with_context(|| format!("certificate {kid}"))?)))
+            })
             .collect::<anyhow::Result<HashMap<_, _>>>()?;
         if keys.is_empty() {
             bail!("certificate endpoint returned no keys");

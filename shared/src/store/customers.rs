@@ -87,9 +87,12 @@ impl<'a> Customers<'a> {
         match transact(self.client, writes, "creating a customer").await? {
             TxOutcome::Committed => Ok(Created::New(customer)),
             TxOutcome::ConditionFailed(_) => {
-                let uid = uid.ok_or_else(|| StoreError::Failed(anyhow::anyhow!("a fresh customer id already existed")))?;
+                let uid =
+                    uid.ok_or_else(|| StoreError::Failed(anyhow::anyhow!("a fresh customer id already existed")))?;
                 let existing = self.by_uid(uid).await?;
-                existing.map(Created::Existing).ok_or_else(|| StoreError::Failed(anyhow::anyhow!("uid claim without customer")))
+                existing
+                    .map(Created::Existing)
+                    .ok_or_else(|| StoreError::Failed(anyhow::anyhow!("uid claim without customer")))
             }
         }
     }
@@ -99,17 +102,16 @@ impl<'a> Customers<'a> {
     }
 
     pub async fn by_uid(&self, uid: &str) -> Result<Option<Customer>, StoreError> {
-        let Some(id) = claimed_id(self.client, self.table, &uid_pk(uid), "customer_id").await? else {
-            return Ok(None);
-        };
-        let id = Uuid::parse_str(&id).map_err(|e| StoreError::Failed(anyhow::Error::new(e).context("customer claim holds a bad id")))?;
+        let Some(id) = claimed_id(self.client, self.table, &uid_pk(uid), "customer_id").await? else { return Ok(None) };
         self.by_id(&id).await
     }
 
     /// Links a real identity to an anonymous customer. Exactly one of any number of
     /// concurrent calls for the same customer, uid or phone wins; the rest are refused.
     pub async fn link(&self, id: &Uuid, identity: Identity<'_>) -> Result<LinkOutcome, StoreError> {
-        let Some(customer) = self.by_id(id).await? else { return Ok(LinkOutcome::NotFound) };
+        let Some(customer) = self.by_id(id).await? else {
+            return Ok(LinkOutcome::NotFound);
+        };
         if customer.bound_uid.as_deref().is_some_and(|bound| bound != identity.uid) {
             return Ok(LinkOutcome::BoundToAnotherUid);
         }
@@ -150,7 +152,10 @@ impl<'a> Customers<'a> {
             sets.push("email = :email");
             update = update.expression_attribute_values(":email", s(email));
         }
-        let update = update.update_expression(format!("SET {}", sets.join(", "))).build().expect("table, key and expression are set");
+        let update = update
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .build()
+            .expect("table, key and expression are set");
         TransactWriteItem::builder().update(update).build()
     }
 

@@ -24,7 +24,8 @@ pub async fn page(
     limit: usize,
 ) -> Result<Page, StoreError> {
     let wanted = offset + limit;
-    let mut keys: Vec<String> = Vec::with_capacity(wanted);
+    // `wanted` comes from the caller's `page` (up to u32::MAX pages): never allocate by it.
+    let mut keys: Vec<String> = Vec::with_capacity(wanted.min(1000));
     let mut start = None;
     loop {
         let out = client
@@ -56,7 +57,10 @@ pub async fn batch_get(client: &Client, table: &str, pks: &[String]) -> Result<V
     if pks.is_empty() {
         return Ok(Vec::new());
     }
-    let mut pending = KeysAndAttributes::builder().set_keys(Some(pks.iter().map(key).collect())).build().map_err(|e| StoreError::Failed(e.into()))?;
+    let mut pending = KeysAndAttributes::builder()
+        .set_keys(Some(pks.iter().map(key).collect()))
+        .build()
+        .map_err(|e| StoreError::Failed(e.into()))?;
     let mut found: Vec<Item> = Vec::with_capacity(pks.len());
     for attempt in 0..8 {
         let out = client

@@ -8,7 +8,10 @@ use uuid::Uuid;
 
 use super::list::{self, counter};
 use super::schema::{BY_CREATED, BY_STATUS};
-use super::{CreatedAt, StoreError, TxOutcome, bump_counters, claimed_id, classify, from_item, get, put_new, s, to_item, transact};
+use super::{
+    CreatedAt, StoreError, TxOutcome, bump_counters, claimed_id, classify, from_item, get, put_new, s, to_item,
+    transact,
+};
 use crate::domain::{ListQuery, Phone};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,7 +73,8 @@ impl<'a> Mitras<'a> {
         item.insert("list_pk".into(), s(LIST_PARTITION));
         item.insert("list_sk".into(), s(created.sort_key));
         item.insert("status_pk".into(), s(status_partition(false)));
-        let phone_claim = [("pk".to_owned(), s(phone_pk(phone.as_str()))), ("mitra_id".to_owned(), s(id.to_string()))].into();
+        let phone_claim =
+            [("pk".to_owned(), s(phone_pk(phone.as_str()))), ("mitra_id".to_owned(), s(id.to_string()))].into();
         let writes = vec![
             put_new(self.table, phone_claim),
             put_new(self.table, item),
@@ -90,7 +94,6 @@ impl<'a> Mitras<'a> {
         let Some(id) = claimed_id(self.client, self.table, &phone_pk(phone.as_str()), "mitra_id").await? else {
             return Ok(None);
         };
-        let id = Uuid::parse_str(&id).map_err(|e| StoreError::Failed(anyhow::Error::new(e).context("phone claim holds a bad id")))?;
         self.by_id(&id).await
     }
 
@@ -102,7 +105,9 @@ impl<'a> Mitras<'a> {
             .table_name(self.table)
             .key("pk", s(mitra_pk(id)))
             .update_expression("SET firebase_uid = :uid")
-            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(firebase_uid) OR firebase_uid = :uid)")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(firebase_uid) OR firebase_uid = :uid)",
+            )
             .expression_attribute_values(":uid", s(uid))
             .send()
             .await;

@@ -79,11 +79,13 @@ pub fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
 }
 
 pub fn to_item<T: serde::Serialize>(value: &T) -> Result<Item, StoreError> {
-    serde_dynamo::aws_sdk_dynamodb_1::to_item(value).map_err(|e| StoreError::Failed(anyhow::Error::new(e).context("encoding an item")))
+    serde_dynamo::aws_sdk_dynamodb_1::to_item(value)
+        .map_err(|e| StoreError::Failed(anyhow::Error::new(e).context("encoding an item")))
 }
 
 pub fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
-    serde_dynamo::aws_sdk_dynamodb_1::from_item(item).map_err(|e| StoreError::Failed(anyhow::Error::new(e).context("decoding an item")))
+    serde_dynamo::aws_sdk_dynamodb_1::from_item(item)
+        .map_err(|e| StoreError::Failed(anyhow::Error::new(e).context("decoding an item")))
 }
 
 /// The instant an entity is created: RFC 3339 with milliseconds for display, and a
@@ -97,12 +99,10 @@ pub struct CreatedAt {
 impl CreatedAt {
     pub fn now(id: &uuid::Uuid) -> Self {
         let now = time::OffsetDateTime::now_utc();
-        let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+        let format =
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
         let millis = now.unix_timestamp_nanos() / 1_000_000;
-        Self {
-            rfc3339: now.format(&format).unwrap_or_default(),
-            sort_key: format!("{millis:015}#{id}"),
-        }
+        Self { rfc3339: now.format(&format).unwrap_or_default(), sort_key: format!("{millis:015}#{id}") }
     }
 }
 
@@ -139,16 +139,24 @@ pub async fn transact(
             Some(E::TransactionCanceledException(cancel)) => {
                 let codes = cancellation_codes(cancel.cancellation_reasons());
                 if codes.contains(&"ConditionalCheckFailed") {
-                    return Ok(TxOutcome::ConditionFailed(codes.iter().map(|c| *c == "ConditionalCheckFailed").collect()));
+                    return Ok(TxOutcome::ConditionFailed(
+                        codes.iter().map(|c| *c == "ConditionalCheckFailed").collect(),
+                    ));
                 }
-                codes.iter().any(|c| matches!(*c, "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"))
+                codes
+                    .iter()
+                    .any(|c| matches!(*c, "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"))
             }
             Some(E::TransactionInProgressException(_)) => true,
             _ => false,
         };
         if !retry || attempt == ATTEMPTS {
             let classified = classify(err, what);
-            return Err(if retry { StoreError::Unavailable(anyhow::anyhow!("{what}: transaction kept conflicting")) } else { classified });
+            return Err(if retry {
+                StoreError::Unavailable(anyhow::anyhow!("{what}: transaction kept conflicting"))
+            } else {
+                classified
+            });
         }
         let ceiling_ms = 10u64 << attempt.min(6);
         let jitter = uuid::Uuid::new_v4().as_u128() as u64 % ceiling_ms;
@@ -157,14 +165,18 @@ pub async fn transact(
     unreachable!("the loop returns on its last attempt")
 }
 
-/// Reads the id that a claim item (`PHONE#…`, `UID#…`, `EMAIL#…`) points at.
+/// Reads the entity id that a claim item (`PHONE#…`, `UID#…`, `EMAIL#…`) points at.
 pub async fn claimed_id(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
     claim_pk: &str,
     attribute: &str,
-) -> Result<Option<String>, StoreError> {
-    Ok(get(client, table, claim_pk).await?.and_then(|item| get_s(&item, attribute).map(str::to_owned)))
+) -> Result<Option<uuid::Uuid>, StoreError> {
+    let Some(item) = get(client, table, claim_pk).await? else { return Ok(None) };
+    let raw = get_s(&item, attribute).unwrap_or_default();
+    let id = uuid::Uuid::parse_str(raw)
+        .map_err(|e| StoreError::Failed(anyhow::Error::new(e).context(format!("claim {attribute} holds a bad id"))))?;
+    Ok(Some(id))
 }
 
 /// A strongly consistent read of one item.
@@ -201,6 +213,9 @@ pub fn bump_counters(table: &str, deltas: &[(&str, i64)]) -> aws_sdk_dynamodb::t
             .expression_attribute_names(format!("#c{i}"), *attribute)
             .expression_attribute_values(format!(":d{i}"), AttributeValue::N(delta.to_string()));
     }
-    let update = update.update_expression(format!("ADD {}", clauses.join(", "))).build().expect("table, key and expression are set");
+    let update = update
+        .update_expression(format!("ADD {}", clauses.join(", ")))
+        .build()
+        .expect("table, key and expression are set");
     aws_sdk_dynamodb::types::TransactWriteItem::builder().update(update).build()
 }

@@ -77,9 +77,15 @@ async fn create_table(
     table: TableDef,
 ) -> Result<(), aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::create_table::CreateTableError>> {
     let string_attr = |n: &str| {
-        AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().expect("name and type are set")
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .expect("name and type are set")
     };
-    let key = |n: &str, t: KeyType| KeySchemaElement::builder().attribute_name(n).key_type(t).build().expect("name and type are set");
+    let key = |n: &str, t: KeyType| {
+        KeySchemaElement::builder().attribute_name(n).key_type(t).build().expect("name and type are set")
+    };
     let mut attributes = vec![table.partition_key];
     for index in table.indexes {
         for a in [index.partition_key, index.sort_key] {

@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use super::list::{self, counter};
 use super::schema::BY_CREATED;
-use super::{CreatedAt, StoreError, TxOutcome, bump_counters, claimed_id, from_item, get, put_new, s, to_item, transact};
+use super::{
+    CreatedAt, StoreError, TxOutcome, bump_counters, claimed_id, from_item, get, put_new, s, to_item, transact,
+};
 use crate::domain::{Email, ListQuery};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,7 +47,12 @@ impl<'a> ControlCenterUsers<'a> {
     }
 
     /// `None` when a user with that email already exists.
-    pub async fn create(&self, email: &Email, display_name: String, role_id: Uuid) -> Result<Option<ControlCenterUser>, StoreError> {
+    pub async fn create(
+        &self,
+        email: &Email,
+        display_name: String,
+        role_id: Uuid,
+    ) -> Result<Option<ControlCenterUser>, StoreError> {
         let id = Uuid::now_v7();
         let created = CreatedAt::now(&id);
         let user = ControlCenterUser {
@@ -85,7 +92,6 @@ impl<'a> ControlCenterUsers<'a> {
 
     async fn by_claim(&self, claim_pk: &str) -> Result<Option<ControlCenterUser>, StoreError> {
         let Some(id) = claimed_id(self.client, self.table, claim_pk, "user_id").await? else { return Ok(None) };
-        let id = Uuid::parse_str(&id).map_err(|e| StoreError::Failed(anyhow::Error::new(e).context("user claim holds a bad id")))?;
         self.by_id(&id).await
     }
 
@@ -99,7 +105,8 @@ impl<'a> ControlCenterUsers<'a> {
             .expression_attribute_values(":uid", s(uid))
             .build()
             .expect("table, key and expression are set");
-        let writes = vec![put_new(self.table, claim(uid_pk(uid), id)), TransactWriteItem::builder().update(update).build()];
+        let writes =
+            vec![put_new(self.table, claim(uid_pk(uid), id)), TransactWriteItem::builder().update(update).build()];
         Ok(matches!(transact(self.client, writes, "binding a control-center user's uid").await?, TxOutcome::Committed))
     }
 

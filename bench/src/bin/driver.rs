@@ -1,0 +1,731 @@
+//! The bench driver: runs every measurement of `scripts/bench.sh` against the release
+//! binaries in `--bin-dir`, prints a table, and ends with the one-line summary:
+//!
+//! `bench: cold_ratio=… warm_overhead_ratio=… verify_fresh_us=… verify_repeat_us=… ssm_calls=… max_zip_mb=… max_rss_mb=…`
+//!
+//! Needs the stand-ins (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SSM`, credentials
+//! and region in the environment, as `scripts/env.sh` sets them).
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use aws_sdk_dynamodb::types::AttributeValue;
+use bench::emulator::{RuntimeApi, status_of};
+use bench::recorder::{Recorder, Script};
+use bench::{apigw_event, median, ms, percentile};
+use futures::StreamExt;
+use bench::dev::{Minter, Persona};
+use serde_json::{Value, json};
+use shared::App;
+use shared::config::Config;
+use shared::domain::Phone;
+use shared::routes::{self, Route};
+use tokio::process::{Child, Command};
+
+const HELLO: &str = "bench-hello";
+const MB: f64 = 1_000_000.0;
+
+struct Args {
+    bin_dir: PathBuf,
+    out_dir: PathBuf,
+    criterion_dir: PathBuf,
+    spawns: usize,
+    warmup: usize,
+    warm: usize,
+    ssm_gets: usize,
+    ssm_window: Duration,
+}
+
+impl Args {
+    fn parse() -> anyhow::Result<Self> {
+        let mut args = Self {
+            bin_dir: PathBuf::from("target/release"),
+            out_dir: PathBuf::from("target/bench"),
+            criterion_dir: PathBuf::from("target/criterion"),
+            spawns: 11,
+            warmup: 20,
+            warm: 400,
+            ssm_gets: 1000,
+            ssm_window: Duration::from_secs(5),
+        };
+        let mut it = std::env::args().skip(1);
+        while let Some(flag) = it.next() {
+            let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
+            match flag.as_str() {
+                "--bin-dir" => args.bin_dir = value()?.into(),
+                "--out" => args.out_dir = value()?.into(),
+                "--criterion" => args.criterion_dir = value()?.into(),
+                "--spawns" => args.spawns = value()?.parse()?,
+                "--warmup" => args.warmup = value()?.parse()?,
+                "--warm" => args.warm = value()?.parse()?,
+                "--ssm-gets" => args.ssm_gets = value()?.parse()?,
+                _ => bail!(
+                    "unknown flag {flag}; flags: --bin-dir --out --criterion --spawns --warmup --warm --ssm-gets"
+                ),
+            }
+        }
+        if args.spawns < 1 || args.warm < 1 {
+            bail!("--spawns and --warm must be at least 1");
+        }
+        Ok(args)
+    }
+}
+
+/// Everything the requests need: tokens, ids, and pools of one-use identities.
+struct Fixtures {
+    admin: String,
+    client: String,
+    client_customer: uuid::Uuid,
+    poller: String,
+    mitra: String,
+    status_mitra: uuid::Uuid,
+    operator_role: uuid::Uuid,
+    fresh_anonymous: Mutex<VecDeque<String>>,
+    links: Mutex<VecDeque<(uuid::Uuid, String, String)>>,
+    serial: AtomicU64,
+}
+
+impl Fixtures {
+    async fn new(app: &App, minter: &Minter, admin_email: &str, pool: usize) -> anyhow::Result<Self> {
+        let run = std::process::id();
+        let admin = minter.token(&Persona::Staff { uid: &format!("bench-admin-{run}"), email: admin_email });
+        let client_uid = format!("bench-client-{run}");
+        let client_customer = match app
+            .customers()
+            .create_anonymous("Bench Client".into(), Some(&client_uid))
+            .await?
+        {
+            shared::store::customers::Created::New(c) | shared::store::customers::Created::Existing(c) => c.id,
+        };
+        let client = minter.token(&Persona::Anonymous { uid: &client_uid });
+        let poller = minter.token(&Persona::Anonymous { uid: &format!("bench-poller-{run}") });
+        let mitra_phone = "+6281300000001";
+        let mitra = app
+            .mitras()
+            .create(&Phone::parse(mitra_phone).map_err(anyhow::Error::msg)?, "Bench Mitra".into())
+            .await?
+            .context("bench mitra exists already")?;
+        app.mitras().set_status(&mitra.id, true).await?;
+        let mitra = minter.token(&Persona::Phone { uid: &format!("bench-mitra-{run}"), phone: mitra_phone });
+        let status_mitra = app
+            .mitras()
+            .create(&Phone::parse("+6281300000002").map_err(anyhow::Error::msg)?, "Status Mitra".into())
+            .await?
+            .context("status mitra exists already")?
+            .id;
+        let operator_role = app
+            .roles()
+            .all()
+            .await?
+            .into_iter()
+            .find(|r| r.name == "operator")
+            .context("the seed has no operator role")?
+            .id;
+        let fresh_anonymous = (0..pool)
+            .map(|i| minter.token(&Persona::Anonymous { uid: &format!("bench-new-{run}-{i}") }))
+            .collect();
+        let links = futures::stream::iter(0..pool)
+            .map(|i| async move {
+                let uid = format!("bench-link-{run}-{i}");
+                let customer = match app.customers().create_anonymous(format!("Link {i}"), Some(&uid)).await? {
+                    shared::store::customers::Created::New(c) | shared::store::customers::Created::Existing(c) => c,
+                };
+                let token = minter.token(&Persona::Phone { uid: &uid, phone: &format!("+62815{i:08}") });
+                anyhow::Ok((customer.id, token, uid))
+            })
+            .buffer_unordered(8)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Self {
+            admin,
+            client,
+            client_customer,
+            poller,
+            mitra,
+            status_mitra,
+            operator_role,
+            fresh_anonymous: Mutex::new(fresh_anonymous),
+            links: Mutex::new(links),
+            serial: AtomicU64::new(0),
+        })
+    }
+
+    /// A realistic, successful request for `route`; one-use identities are taken from the pools.
+    fn event(&self, route: &Route) -> anyhow::Result<Vec<u8>> {
+        let n = self.serial.fetch_add(1, Ordering::Relaxed);
+        let admin = Some(self.admin.as_str());
+        let ev = |token: Option<&str>, body: Option<Value>, query: &[(&str, &str)]| {
+            apigw_event(route.method, route.path, route.path, token, body.as_ref(), query, &[])
+        };
+        let page = [("page", "1"), ("limit", "20")];
+        Ok(match route.name {
+            "customer-anonymous" => {
+                let token = self.fresh_anonymous.lock().unwrap().pop_front().context("anonymous pool empty")?;
+                ev(Some(&token), Some(json!({ "display_name": format!("Angin {n}") })), &[])
+            }
+            "customer-link" => {
+                let (id, token, uid) = self.links.lock().unwrap().pop_front().context("link pool empty")?;
+                ev(Some(&token), Some(json!({ "customer_id": id, "firebase_uid": uid })), &[])
+            }
+            "client-auth-verify" => ev(Some(&self.client), None, &[]),
+            "mitra-auth-verify" => ev(Some(&self.mitra), None, &[]),
+            "public-anonymity-get" => ev(Some(&self.poller), None, &[]),
+            "internal-auth-verify" | "roles-list" | "anonymity-get" => ev(admin, None, &[]),
+            "mitras-list" | "control-center-users-list" => ev(admin, None, &page),
+            "mitras-create" => ev(
+                admin,
+                Some(json!({ "phone": format!("+62813{:08}", 1000 + n), "display_name": format!("Mitra {n}") })),
+                &[],
+            ),
+            "mitras-status" => {
+                let id = self.status_mitra.to_string();
+                let path = format!("/internal/mitras/{id}/status");
+                apigw_event(
+                    route.method,
+                    &path,
+                    route.path,
+                    admin,
+                    Some(&json!({ "is_active": n % 2 == 0 })),
+                    &[],
+                    &[("id", &id)],
+                )
+            }
+            "control-center-users-create" => ev(
+                admin,
+                Some(json!({
+                    "email": format!("bench-operator-{n}@halobestie.com"),
+                    "display_name": format!("Operator {n}"),
+                    "role_id": self.operator_role,
+                })),
+                &[],
+            ),
+            "anonymity-patch" => ev(admin, Some(json!({ "anonymity_enabled": true })), &[]),
+            other => bail!("no bench request for route {other}"),
+        })
+    }
+}
+
+/// The environment a function process gets: Lambda's reserved variables plus the app's.
+struct FunctionEnv {
+    vars: Vec<(String, String)>,
+    log_dir: PathBuf,
+}
+
+impl FunctionEnv {
+    async fn spawn(
+        &self,
+        bin: &Path,
+        name: &str,
+        api: &RuntimeApi,
+        overrides: &[(&str, String)],
+    ) -> anyhow::Result<Child> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_dir.join(format!("{name}.log")))?;
+        let mut command = Command::new(bin);
+        command
+            .env_clear()
+            .envs(self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("AWS_LAMBDA_RUNTIME_API", api.address())
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", format!("bench/{name}"))
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .kill_on_drop(true);
+        for (k, v) in overrides {
+            command.env(k, v);
+        }
+        command.spawn().with_context(|| format!("spawning {}", bin.display()))
+    }
+}
+
+async fn stop(mut child: Child) {
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+}
+
+/// Peak resident set (VmHWM) of a process, in bytes.
+fn peak_rss(child: &Child) -> anyhow::Result<u64> {
+    let pid = child.id().context("process has exited")?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .context("no VmHWM")?;
+    Ok(kb * 1024)
+}
+
+fn expect_success(name: &str, outcome: &bench::emulator::Outcome) -> anyhow::Result<()> {
+    let status = status_of(outcome).with_context(|| format!("{name}"))?;
+    if !(200..300).contains(&status) {
+        bail!("{name} answered {status}: {}", String::from_utf8_lossy(&outcome.body));
+    }
+    Ok(())
+}
+
+struct Sizes {
+    binary: u64,
+    zip: u64,
+}
+
+fn sizes(bin: &Path, zip_dir: &Path, name: &str) -> anyhow::Result<Sizes> {
+    let binary = std::fs::metadata(bin)?.len();
+    let zip = zip_dir.join(format!("{name}.zip"));
+    let status = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zipfile\n\
+             with zipfile.ZipFile(sys.argv[2], 'w', zipfile.ZIP_DEFLATED, compresslevel=9) as z:\n\
+             \x20   z.write(sys.argv[1], 'bootstrap')",
+        ])
+        .arg(bin)
+        .arg(&zip)
+        .status()
+        .context("running python3 to zip")?;
+    if !status.success() {
+        bail!("zipping {name} failed");
+    }
+    Ok(Sizes {
+        binary,
+        zip: std::fs::metadata(&zip)?.len(),
+    })
+}
+
+fn is_stripped(bin: &Path) -> bool {
+    // An ELF with symbols has a `.symtab` section name in its string table.
+    std::fs::read(bin)
+        .map(|bytes| !bytes.windows(8).any(|w| w == b".symtab\0"))
+        .unwrap_or(false)
+}
+
+/// Criterion's median estimate for one benchmark, in µs.
+fn criterion_median_us(dir: &Path, id: &str) -> Option<f64> {
+    let text = std::fs::read_to_string(dir.join(id).join("new/estimates.json")).ok()?;
+    let value: Value = serde_json::from_str(&text).ok()?;
+    value["median"]["point_estimate"].as_f64().map(|ns| ns / 1000.0)
+}
+
+struct Warm {
+    p50: Duration,
+    p99: Duration,
+    floor_p50: Duration,
+    floor_p99: Duration,
+    script: String,
+    rss_after_100: u64,
+    rss_end: u64,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse()?;
+    let started = Instant::now();
+    let ddb_url = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").context("AWS_ENDPOINT_URL_DYNAMODB (source scripts/env.sh)")?;
+    let ssm_url = std::env::var("AWS_ENDPOINT_URL_SSM").context("AWS_ENDPOINT_URL_SSM (source scripts/env.sh)")?;
+    let project = std::env::var("FIREBASE_PROJECT_ID").unwrap_or_else(|_| "halobestie-local".into());
+    let admin_email = std::env::var("SUPER_ADMIN_EMAIL").unwrap_or_else(|_| "admin@halobestie.com".into());
+    std::fs::create_dir_all(args.out_dir.join("logs"))?;
+    std::fs::create_dir_all(args.out_dir.join("zip"))?;
+    for entry in std::fs::read_dir(args.out_dir.join("logs"))? {
+        let _ = std::fs::remove_file(entry?.path());
+    }
+
+    // The signing keys, served locally as Google serves them.
+    let (certs_url, _certs) = bench::dev::cert_server().await?;
+    let run = format!(
+        "bench{}",
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs()
+    );
+    let table_prefix = format!("halobestie-{run}");
+    let parameter = format!("/halobestie/{run}/anonymity_enabled");
+    let app_vars: Vec<(String, String)> = vec![
+        ("STAGE".into(), "local".into()),
+        ("FIREBASE_PROJECT_ID".into(), project.clone()),
+        ("FIREBASE_CERTS_URL".into(), certs_url.clone()),
+        ("TABLE_PREFIX".into(), table_prefix.clone()),
+        ("ANONYMITY_PARAMETER".into(), parameter.clone()),
+    ];
+    let config = {
+        let vars: HashMap<_, _> = app_vars.iter().cloned().collect();
+        Config::from_lookup(|name| vars.get(name).cloned().or_else(|| std::env::var(name).ok()))?
+    };
+    let app = App::new(config).await?;
+    bench::dev::prepare(&app, &admin_email).await?;
+    let minter = Minter::dev(&project)?;
+    let pool = args.spawns + args.warmup + args.warm + 8;
+    let fixtures = Fixtures::new(&app, &minter, &admin_email, pool).await?;
+    app.verifier.verify(&fixtures.admin).await.context("the dev token does not verify in-process")?;
+    eprintln!("bench: fixtures ready in {:.1}s", started.elapsed().as_secs_f64());
+
+    let mut vars: Vec<(String, String)> = app_vars.clone();
+    for name in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "PATH"] {
+        if let Ok(value) = std::env::var(name) {
+            vars.push((name.into(), value));
+        }
+    }
+    vars.push(("AWS_ENDPOINT_URL_DYNAMODB".into(), ddb_url.clone()));
+    vars.push(("AWS_ENDPOINT_URL_SSM".into(), ssm_url.clone()));
+    vars.push(("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), "128".into()));
+    vars.push(("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()));
+    vars.push(("AWS_EXECUTION_ENV".into(), "AWS_Lambda_provided.al2023".into()));
+    vars.push(("TZ".into(), ":UTC".into()));
+    let env = FunctionEnv {
+        vars,
+        log_dir: args.out_dir.join("logs"),
+    };
+
+    let functions: Vec<Route> = routes::ALL.to_vec();
+    let bin = |name: &str| args.bin_dir.join(name);
+    for name in functions.iter().map(|r| r.name).chain([HELLO]) {
+        if !bin(name).is_file() {
+            bail!("{} is missing: build release first", bin(name).display());
+        }
+    }
+
+    // 5. Size.
+    let mut size = HashMap::new();
+    for name in functions.iter().map(|r| r.name).chain([HELLO]) {
+        size.insert(name, sizes(&bin(name), &args.out_dir.join("zip"), name)?);
+    }
+    let unstripped: Vec<_> = functions.iter().map(|r| r.name).filter(|n| !is_stripped(&bin(n))).collect();
+    if !unstripped.is_empty() {
+        eprintln!("bench: WARNING: not stripped: {unstripped:?}");
+    }
+
+    // 1. Cold start: spawn → first response, rounds interleaved so background load hits all alike.
+    let hello_event = apigw_event("GET", "/hello", "/hello", None, None, &[], &[]);
+    let mut cold: HashMap<&str, Vec<Duration>> = HashMap::new();
+    for round in 0..args.spawns {
+        for name in [HELLO].into_iter().chain(functions.iter().map(|r| r.name)) {
+            let event = match functions.iter().find(|r| r.name == name) {
+                Some(route) => fixtures.event(route)?,
+                None => hello_event.clone(),
+            };
+            let api = RuntimeApi::start().await?;
+            let answer = api.submit(event);
+            let t0 = Instant::now();
+            let child = env.spawn(&bin(name), name, &api, &[]).await?;
+            let outcome = api.wait(answer).await.with_context(|| format!("cold start of {name}"));
+            stop(child).await;
+            let outcome = outcome?;
+            expect_success(name, &outcome)?;
+            cold.entry(name).or_default().push(outcome.received_at - t0);
+        }
+        eprintln!("bench: cold-start round {}/{} done", round + 1, args.spawns);
+    }
+
+    // The hello-world function warm, to split a cold start into init and request.
+    let hello_warm = {
+        let api = RuntimeApi::start().await?;
+        let child = env.spawn(&bin(HELLO), HELLO, &api, &[]).await?;
+        let mut samples = Vec::new();
+        for i in 0..110 {
+            let answer = api.submit(hello_event.clone());
+            let t0 = Instant::now();
+            let outcome = api.wait(answer).await?;
+            if i >= 10 {
+                samples.push(outcome.received_at - t0);
+            }
+        }
+        stop(child).await;
+        median(&samples)
+    };
+
+    // 2 + 6. Warm latency through the event path, the raw floor of the same storage work, RSS.
+    let ddb_rec = Recorder::start(&ddb_url).await?;
+    let ssm_rec = Recorder::start(&ssm_url).await?;
+    let raw_http = reqwest::Client::builder().pool_max_idle_per_host(8).build()?;
+    let anchor_key = HashMap::from([(
+        "pk".to_owned(),
+        AttributeValue::S(format!("CUSTOMER#{}", fixtures.client_customer)),
+    )]);
+    let (app_ref, key_ref) = (&app, &anchor_key);
+    let get_item = move || async move {
+        let t = Instant::now();
+        let out = app_ref
+            .dynamo
+            .get_item()
+            .table_name(&app_ref.tables.customers)
+            .set_key(Some(key_ref.clone()))
+            .send()
+            .await?;
+        if out.item.is_none() {
+            bail!("anchor item missing");
+        }
+        anyhow::Ok(t.elapsed())
+    };
+    for _ in 0..50 {
+        get_item().await?;
+    }
+    let mut anchor: Vec<Duration> = Vec::new();
+    let mut warm: HashMap<&str, Warm> = HashMap::new();
+    for route in &functions {
+        let name = route.name;
+        // The storage script of one warm request, recorded from a process of its own.
+        let script = {
+            let api = RuntimeApi::start().await?;
+            let child = env
+                .spawn(
+                    &bin(name),
+                    name,
+                    &api,
+                    &[
+                        ("AWS_ENDPOINT_URL_DYNAMODB", ddb_rec.url()),
+                        ("AWS_ENDPOINT_URL_SSM", ssm_rec.url()),
+                    ],
+                )
+                .await?;
+            let mut result = Ok(Script::default());
+            for i in 0..4 {
+                if i == 3 {
+                    ddb_rec.take();
+                    ssm_rec.take();
+                }
+                match api.invoke(fixtures.event(route)?).await {
+                    Ok(outcome) => expect_success(name, &outcome)?,
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
+            }
+            stop(child).await;
+            let mut calls: Vec<_> = ddb_rec.take().into_iter().map(|c| (ddb_url.clone(), c)).collect();
+            calls.extend(ssm_rec.take().into_iter().map(|c| (ssm_url.clone(), c)));
+            result.map(|_| Script::from_calls(calls))?
+        };
+        let api = RuntimeApi::start().await?;
+        let child = env.spawn(&bin(name), name, &api, &[]).await?;
+        let mut invocations = 0usize;
+        let mut rss_after_100 = 0;
+        let mut samples = Vec::with_capacity(args.warm);
+        let mut floor = Vec::with_capacity(args.warm);
+        let run = async {
+            for _ in 0..args.warmup {
+                let outcome = api.invoke(fixtures.event(route)?).await?;
+                expect_success(name, &outcome)?;
+                invocations += 1;
+            }
+            for _ in 0..args.warm {
+                let event = fixtures.event(route)?;
+                let answer = api.submit(event);
+                let t0 = Instant::now();
+                let outcome = api.wait(answer).await?;
+                samples.push(outcome.received_at - t0);
+                expect_success(name, &outcome)?;
+                invocations += 1;
+                if invocations == 100 {
+                    rss_after_100 = peak_rss(&child)?;
+                }
+                let raw = get_item().await?;
+                anchor.push(raw);
+                floor.push(if script.calls() == 0 {
+                    raw
+                } else {
+                    script.replay(&raw_http).await?
+                });
+            }
+            anyhow::Ok(())
+        };
+        let result = run.await;
+        let rss_end = peak_rss(&child).unwrap_or(0);
+        stop(child).await;
+        result.with_context(|| format!("warm run of {name}"))?;
+        if rss_after_100 == 0 {
+            rss_after_100 = rss_end;
+        }
+        eprintln!(
+            "bench: warm {name}: p50 {:.2} ms, floor {:.2} ms ({})",
+            ms(median(&samples)),
+            ms(median(&floor)),
+            script.describe()
+        );
+        warm.insert(
+            name,
+            Warm {
+                p50: median(&samples),
+                p99: percentile(&samples, 99.0),
+                floor_p50: median(&floor),
+                floor_p99: percentile(&floor, 99.0),
+                script: script.describe(),
+                rss_after_100,
+                rss_end,
+            },
+        );
+    }
+
+    // 4. SSM: GetParameter calls while one process serves 1000 anonymity GETs over 5 s.
+    let ssm_calls = {
+        let route = routes::PUBLIC_ANONYMITY_GET;
+        ssm_rec.take();
+        let api = RuntimeApi::start().await?;
+        let child = env
+            .spawn(&bin(route.name), route.name, &api, &[("AWS_ENDPOINT_URL_SSM", ssm_rec.url())])
+            .await?;
+        let events: Vec<_> = (0..args.ssm_gets).map(|_| fixtures.event(&route)).collect::<Result<_, _>>()?;
+        let t0 = Instant::now();
+        let step = args.ssm_window / args.ssm_gets as u32;
+        let mut result = Ok(());
+        for (i, event) in events.into_iter().enumerate() {
+            tokio::time::sleep_until((t0 + step * i as u32).into()).await;
+            match api.invoke(event).await.and_then(|o| expect_success(route.name, &o)) {
+                Ok(()) => {}
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        let elapsed = t0.elapsed();
+        stop(child).await;
+        result?;
+        let calls = ssm_rec.count("AmazonSSM.GetParameter");
+        eprintln!(
+            "bench: ssm: {} GETs in {:.2}s, {calls} GetParameter calls",
+            args.ssm_gets,
+            elapsed.as_secs_f64()
+        );
+        calls
+    };
+
+    // 3. Token verification, from criterion's results.
+    let verify_fresh = criterion_median_us(&args.criterion_dir, "verify/fresh_token");
+    let verify_repeat = criterion_median_us(&args.criterion_dir, "verify/repeated_token");
+
+    // The table.
+    let hello_cold = median(&cold[HELLO]);
+    let anchor_p50 = median(&anchor);
+    let anchor_p99 = percentile(&anchor, 99.0);
+    let mut table = String::new();
+    writeln!(
+        table,
+        "| function | cold p50 ms | cold ratio | init ms (cold − warm p50) | init ratio | warm p50 ms | warm p99 ms | raw floor p50 ms | raw floor p99 ms | overhead ratio | vs 1 GetItem | storage calls (warm request) | rss after 100 MB | binary MB | zip MB |"
+    )?;
+    writeln!(table, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")?;
+    let hello_init = hello_cold.saturating_sub(hello_warm);
+    let mut cold_ratio: f64 = 0.0;
+    let mut warm_ratio: f64 = 0.0;
+    let mut max_zip: u64 = 0;
+    let mut max_rss: u64 = 0;
+    for route in &functions {
+        let name = route.name;
+        let c = median(&cold[name]);
+        let w = &warm[name];
+        let s = &size[name];
+        let cr = ms(c) / ms(hello_cold);
+        let wr = ms(w.p50) / ms(w.floor_p50);
+        cold_ratio = cold_ratio.max(cr);
+        warm_ratio = warm_ratio.max(wr);
+        max_zip = max_zip.max(s.zip);
+        max_rss = max_rss.max(w.rss_after_100);
+        writeln!(
+            table,
+            "| {name} | {:.1} | {:.2} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.1} | {:.2} | {:.2} |",
+            ms(c),
+            cr,
+            ms(c.saturating_sub(w.p50)),
+            ms(c.saturating_sub(w.p50)) / ms(hello_init),
+            ms(w.p50),
+            ms(w.p99),
+            ms(w.floor_p50),
+            ms(w.floor_p99),
+            wr,
+            ms(w.p50) / ms(anchor_p50),
+            w.script,
+            w.rss_after_100 as f64 / MB,
+            s.binary as f64 / MB,
+            s.zip as f64 / MB,
+        )?;
+    }
+    let h = &size[HELLO];
+    writeln!(
+        table,
+        "| {HELLO} (baseline) | {:.1} | 1.00 | {:.1} | 1.00 | {:.2} | | | | | | | | {:.2} | {:.2} |",
+        ms(hello_cold),
+        ms(hello_init),
+        ms(hello_warm),
+        h.binary as f64 / MB,
+        h.zip as f64 / MB
+    )?;
+    writeln!(
+        table,
+        "| raw DynamoDB Local GetItem (SDK) | | | | | {:.2} | {:.2} | | | | 1.00 | GetItem | | | |",
+        ms(anchor_p50),
+        ms(anchor_p99)
+    )?;
+    let fmt_us = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into());
+    let mut notes = String::new();
+    writeln!(
+        notes,
+        "cold: median of {} spawns each; warm: {} invocations after {} warm-up; floor = the same storage calls replayed directly (≥ 1 GetItem)",
+        args.spawns, args.warm, args.warmup
+    )?;
+    writeln!(
+        notes,
+        "verify (criterion median): fresh token {} µs, repeated token {} µs",
+        fmt_us(verify_fresh),
+        fmt_us(verify_repeat)
+    )?;
+    writeln!(
+        notes,
+        "ssm: {ssm_calls} GetParameter calls for {} anonymity GETs over {:.0} s (one process)",
+        args.ssm_gets,
+        args.ssm_window.as_secs_f64()
+    )?;
+    let rss_end = warm.values().map(|w| w.rss_end).max().unwrap_or(0);
+    writeln!(
+        notes,
+        "peak RSS after all {} invocations of a process: max {:.1} MB",
+        args.warmup + args.warm,
+        rss_end as f64 / MB
+    )?;
+    let total = std::env::var("BENCH_STARTED")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .and_then(|t0| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok().map(|n| n.as_secs() - t0))
+        .map(|s| format!("; scripts/bench.sh wall time {s} s"))
+        .unwrap_or_default();
+    writeln!(notes, "MB = 10^6 bytes; driver wall time {:.0} s{total}", started.elapsed().as_secs_f64())?;
+    let summary = format!(
+        "bench: cold_ratio={:.2} warm_overhead_ratio={:.2} verify_fresh_us={} verify_repeat_us={} ssm_calls={} max_zip_mb={:.2} max_rss_mb={:.1}",
+        cold_ratio,
+        warm_ratio,
+        fmt_us(verify_fresh),
+        fmt_us(verify_repeat),
+        ssm_calls,
+        max_zip as f64 / MB,
+        max_rss as f64 / MB,
+    );
+    std::fs::write(args.out_dir.join("table.md"), format!("{table}\n{notes}\n{summary}\n"))?;
+    let _ = cleanup(&app).await;
+    println!("{table}");
+    print!("{notes}");
+    println!("{summary}");
+    Ok(())
+}
+
+/// Drops this run's tables (DynamoDB Local keeps them in memory otherwise).
+async fn cleanup(app: &App) -> anyhow::Result<()> {
+    let t = &app.tables;
+    for table in [&t.customers, &t.mitras, &t.control_center_users, &t.roles] {
+        app.dynamo.delete_table().table_name(table).send().await?;
+    }
+    let _ = app
+        .ssm
+        .delete_parameter()
+        .name(&app.config.anonymity_parameter)
+        .send()
+        .await;
+    Ok(())
+}

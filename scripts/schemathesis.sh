@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Schemathesis (PyPI `schemathesis`, pinned below) against the running local gateway, both
+# surfaces, every default check: no server errors; status codes, content types, headers and
+# response bodies as the spec says; schema-valid data accepted and schema-invalid data rejected;
+# unsupported methods answered 405; authentication enforced.
+#
+#   scripts/schemathesis.sh            install if needed, start a private gateway, fuzz, stop it
+#
+# Installs into the git-ignored .local/venv-schemathesis (idempotent: instant once installed),
+# starts the local AWS stand-ins if needed, and runs its own `halo-dev serve` on its own ports
+# and its own table prefix so it collides with nothing. The public surface is fuzzed with an
+# anonymous customer's token, the internal one with the seeded super admin's (bound first).
+#
+# Environment: ST_PUBLIC_PORT (3100), ST_INTERNAL_PORT (3101), ST_CERTS_PORT (3102),
+#              ST_MAX_EXAMPLES (examples per operation, default 200), ST_SEED (default 1, fixed so
+#              runs are reproducible; set ST_SEED=random for a new one), ST_WORKERS (default 2).
+# Exit status: non-zero when schemathesis finds any failure (or the server does not come up).
+set -euo pipefail
+
+SCHEMATHESIS_VERSION=4.32.5
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+VENV="$ROOT/.local/venv-schemathesis"
+STAMP="$VENV/.installed-schemathesis-$SCHEMATHESIS_VERSION"
+OUT="$ROOT/.local/schemathesis"
+
+say() { echo "schemathesis.sh: $*" >&2; }
+
+started=$(date +%s)
+
+# ------------------------------------------------------------------ install ----
+if [[ ! -f "$STAMP" ]]; then
+    say "installing schemathesis $SCHEMATHESIS_VERSION into ${VENV#"$ROOT"/}"
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+        "schemathesis==$SCHEMATHESIS_VERSION" </dev/null >&2
+    touch "$STAMP"
+fi
+
+# ------------------------------------------------------------ environment ----
+export PUBLIC_PORT="${ST_PUBLIC_PORT:-3100}"
+export INTERNAL_PORT="${ST_INTERNAL_PORT:-3101}"
+export DEV_CERTS_PORT="${ST_CERTS_PORT:-3102}"
+export FIREBASE_CERTS_URL="http://127.0.0.1:$DEV_CERTS_PORT/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com"
+# shellcheck source=env.sh
+source "$ROOT/scripts/env.sh"
+export STAGE=local
+export TABLE_PREFIX="halobestie-st-$$"
+export ANONYMITY_PARAMETER="/halobestie/st-$$/anonymity_enabled"
+export RUST_LOG="${RUST_LOG:-warn}"
+MAX_EXAMPLES="${ST_MAX_EXAMPLES:-200}"
+SEED="${ST_SEED:-1}"
+WORKERS="${ST_WORKERS:-2}"
+cd "$ROOT"
+mkdir -p "$OUT"
+
+"$ROOT/scripts/standins.sh" start >/dev/null
+cargo build --locked -q -p infra --bin halo-dev
+DEV="$ROOT/target/debug/halo-dev"
+
+# ------------------------------------------------------------------ server ----
+SERVER_LOG="$OUT/server.log"
+server_pid=""
+stop_server() {
+    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+        # Its own session (setsid), so the pid is the process group: stop it and any children.
+        kill -TERM -- "-$server_pid" 2>/dev/null || kill -TERM "$server_pid" 2>/dev/null || true
+        for _ in $(seq 1 20); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL -- "-$server_pid" 2>/dev/null || true
+    fi
+}
+trap stop_server EXIT
+trap 'exit 130' INT TERM
+
+for port in "$PUBLIC_PORT" "$INTERNAL_PORT" "$DEV_CERTS_PORT"; do
+    if python3 -c 'import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$port"; then
+        say "port $port is taken; set ST_PUBLIC_PORT / ST_INTERNAL_PORT / ST_CERTS_PORT"
+        exit 1
+    fi
+done
+
+setsid "$DEV" serve </dev/null >"$SERVER_LOG" 2>&1 &
+server_pid=$!
+
+# GET url [token] [method]: prints "status body".
+http() {
+    python3 - "$@" <<'PY'
+import sys, urllib.request, urllib.error
+url, token, method = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else ""), (sys.argv[3] if len(sys.argv) > 3 else "GET")
+req = urllib.request.Request(url, method=method, data=b"" if method != "GET" else None)
+if token:
+    req.add_header("Authorization", "Bearer " + token)
+try:
+    with urllib.request.urlopen(req, timeout=5) as r:
+        print(r.status, r.read().decode()[:300])
+except urllib.error.HTTPError as e:
+    print(e.code, e.read().decode()[:300])
+except Exception as e:
+    print(0, e)
+PY
+}
+
+deadline=$((SECONDS + 60))
+until [[ "$(http "http://127.0.0.1:$PUBLIC_PORT/openapi.json")" == 200* && "$(http "http://127.0.0.1:$INTERNAL_PORT/openapi.json")" == 200* ]]; do
+    if ! kill -0 "$server_pid" 2>/dev/null || ((SECONDS >= deadline)); then
+        say "halo-dev serve did not come up; last lines of ${SERVER_LOG#"$ROOT"/}:"
+        tail -n 30 "$SERVER_LOG" >&2
+        exit 1
+    fi
+    sleep 0.2
+done
+
+# ------------------------------------------------------------------ tokens ----
+customer_token="$("$DEV" token anonymous --uid "st-customer-$$")"
+admin_token="$("$DEV" token admin --uid "st-admin-$$")"
+bound="$(http "http://127.0.0.1:$INTERNAL_PORT/internal/auth/verify" "$admin_token" POST)"
+if [[ "$bound" != 200* ]]; then
+    say "could not bind the super admin's token: $bound"
+    exit 1
+fi
+
+# ---------------------------------------------------------------------- run ----
+status=0
+summary=()
+run_surface() { # name port token
+    local name="$1" port="$2" token="$3" log="$OUT/$1.log" rc=0
+    say "fuzzing the $name surface (max $MAX_EXAMPLES examples per operation, seed $SEED)"
+    local seed_args=(--seed "$SEED")
+    [[ "$SEED" == random ]] && seed_args=()
+    set +e
+    # Run from .local/schemathesis, so its and Hypothesis's caches land there, not in the repo.
+    (cd "$OUT" && "$VENV/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" \
+        --url "http://127.0.0.1:$port" \
+        -H "Authorization: Bearer $token" \
+        --max-examples "$MAX_EXAMPLES" "${seed_args[@]}" \
+        --workers "$WORKERS" \
+        --generation-database none \
+        --request-timeout 10 \
+        --report junit --report-junit-path "$OUT/$name-junit.xml" \
+        --no-color) 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    set -e
+    local cases
+    cases="$(grep -Eo '[0-9]+ generated' "$log" | tail -n1 | grep -Eo '[0-9]+' || echo '?')"
+    summary+=("$name: $cases test cases generated, schemathesis exit $rc")
+    ((rc == 0)) || status=1
+}
+run_surface public "$PUBLIC_PORT" "$customer_token"
+run_surface internal "$INTERNAL_PORT" "$admin_token"
+
+echo
+for line in "${summary[@]}"; do echo "schemathesis.sh: $line"; done
+echo "schemathesis.sh: finished in $(($(date +%s) - started))s ($([[ $status == 0 ]] && echo passed || echo FAILED))"
+exit "$status"

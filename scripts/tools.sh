@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The deployment tools, installed by the project into the git-ignored
+# .local/venv-tools (a Python venv, from PyPI, versions pinned here):
+#   sam           AWS SAM CLI: sam validate --lint, sam build, sam deploy
+#   cargo-lambda  cargo lambda build / watch (the PyPI package ships the binary)
+#   zig           the linker cargo-lambda uses to target Lambda's glibc (ziglang)
+#
+#   scripts/tools.sh        install if needed, then say where the tools are
+#   scripts/tools.sh env    install if needed, then print `export PATH=…` for eval
+#
+# Idempotent: when the pinned versions are already there it returns at once.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+VENV="${TOOLS_VENV:-$ROOT/.local/venv-tools}"
+SAM_VERSION=1.170.0
+CARGO_LAMBDA_VERSION=1.9.2
+# cargo-lambda (cargo-zigbuild) is known to work with the 0.15 series; 0.16 changed zig's CLI.
+ZIG_VERSION=0.15.2
+STAMP="$VENV/.installed-sam-$SAM_VERSION-cargo-lambda-$CARGO_LAMBDA_VERSION-zig-$ZIG_VERSION"
+
+say() { echo "tools.sh: $*" >&2; }
+
+if [[ ! -f "$STAMP" ]]; then
+    started=$(date +%s)
+    say "installing aws-sam-cli $SAM_VERSION, cargo-lambda $CARGO_LAMBDA_VERSION and ziglang $ZIG_VERSION into $VENV"
+    python="${PYTHON:-python3}"
+    [[ -x "$VENV/bin/python" ]] || "$python" -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+        "aws-sam-cli==$SAM_VERSION" "cargo-lambda==$CARGO_LAMBDA_VERSION" "ziglang==$ZIG_VERSION" >&2
+    # cargo-zigbuild looks for `zig` on PATH; the ziglang wheel names its wrapper python-zig
+    # (older wheels have none), so give it a plain `zig` that runs this venv's toolchain.
+    cat >"$VENV/bin/zig" <<EOF
+#!/bin/sh
+exec "$VENV/bin/python" -m ziglang "\$@"
+EOF
+    chmod +x "$VENV/bin/zig"
+    rm -f "$VENV"/.installed-*
+    touch "$STAMP"
+    say "installed in $(( $(date +%s) - started ))s"
+fi
+
+case "${1:-where}" in
+    env)
+        echo "export PATH=\"$VENV/bin:\$PATH\""
+        # SAM CLI: no usage telemetry from developers' machines or CI.
+        echo "export SAM_CLI_TELEMETRY=0"
+        ;;
+    where)
+        echo "sam:          $VENV/bin/sam ($SAM_VERSION)"
+        echo "cargo-lambda: $VENV/bin/cargo-lambda ($CARGO_LAMBDA_VERSION)"
+        echo "zig:          $VENV/bin/zig ($ZIG_VERSION)"
+        echo "use them with: eval \"\$(scripts/tools.sh env)\""
+        ;;
+    *)
+        say "usage: scripts/tools.sh [where|env]"
+        exit 2
+        ;;
+esac

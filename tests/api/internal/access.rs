@@ -1,0 +1,123 @@
+//! Who may call what: 401 without a valid token, 403 for strangers and for
+//! operators lacking the route's permission, and that order before validation.
+
+use serde_json::json;
+use shared::routes::{ALL, Surface};
+
+use super::*;
+use crate::helpers::{PROJECT_ID, spawn_app};
+
+#[tokio::test]
+async fn the_endpoint_table_used_by_these_tests_covers_every_internal_route() {
+    let endpoints = every_endpoint();
+    let internal: Vec<_> = ALL.iter().filter(|r| r.surface == Surface::Internal).collect();
+    assert_eq!(endpoints.len(), internal.len());
+    for route in internal {
+        let covered =
+            endpoints.iter().any(|(method, path, _)| *method == route.method && route.match_path(path).is_some());
+        assert!(covered, "{} {} has no access test", route.method, route.path);
+    }
+}
+
+#[tokio::test]
+async fn every_internal_endpoint_answers_401_unauthorized_without_a_token() {
+    let app = spawn_app().await;
+    for (method, path, body) in every_endpoint() {
+        let answer = app.internal(method, &path, None, body).await;
+        answer.assert_error(401, "UNAUTHORIZED");
+        // Authentication comes before validation: a broken body changes nothing.
+        let answer = app.internal_raw(method, &path, None, "{ not json").await;
+        answer.assert_error(401, "UNAUTHORIZED");
+    }
+}
+
+#[tokio::test]
+async fn every_internal_endpoint_answers_401_for_a_garbage_or_foreign_project_token() {
+    let app = spawn_app().await;
+    let foreign =
+        infra::devtoken::Minter::dev("some-other-project").unwrap().token(&infra::devtoken::Persona::ControlCenter {
+            uid: "uid-super-admin".into(),
+            email: crate::helpers::SUPER_ADMIN_EMAIL.into(),
+            email_verified: true,
+        });
+    assert_ne!(PROJECT_ID, "some-other-project");
+    for (method, path, body) in every_endpoint() {
+        for token in ["not-a-jwt", foreign.as_str()] {
+            let answer = app.internal(method, &path, Some(token), body.clone()).await;
+            answer.assert_error(401, "UNAUTHORIZED");
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_internal_endpoint_answers_403_to_a_stranger_and_verify_answers_404() {
+    let app = spawn_app().await;
+    let strangers = [
+        stranger_token(&app),
+        app.phone_token(&unique("uid-customer"), &phone()),
+        app.anonymous_token(&unique("uid-anon")),
+    ];
+    for token in &strangers {
+        for (method, path, body) in every_endpoint() {
+            let answer = app.internal(method, &path, Some(token), body).await;
+            if path == VERIFY {
+                answer.assert_error(404, "NOT_FOUND");
+            } else {
+                answer.assert_error(403, "FORBIDDEN");
+            }
+        }
+    }
+    // Nothing the strangers sent took effect.
+    let admin = app.super_admin_token().await;
+    let mitras = app.internal("GET", MITRAS, Some(&admin), None).await;
+    assert_eq!(mitras.assert_ok(200)["total"], 0);
+    let staff = app.internal("GET", STAFF, Some(&admin), None).await;
+    assert_eq!(staff.assert_ok(200)["total"], 1, "only the seeded super admin");
+    let flag = app.internal("GET", ANONYMITY, Some(&admin), None).await;
+    assert_eq!(flag.assert_ok(200)["anonymity_enabled"], true);
+}
+
+#[tokio::test]
+async fn an_operator_is_forbidden_from_staff_management_roles_and_the_config_update() {
+    let app = spawn_app().await;
+    let operator = app.operator_token().await;
+    let forbidden = [
+        ("POST", STAFF, Some(json!({ "email": new_email(), "display_name": "Op 2", "role_id": operator_role_id() }))),
+        ("GET", STAFF, None),
+        ("GET", ROLES, None),
+        ("PATCH", ANONYMITY, Some(json!({ "anonymity_enabled": false }))),
+    ];
+    for (method, path, body) in forbidden {
+        let answer = app.internal(method, path, Some(&operator), body).await;
+        answer.assert_error(403, "FORBIDDEN");
+    }
+    let admin = app.super_admin_token().await;
+    let staff = app.internal("GET", STAFF, Some(&admin), None).await;
+    assert_eq!(staff.assert_ok(200)["total"], 2, "the super admin and the operator, nobody else");
+    let flag = app.internal("GET", ANONYMITY, Some(&admin), None).await;
+    assert_eq!(flag.assert_ok(200)["anonymity_enabled"], true, "the operator's PATCH must not have landed");
+}
+
+#[tokio::test]
+async fn permission_is_checked_before_input_validation() {
+    let app = spawn_app().await;
+    let operator = app.operator_token().await;
+    let answer = app.internal("PATCH", ANONYMITY, Some(&operator), Some(json!({ "anonymity_enabled": "false" }))).await;
+    answer.assert_error(403, "FORBIDDEN");
+    let answer = app.internal_raw("POST", STAFF, Some(&operator), "{ not json").await;
+    answer.assert_error(403, "FORBIDDEN");
+    let answer = app.internal("GET", &format!("{STAFF}?page=0"), Some(&operator), None).await;
+    answer.assert_error(403, "FORBIDDEN");
+    let stranger = stranger_token(&app);
+    let answer =
+        app.internal("PATCH", &status_path("not-a-uuid"), Some(&stranger), Some(json!({ "is_active": "yes" }))).await;
+    answer.assert_error(403, "FORBIDDEN");
+    let answer = app.internal("GET", &format!("{MITRAS}?limit=abc"), Some(&stranger), None).await;
+    answer.assert_error(403, "FORBIDDEN");
+    // …and for a permitted caller the same inputs are 422s, so the 403s above were not accidents.
+    let answer =
+        app.internal("PATCH", &status_path("not-a-uuid"), Some(&operator), Some(json!({ "is_active": true }))).await;
+    assert_validation(&answer, &["id"]);
+    let answer = app.internal("GET", &format!("{MITRAS}?limit=abc"), Some(&operator), None).await;
+    assert_validation(&answer, &["limit"]);
+}

@@ -1,0 +1,140 @@
+//! `GET` and `PATCH /internal/config/anonymity`, and how a change reaches the
+//! apps' `GET /api/shared/config/anonymity` in this process and in another one.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::*;
+use crate::helpers::{spawn_app, spawn_app_with};
+
+async fn patch(app: &TestApp, token: &str, enabled: bool) -> Answer {
+    app.internal("PATCH", ANONYMITY, Some(token), Some(json!({ "anonymity_enabled": enabled }))).await
+}
+
+async fn public_flag(app: &TestApp, token: &str) -> Value {
+    let answer = app.public("GET", PUBLIC_ANONYMITY, Some(token), None).await;
+    let data = answer.assert_ok(200);
+    assert_eq!(Answer::keys(data), ["anonymity_enabled"]);
+    data["anonymity_enabled"].clone()
+}
+
+#[tokio::test]
+async fn anonymity_get_answers_the_phase_1_default_true_to_the_super_admin_and_an_operator() {
+    let app = spawn_app().await;
+    for token in [app.super_admin_token().await, app.operator_token().await] {
+        let answer = app.internal("GET", ANONYMITY, Some(&token), None).await;
+        assert_eq!(answer.assert_ok(200), &json!({ "anonymity_enabled": true }));
+    }
+}
+
+#[tokio::test]
+async fn anonymity_patch_sets_the_flag_and_the_internal_get_reads_it_back() {
+    let app = spawn_app().await;
+    let admin = app.super_admin_token().await;
+    let operator = app.operator_token().await;
+    for enabled in [false, true, false] {
+        let answer = patch(&app, &admin, enabled).await;
+        assert_eq!(answer.assert_ok(200), &json!({ "anonymity_enabled": enabled }));
+        for token in [&admin, &operator] {
+            let read = app.internal("GET", ANONYMITY, Some(token), None).await;
+            assert_eq!(read.assert_ok(200), &json!({ "anonymity_enabled": enabled }));
+        }
+    }
+    // It lives in SSM: a fresh process of the same stage reads the last value.
+    let other = app.second_process().await;
+    let read = other.internal("GET", ANONYMITY, Some(&admin), None).await;
+    assert_eq!(read.assert_ok(200), &json!({ "anonymity_enabled": false }));
+}
+
+#[tokio::test]
+async fn anonymity_patch_accepts_only_a_json_boolean() {
+    let app = spawn_app().await;
+    let admin = app.super_admin_token().await;
+    let cases = [
+        json!({ "anonymity_enabled": "false" }),
+        json!({ "anonymity_enabled": "true" }),
+        json!({ "anonymity_enabled": 0 }),
+        json!({ "anonymity_enabled": 1 }),
+        json!({ "anonymity_enabled": null }),
+        json!({ "anonymity_enabled": [false] }),
+        json!({}),
+        json!({ "anonymity": false }),
+    ];
+    for body in cases {
+        let answer = app.internal("PATCH", ANONYMITY, Some(&admin), Some(body.clone())).await;
+        assert_validation(&answer, &["anonymity_enabled"]);
+    }
+    for raw in ["{\"anonymity_enabled\": fals", "false", "[false]", "{\"anonymity_enabled\": false}}"] {
+        assert_validation(&app.internal_raw("PATCH", ANONYMITY, Some(&admin), raw).await, &["body"]);
+    }
+    let read = app.internal("GET", ANONYMITY, Some(&admin), None).await;
+    assert_eq!(read.assert_ok(200), &json!({ "anonymity_enabled": true }), "no rejected PATCH changed the flag");
+}
+
+#[tokio::test]
+async fn anonymity_patch_is_visible_to_the_public_get_of_the_same_process_at_once() {
+    let app = spawn_app_with(&[("ANONYMITY_CACHE_TTL_MS", "300")]).await;
+    let admin = app.super_admin_token().await;
+    let customer = app.anonymous_token(&unique("uid-anon"));
+    assert_eq!(public_flag(&app, &customer).await, true);
+    for enabled in [false, true] {
+        patch(&app, &admin, enabled).await.assert_ok(200);
+        assert_eq!(public_flag(&app, &customer).await, enabled);
+    }
+}
+
+/// Process A takes the PATCH; process B (same stage, its own `App` and cache)
+/// serves its cached value while that is younger than the TTL, and the new
+/// value to any request made once the TTL has passed since the PATCH.
+#[tokio::test]
+async fn anonymity_patch_reaches_another_process_within_the_ttl_and_not_before_its_cache_expires() {
+    const TTL: Duration = Duration::from_millis(300);
+    let a = spawn_app_with(&[("ANONYMITY_CACHE_TTL_MS", "300")]).await;
+    let b = a.second_process().await;
+    assert_eq!(b.app.config.anonymity_cache_ttl, TTL);
+    let admin = a.super_admin_token().await;
+    let customer = a.anonymous_token(&unique("uid-anon"));
+    // Warm B up (key fetch, connections) so the measured window below is only the work under test.
+    assert_eq!(public_flag(&b, &customer).await, true);
+
+    let mut current = true;
+    let mut cache_observed = false;
+    for attempt in 0..5 {
+        // Let B's cache expire so that the next read is a real SSM read made after `floor`.
+        tokio::time::sleep(TTL + Duration::from_millis(20)).await;
+        let reads = b.app.anonymity.ssm_reads();
+        let floor = Instant::now();
+        assert_eq!(public_flag(&b, &customer).await, current, "attempt {attempt}: B reads the current value");
+        assert_eq!(b.app.anonymity.ssm_reads(), reads + 1, "an expired cache is refilled from SSM");
+        let primed_reads = reads + 1;
+
+        let next = !current;
+        assert_eq!(patch(&a, &admin, next).await.assert_ok(200), &json!({ "anonymity_enabled": next }));
+        let patched = Instant::now();
+
+        let seen = public_flag(&b, &customer).await;
+        let b_reads = b.app.anonymity.ssm_reads();
+        if floor.elapsed() < TTL {
+            // B's cache was filled after `floor` and it is not yet TTL old: it must be served as is.
+            assert_eq!(seen, current, "attempt {attempt}: B within its TTL serves its cached value");
+            assert_eq!(b_reads, primed_reads, "attempt {attempt}: B within its TTL does not read SSM");
+            cache_observed = true;
+        } else {
+            // Too slow to tell; at least the answer must match whether B read SSM or not.
+            assert_eq!(seen, if b_reads == primed_reads { current } else { next }, "attempt {attempt}");
+        }
+        // Process A sees its own write at once.
+        assert_eq!(public_flag(&a, &customer).await, next);
+
+        // Every cache B holds was filled before `patched`; once the TTL has passed since, B must answer the new value.
+        tokio::time::sleep_until((patched + TTL + Duration::from_millis(20)).into()).await;
+        assert_eq!(public_flag(&b, &customer).await, next, "attempt {attempt}: B sees the PATCH within the TTL");
+        assert!(b.app.anonymity.ssm_reads() > primed_reads, "attempt {attempt}: B re-read SSM after the TTL");
+        current = next;
+        if cache_observed {
+            break;
+        }
+    }
+    assert!(cache_observed, "never managed to read B within 300 ms of filling its cache in 5 attempts");
+}

@@ -1,0 +1,413 @@
+//! `template.yaml` against the code: every route of `shared::routes::ALL` is
+//! exactly one function with exactly one API event (method, path, and the
+//! right API: public or private), nothing else is routed, each function builds
+//! the binary of its name, and the tables are exactly `shared::store::schema::ALL`.
+//! `sam validate --lint` (scripts/test.sh) checks the rest of the template's form.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use serde_yaml_ng::Value;
+use shared::routes::{self, Surface};
+use shared::store::schema;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn template() -> Value {
+    let text = std::fs::read_to_string(root().join("template.yaml")).expect("template.yaml exists");
+    // SAM's short-form intrinsics (!Ref, !Sub, !GetAtt, !If, ...) parse as tagged values.
+    serde_yaml_ng::from_str(&text).expect("template.yaml is YAML")
+}
+
+/// A value with its intrinsic tag, if any: `!Ref X` → (Some("Ref"), "X"); the long
+/// form `{Ref: X}` / `{"Fn::Sub": ...}` reads the same.
+fn intrinsic(value: &Value) -> (Option<String>, &Value) {
+    match value {
+        Value::Tagged(tagged) => (Some(tagged.tag.to_string().trim_start_matches('!').to_owned()), &tagged.value),
+        Value::Mapping(map) if map.len() == 1 => {
+            let (key, inner) = map.iter().next().unwrap();
+            match key.as_str() {
+                Some(k @ "Ref") => (Some(k.to_owned()), inner),
+                Some(k) if k.starts_with("Fn::") => (Some(k.trim_start_matches("Fn::").to_owned()), inner),
+                _ => (None, value),
+            }
+        }
+        _ => (None, value),
+    }
+}
+
+/// `!Ref X` → "X".
+fn reference(value: &Value) -> Option<&str> {
+    match intrinsic(value) {
+        (Some(tag), inner) if tag == "Ref" => inner.as_str(),
+        _ => None,
+    }
+}
+
+/// `!Sub "..."` → "...".
+fn sub(value: &Value) -> Option<&str> {
+    match intrinsic(value) {
+        (Some(tag), inner) if tag == "Sub" => inner.as_str(),
+        _ => None,
+    }
+}
+
+fn str_of<'v>(value: &'v Value, what: &str) -> &'v str {
+    value.as_str().unwrap_or_else(|| panic!("{what} is not a plain string: {value:?}"))
+}
+
+fn resources(t: &Value) -> BTreeMap<String, &Value> {
+    t["Resources"]
+        .as_mapping()
+        .expect("Resources")
+        .iter()
+        .map(|(k, v)| (k.as_str().expect("logical id").to_owned(), v))
+        .collect()
+}
+
+fn of_type<'t>(t: &'t Value, kind: &str) -> BTreeMap<String, &'t Value> {
+    resources(t).into_iter().filter(|(_, r)| r["Type"].as_str() == Some(kind)).collect()
+}
+
+/// `control-center-users-create` → `ControlCenterUsersCreate`.
+fn pascal(name: &str) -> String {
+    name.split('-')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+#[test]
+fn every_route_is_exactly_one_function_with_one_event_on_the_right_api_and_nothing_else_is_routed() {
+    let t = template();
+    let functions = of_type(&t, "AWS::Serverless::Function");
+    let globals = &t["Globals"]["Function"];
+    let makefile = std::fs::read_to_string(root().join("Makefile")).expect("Makefile exists");
+
+    let expected: BTreeSet<String> = routes::ALL.iter().map(|r| format!("{}Function", pascal(r.name))).collect();
+    let actual: BTreeSet<String> = functions.keys().cloned().collect();
+    assert_eq!(actual, expected, "one function per route, logical id <PascalCase route name>Function, and no others");
+
+    for route in routes::ALL {
+        let id = format!("{}Function", pascal(route.name));
+        let function = functions[&id];
+        let props = &function["Properties"];
+
+        // The binary: CodeUri is the route's crate, built by the Makefile target that copies its bootstrap.
+        assert_eq!(props["CodeUri"].as_str(), Some(format!("functions/{}", route.name).as_str()), "{id} CodeUri");
+        let manifest = std::fs::read_to_string(root().join("functions").join(route.name).join("Cargo.toml"))
+            .unwrap_or_else(|_| panic!("{id}: functions/{}/Cargo.toml exists", route.name));
+        assert!(
+            manifest.contains(&format!("name = \"{}\"", route.name)),
+            "{id}: crate and binary are named {}",
+            route.name
+        );
+        assert_eq!(function["Metadata"]["BuildMethod"].as_str(), Some("makefile"), "{id} is a makefile build");
+        let target = format!("build-{id}:");
+        let recipe = makefile
+            .lines()
+            .skip_while(|line| !line.starts_with(&target))
+            .nth(1)
+            .unwrap_or_else(|| panic!("Makefile has no target {target}"));
+        assert_eq!(
+            recipe.trim(),
+            format!("$(call install,{})", route.name),
+            "Makefile {target} copies the {} binary",
+            route.name
+        );
+        let handler = props.get("Handler").unwrap_or(&globals["Handler"]);
+        assert_eq!(handler.as_str(), Some("bootstrap"), "{id} Handler");
+        let runtime = props.get("Runtime").unwrap_or(&globals["Runtime"]);
+        assert_eq!(runtime.as_str(), Some("provided.al2023"), "{id} Runtime");
+
+        // Exactly one event: this route's method and path on its surface's API.
+        let events = props["Events"].as_mapping().unwrap_or_else(|| panic!("{id} has Events"));
+        assert_eq!(events.len(), 1, "{id} has exactly one event");
+        let event = events.values().next().unwrap();
+        assert_eq!(event["Type"].as_str(), Some("Api"), "{id}: a REST API event");
+        let event = &event["Properties"];
+        assert_eq!(str_of(&event["Method"], "Method").to_ascii_uppercase(), route.method, "{id} method");
+        assert_eq!(event["Path"].as_str(), Some(route.path), "{id} path");
+        let api = match route.surface {
+            Surface::Public => "PublicApi",
+            Surface::Internal => "InternalApi",
+        };
+        assert_eq!(reference(&event["RestApiId"]), Some(api), "{id} is on {api}");
+    }
+
+    // The only routes are the functions' events: two APIs, no hand-written definitions or methods.
+    let apis: BTreeSet<String> = of_type(&t, "AWS::Serverless::Api").into_keys().collect();
+    assert_eq!(apis, BTreeSet::from(["InternalApi".to_owned(), "PublicApi".to_owned()]));
+    for (id, api) in of_type(&t, "AWS::Serverless::Api") {
+        for key in ["DefinitionBody", "DefinitionUri"] {
+            assert!(
+                api["Properties"].get(key).is_none(),
+                "{id} defines routes in {key}; routes come from function events only"
+            );
+        }
+    }
+    for kind in [
+        "AWS::Serverless::HttpApi",
+        "AWS::ApiGateway::RestApi",
+        "AWS::ApiGateway::Resource",
+        "AWS::ApiGateway::Method",
+        "AWS::ApiGatewayV2::Api",
+        "AWS::ApiGatewayV2::Route",
+        "AWS::Lambda::Url",
+    ] {
+        assert!(of_type(&t, kind).is_empty(), "no {kind}: every route is a function's Api event");
+    }
+
+    // The internal surface is a private REST API admitting only the VPC endpoint.
+    let internal = &resources(&t)["InternalApi"]["Properties"];
+    assert_eq!(internal["EndpointConfiguration"]["Type"].as_str(), Some("PRIVATE"));
+    let endpoints = internal["EndpointConfiguration"]["VPCEndpointIds"].as_sequence().expect("VPCEndpointIds");
+    assert_eq!(endpoints.iter().map(reference).collect::<Vec<_>>(), vec![Some("VpcEndpointId")]);
+    let statements = internal["Auth"]["ResourcePolicy"]["CustomStatements"].as_sequence().expect("resource policy");
+    let effects: BTreeMap<&str, &str> = statements
+        .iter()
+        .map(|s| {
+            let (operator, condition) = s["Condition"].as_mapping().expect("condition").iter().next().unwrap();
+            assert_eq!(reference(&condition["aws:SourceVpce"]), Some("VpcEndpointId"), "{s:?}");
+            (str_of(&s["Effect"], "Effect"), operator.as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(effects, BTreeMap::from([("Allow", "StringEquals"), ("Deny", "StringNotEquals")]));
+    let public = &resources(&t)["PublicApi"]["Properties"];
+    assert_eq!(public["EndpointConfiguration"]["Type"].as_str(), Some("REGIONAL"));
+}
+
+#[test]
+fn every_table_matches_the_schema_exactly() {
+    let t = template();
+    let tables = of_type(&t, "AWS::DynamoDB::Table");
+    assert_eq!(tables.len(), schema::ALL.len(), "exactly the schema's tables: {:?}", tables.keys());
+
+    let env = &t["Globals"]["Function"]["Environment"]["Variables"];
+    assert_eq!(sub(&env["TABLE_PREFIX"]), Some("halobestie-${Stage}"), "functions' TABLE_PREFIX");
+
+    for def in schema::ALL {
+        let id = format!("{}Table", pascal(def.suffix));
+        let table = tables.get(&id).unwrap_or_else(|| panic!("no {id} for table {}", def.suffix));
+        let props = &table["Properties"];
+        assert_eq!(
+            sub(&props["TableName"]),
+            Some(format!("halobestie-${{Stage}}-{}", def.suffix).as_str()),
+            "{id} name"
+        );
+        assert_eq!(props["BillingMode"].as_str(), Some("PAY_PER_REQUEST"), "{id} billing");
+        assert!(props.get("ProvisionedThroughput").is_none(), "{id} is on demand");
+        assert!(props.get("LocalSecondaryIndexes").is_none(), "{id} has no LSIs");
+
+        let keys = |schema: &Value| -> Vec<(String, String)> {
+            schema
+                .as_sequence()
+                .expect("KeySchema")
+                .iter()
+                .map(|k| {
+                    (
+                        str_of(&k["AttributeName"], "AttributeName").to_owned(),
+                        str_of(&k["KeyType"], "KeyType").to_owned(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(keys(&props["KeySchema"]), vec![(def.partition_key.to_owned(), "HASH".to_owned())], "{id} key");
+
+        let mut expected_attributes = BTreeSet::from([(def.partition_key.to_owned(), "S".to_owned())]);
+        let mut expected_indexes = BTreeMap::new();
+        for index in def.indexes {
+            expected_attributes.insert((index.partition_key.to_owned(), "S".to_owned()));
+            expected_attributes.insert((index.sort_key.to_owned(), "S".to_owned()));
+            expected_indexes.insert(
+                index.name.to_owned(),
+                vec![
+                    (index.partition_key.to_owned(), "HASH".to_owned()),
+                    (index.sort_key.to_owned(), "RANGE".to_owned()),
+                ],
+            );
+        }
+        let attributes: Vec<(String, String)> = props["AttributeDefinitions"]
+            .as_sequence()
+            .expect("AttributeDefinitions")
+            .iter()
+            .map(|a| {
+                (
+                    str_of(&a["AttributeName"], "AttributeName").to_owned(),
+                    str_of(&a["AttributeType"], "AttributeType").to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(attributes.len(), expected_attributes.len(), "{id}: no duplicate or extra attribute definitions");
+        assert_eq!(attributes.into_iter().collect::<BTreeSet<_>>(), expected_attributes, "{id} attributes");
+
+        let mut indexes = BTreeMap::new();
+        if let Some(gsis) = props.get("GlobalSecondaryIndexes") {
+            for gsi in gsis.as_sequence().expect("GlobalSecondaryIndexes") {
+                let name = str_of(&gsi["IndexName"], "IndexName").to_owned();
+                assert_eq!(gsi["Projection"]["ProjectionType"].as_str(), Some("KEYS_ONLY"), "{id}.{name} projection");
+                assert!(gsi["Projection"].get("NonKeyAttributes").is_none(), "{id}.{name} projects keys only");
+                assert!(gsi.get("ProvisionedThroughput").is_none(), "{id}.{name} is on demand");
+                assert!(indexes.insert(name.clone(), keys(&gsi["KeySchema"])).is_none(), "{id}: index {name} twice");
+            }
+        }
+        assert_eq!(indexes, expected_indexes, "{id} indexes");
+    }
+}
+
+#[test]
+fn functions_get_the_configuration_the_code_reads_and_least_privilege() {
+    let t = template();
+    let env = &t["Globals"]["Function"]["Environment"]["Variables"];
+    assert_eq!(reference(&env["STAGE"]), Some("Stage"));
+    assert_eq!(reference(&env["FIREBASE_PROJECT_ID"]), Some("FirebaseProjectId"));
+    assert_eq!(reference(&env["ANONYMITY_PARAMETER"]), Some("AnonymityParameter"));
+    let parameter = &resources(&t)["AnonymityParameter"]["Properties"];
+    // The same name shared::config derives for a stage when ANONYMITY_PARAMETER is unset.
+    assert_eq!(sub(&parameter["Name"]), Some("/halobestie/${Stage}/anonymity_enabled"));
+    assert_eq!(parameter["Value"].as_str(), Some("true"), "the Phase 1 default");
+    let stages: Vec<&str> =
+        t["Parameters"]["Stage"]["AllowedValues"].as_sequence().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(stages.iter().all(|s| !shared::config::Config::is_local_stage(s)), "deployed stages are never local ones");
+
+    const WRITES: [&str; 4] = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "ssm:PutParameter"];
+    const NEVER: [&str; 5] = [
+        "dynamodb:Scan",
+        "dynamodb:DeleteItem",
+        "dynamodb:CreateTable",
+        "dynamodb:DeleteTable",
+        "dynamodb:BatchWriteItem",
+    ];
+    for route in routes::ALL {
+        let id = format!("{}Function", pascal(route.name));
+        let policies = resources(&t)[&id]["Properties"]["Policies"]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("{id} has Policies"))
+            .clone();
+        for policy in &policies {
+            let statements = policy["Statement"]
+                .as_sequence()
+                .unwrap_or_else(|| panic!("{id}: only inline statements, no broad SAM policy templates"));
+            for statement in statements {
+                assert_eq!(statement["Effect"].as_str(), Some("Allow"));
+                let actions: Vec<&str> =
+                    statement["Action"].as_sequence().expect("Action list").iter().filter_map(Value::as_str).collect();
+                let targets: Vec<&Value> = match &statement["Resource"] {
+                    Value::Sequence(list) => list.iter().collect(),
+                    one => vec![one],
+                };
+                for action in &actions {
+                    assert!(!action.contains('*'), "{id}: wildcard action {action}");
+                    assert!(!NEVER.contains(action), "{id}: needs no {action}");
+                    if route.method == "GET" || route.name == "client-auth-verify" {
+                        assert!(!WRITES.contains(action), "{id} only reads, yet may {action}");
+                    }
+                }
+                for resource in targets {
+                    assert_ne!(resource.as_str(), Some("*"), "{id}: a Resource of *");
+                    let is_index = sub(resource).is_some_and(|s| s.ends_with("/index/*"));
+                    // Query is the only action on indexes, and indexes get nothing else.
+                    assert_eq!(is_index, actions == ["dynamodb:Query"], "{id}: {actions:?} on {resource:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_anonymous_customer_route_is_rate_limited_per_client_and_the_public_stage_throttled() {
+    let t = template();
+    let r = resources(&t);
+    let rules = r["PublicWebAcl"]["Properties"]["Rules"].as_sequence().expect("web ACL rules");
+    let anonymous =
+        rules.iter().find(|rule| rule["Name"].as_str() == Some("anonymous-customer-per-ip")).expect("rate rule");
+    let rate = &anonymous["Statement"]["RateBasedStatement"];
+    assert_eq!(rate["AggregateKeyType"].as_str(), Some("IP"));
+    let scope = serde_yaml_ng::to_string(&rate["ScopeDownStatement"]).unwrap();
+    assert!(scope.contains("SearchString: POST") && scope.contains("/api/shared/customer/anonymous"), "{scope}");
+    assert!(anonymous["Action"].get("Block").is_some());
+    let association = &r["PublicWebAclAssociation"]["Properties"];
+    assert!(sub(&association["ResourceArn"]).is_some_and(|arn| arn.contains("${PublicApi}/stages/${PublicApi.Stage}")));
+    let settings = r["PublicApi"]["Properties"]["MethodSettings"].as_sequence().expect("public MethodSettings");
+    assert!(settings.iter().any(|s| s.get("ThrottlingRateLimit").is_some() && s.get("ThrottlingBurstLimit").is_some()));
+}
+
+#[test]
+fn api_gateways_own_errors_answer_with_the_contract_envelope() {
+    let t = template();
+    let responses = t["Globals"]["Api"]["GatewayResponses"].as_mapping().expect("Globals.Api.GatewayResponses");
+    for kind in [
+        "MISSING_AUTHENTICATION_TOKEN",
+        "ACCESS_DENIED",
+        "THROTTLED",
+        "REQUEST_TOO_LARGE",
+        "DEFAULT_4XX",
+        "DEFAULT_5XX",
+    ] {
+        assert!(responses.contains_key(kind), "GatewayResponses.{kind}");
+    }
+    for (kind, response) in responses {
+        let body = str_of(&response["ResponseTemplates"]["application/json"], "template");
+        let body: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+        assert_eq!(body["success"], false, "{kind:?}");
+        assert!(
+            body["error"]["code"].as_str().is_some_and(|c| !c.is_empty() && c == c.to_ascii_uppercase()),
+            "{kind:?}"
+        );
+        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{kind:?}");
+        assert_eq!(body.as_object().unwrap().len(), 2, "{kind:?}");
+    }
+    let status = |kind: &str| responses[kind]["StatusCode"].as_str().map(str::to_owned);
+    assert_eq!(
+        status("MISSING_AUTHENTICATION_TOKEN").as_deref(),
+        Some("404"),
+        "an unknown route is a 404, not API Gateway's 403"
+    );
+    assert_eq!(status("THROTTLED").as_deref(), Some("429"));
+    assert_eq!(status("REQUEST_TOO_LARGE").as_deref(), Some("413"));
+}
+
+/// `CargoLambda.toml`'s `[watch.router]` as (path, method, function) triples.
+fn watch_routes() -> BTreeSet<(String, String, String)> {
+    let text = std::fs::read_to_string(root().join("CargoLambda.toml")).expect("CargoLambda.toml exists");
+    let quoted = |s: &str, after: &str| -> Option<String> {
+        let start = s.find(after)? + after.len();
+        let rest = &s[start..];
+        let rest = rest.strip_prefix('"')?;
+        Some(rest[..rest.find('"')?].to_owned())
+    };
+    let mut routes = BTreeSet::new();
+    let mut path = None;
+    for line in text.lines().skip_while(|l| l.trim() != "[watch.router]").skip(1) {
+        let line = line.split('#').next().unwrap_or_default().trim();
+        if line.starts_with('[') {
+            break;
+        }
+        if line.starts_with('"') {
+            path = quoted(line, "");
+        }
+        let mut rest = line;
+        while let Some(at) = rest.find("method = ") {
+            rest = &rest[at..];
+            let method = quoted(rest, "method = ").expect("method is a string");
+            let function = quoted(rest, "function = ").expect("function is a string");
+            assert!(
+                routes.insert((path.clone().expect("a path before its methods"), method, function)),
+                "duplicate watch route"
+            );
+            rest = &rest["method = ".len()..];
+        }
+    }
+    routes
+}
+
+#[test]
+fn cargo_lambda_watch_routes_every_contract_path_to_its_function() {
+    let expected: BTreeSet<(String, String, String)> =
+        routes::ALL.iter().map(|r| (r.path.to_owned(), r.method.to_owned(), r.name.to_owned())).collect();
+    assert_eq!(watch_routes(), expected);
+}
