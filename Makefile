@@ -5,7 +5,7 @@
 # stamp up to date, or cargo finds nothing to do, and only copy their binary.
 #
 #   make lambdas      build every function into target/lambda/<name>/bootstrap
-#   make sizes        zip each bootstrap and print its size
+#   make sizes        zip each built bootstrap and print its size
 #
 # The tools come from scripts/tools.sh (.local/venv-tools): cargo-lambda links
 # with zig against an old glibc, so the binaries run on provided.al2023.
@@ -74,10 +74,11 @@ build-AnonymityGetFunction: $(STAMP)
 build-AnonymityPatchFunction: $(STAMP)
 	$(call install,anonymity-patch)
 
-sizes: $(STAMP)
+# Sizes of what is there (run after `sam build` or `make lambdas`); zipped as SAM zips (deflate).
+sizes:
 	@for f in $(FUNCTIONS); do \
 		z=$$(mktemp -u --suffix=.zip); \
-		(cd $(LAMBDA_DIR)/$$f && zip -q -9 -X $$z bootstrap); \
+		(cd $(LAMBDA_DIR)/$$f && zip -q -X $$z bootstrap); \
 		printf '%-30s bootstrap %6d KiB   zip %6d KiB\n' $$f $$(( $$(stat -c %s $(LAMBDA_DIR)/$$f/bootstrap) / 1024 )) $$(( $$(stat -c %s $$z) / 1024 )); \
 		rm -f $$z; \
 	done

@@ -10,6 +10,14 @@ started=$(date +%s)
 "$ROOT/scripts/tools.sh" >/dev/null # SAM CLI and cargo-lambda into .local/venv-tools on first use (~35 s)
 eval "$("$ROOT/scripts/tools.sh" env)"
 sam validate --lint --template "$ROOT/template.yaml"
-cargo test --locked --workspace --no-fail-fast "$@"
+results="$ROOT/.local/log/cargo-test.log"
+mkdir -p "$(dirname "$results")"
+set +e
+cargo test --locked --workspace --no-fail-fast "$@" 2>&1 | tee "$results"
+cargo_status=${PIPESTATUS[0]}
+set -e
+summary=$(awk '/^test result:/ { p += $4; f += $6 } END { printf "%d passed, %d failed", p, f }' "$results")
+[ "$cargo_status" -eq 0 ] || { echo "cargo tests: $summary"; exit "$cargo_status"; }
 "$ROOT/scripts/schemathesis.sh" # OpenAPI fuzzing of both surfaces against the running gateway
 echo "test.sh: finished in $(( $(date +%s) - started ))s"
+echo "tests: $summary"

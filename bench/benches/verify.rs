@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group, criterion_main};
 use bench::dev::{Minter, Persona};
+use criterion::{Criterion, criterion_group, criterion_main};
 use shared::config::FirebaseConfig;
 use shared::firebase::FirebaseVerifier;
 
@@ -31,7 +31,10 @@ fn verify(c: &mut Criterion) {
     // Distinct tokens, as distinct users send them (a phone sign-in carries the most claims).
     let fresh: Vec<String> = (0..FRESH_POOL)
         .map(|i| {
-            minter.token(&Persona::Phone { uid: &format!("bench-user-{i:06}-aaaaaaaaaaaaaaaaaa"), phone: &format!("+62812{i:08}") })
+            minter.token(&Persona::Phone {
+                uid: &format!("bench-user-{i:06}-aaaaaaaaaaaaaaaaaa"),
+                phone: &format!("+62812{i:08}"),
+            })
         })
         .collect();
 

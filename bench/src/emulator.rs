@@ -66,13 +66,7 @@ impl RuntimeApi {
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        Ok(Self {
-            addr,
-            inner,
-            submit,
-            server,
-            next_id: Default::default(),
-        })
+        Ok(Self { addr, inner, submit, server, next_id: Default::default() })
     }
 
     /// The value for `AWS_LAMBDA_RUNTIME_API`.
@@ -125,15 +119,9 @@ async fn next(State(inner): State<Arc<Inner>>) -> Response {
     let Some(Pending { id, event, reply }) = pending else {
         return StatusCode::GONE.into_response();
     };
-    inner
-        .in_flight
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(id.clone(), reply);
-    let deadline = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64 + 30_000)
-        .unwrap_or_default();
+    inner.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), reply);
+    let deadline =
+        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64 + 30_000).unwrap_or_default();
     let mut headers = HeaderMap::new();
     let mut set = |name: &'static str, value: String| {
         if let Ok(value) = value.parse() {
@@ -142,10 +130,7 @@ async fn next(State(inner): State<Arc<Inner>>) -> Response {
     };
     set("lambda-runtime-aws-request-id", id);
     set("lambda-runtime-deadline-ms", deadline.to_string());
-    set(
-        "lambda-runtime-invoked-function-arn",
-        "arn:aws:lambda:ap-southeast-3:123456789012:function:bench".into(),
-    );
+    set("lambda-runtime-invoked-function-arn", "arn:aws:lambda:ap-southeast-3:123456789012:function:bench".into());
     set("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000;Sampled=0".into());
     set("content-type", "application/json".into());
     (StatusCode::OK, headers, event).into_response()
@@ -156,11 +141,7 @@ fn complete(inner: &Inner, id: &str, body: Bytes, error: bool) -> StatusCode {
     let reply = inner.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
     match reply {
         Some(reply) => {
-            let _ = reply.send(Outcome {
-                body,
-                error,
-                received_at,
-            });
+            let _ = reply.send(Outcome { body, error, received_at });
             StatusCode::ACCEPTED
         }
         None => StatusCode::BAD_REQUEST,
@@ -186,8 +167,5 @@ pub fn status_of(outcome: &Outcome) -> anyhow::Result<u16> {
         bail!("function error: {}", String::from_utf8_lossy(&outcome.body));
     }
     let value: serde_json::Value = serde_json::from_slice(&outcome.body).context("response is not JSON")?;
-    value["statusCode"]
-        .as_u64()
-        .map(|s| s as u16)
-        .with_context(|| format!("no statusCode in {value}"))
+    value["statusCode"].as_u64().map(|s| s as u16).with_context(|| format!("no statusCode in {value}"))
 }

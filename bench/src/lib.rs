@@ -51,10 +51,8 @@ pub fn apigw_event(
     if let Some(token) = token {
         headers["Authorization"] = json!(format!("Bearer {token}"));
     }
-    let multi: serde_json::Map<String, Value> = headers
-        .as_object()
-        .map(|h| h.iter().map(|(k, v)| (k.clone(), json!([v]))).collect())
-        .unwrap_or_default();
+    let multi: serde_json::Map<String, Value> =
+        headers.as_object().map(|h| h.iter().map(|(k, v)| (k.clone(), json!([v]))).collect()).unwrap_or_default();
     let object = |pairs: &[(&str, &str)]| -> Value {
         if pairs.is_empty() {
             Value::Null

@@ -87,10 +87,7 @@ async fn forward(State(inner): State<Arc<Inner>>, req: axum::extract::Request) -
         .map(|(n, v)| (n.clone(), v.clone()))
         .collect();
     let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    let mut request = inner
-        .http
-        .request(parts.method.clone(), format!("{}{path}", inner.upstream))
-        .body(body.clone());
+    let mut request = inner.http.request(parts.method.clone(), format!("{}{path}", inner.upstream)).body(body.clone());
     for (name, value) in &headers {
         request = request.header(name, value);
     }
@@ -110,12 +107,7 @@ async fn forward(State(inner): State<Arc<Inner>>, req: axum::extract::Request) -
         Err(_) => StatusCode::BAD_GATEWAY.into_response(),
     };
     if inner.recording.load(std::sync::atomic::Ordering::Relaxed) {
-        let target = parts
-            .headers
-            .get("x-amz-target")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
+        let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         inner.calls.lock().unwrap_or_else(|e| e.into_inner()).push(Call {
             target,
             headers,

@@ -50,7 +50,17 @@ impl App {
         ssm: aws_sdk_ssm::Client,
     ) -> anyhow::Result<Self> {
         let verifier = FirebaseVerifier::new(&config.firebase).context("building the Firebase verifier")?;
-        Ok(Self {
+        Ok(Self::from_parts(config, dynamo, ssm, verifier))
+    }
+
+    /// An app from clients and a verifier built elsewhere (the Lambda init builds them concurrently).
+    pub fn from_parts(
+        config: Config,
+        dynamo: aws_sdk_dynamodb::Client,
+        ssm: aws_sdk_ssm::Client,
+        verifier: FirebaseVerifier,
+    ) -> Self {
+        Self {
             dynamo,
             anonymity: AnonymityFlag::new(
                 ssm.clone(),
@@ -62,7 +72,7 @@ impl App {
             tables: Tables::new(&config.table_prefix),
             verifier,
             config,
-        })
+        }
     }
 
     pub fn customers(&self) -> Customers<'_> {

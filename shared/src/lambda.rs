@@ -1,17 +1,100 @@
 //! The Lambda entry point every function's `main` calls.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 
+use anyhow::Context;
+use aws_sdk_dynamodb::types::AttributeValue;
+
 use crate::app::App;
+use crate::config::Config;
+use crate::firebase::FirebaseVerifier;
 use crate::http::{Endpoint, run};
+use crate::routes::{self, Route, Surface};
 
 /// Builds the clients once per cold start, then serves invocations of `E`.
 pub async fn serve<E: Endpoint>() -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
-    let app = App::from_env().await?;
-    // The init phase has a full CPU burst: fetch the signing keys now, not on the first request.
-    app.verifier.warm_up().await;
+    let app = init(&E::ROUTE).await?;
     let app = &app;
     lambda_http::run(lambda_http::service_fn(move |req| async move { Ok::<_, Infallible>(run::<E>(app, req).await) }))
         .await
+}
+
+/// The init phase, which Lambda gives a full CPU burst: everything slow happens here,
+/// side by side, instead of one after another or on the first request. Each HTTPS
+/// client loads the system's root certificates (the SDK's and the certificate
+/// fetcher's), so the two are built on two threads; then the signing keys are fetched
+/// while the connection the first request will use is opened.
+pub async fn init(route: &Route) -> anyhow::Result<App> {
+    let config = Config::from_env()?;
+    let firebase = config.firebase.clone();
+    let verifier = tokio::task::spawn_blocking(move || FirebaseVerifier::new(&firebase));
+    let sdk = App::sdk_config(&config).await;
+    let (dynamo, ssm) = (aws_sdk_dynamodb::Client::new(&sdk), aws_sdk_ssm::Client::new(&sdk));
+    let verifier = verifier.await.context("building the Firebase verifier")??;
+    let app = App::from_parts(config, dynamo, ssm, verifier);
+    tokio::join!(app.verifier.warm_up(), warm_up_storage(&app, route));
+    Ok(app)
+}
+
+/// What a route's first request will call, done once ahead of it.
+struct WarmUp {
+    /// Read the anonymity flag: fills its cache and opens the SSM connection.
+    anonymity_flag: bool,
+    /// A `GetItem` of a key that never exists, on a table the function may read:
+    /// opens (and, in AWS, TLS-handshakes) the DynamoDB connection.
+    table: Option<fn(&App) -> &str>,
+}
+
+fn warm_up_for(route: &Route) -> WarmUp {
+    let name = route.name;
+    let anonymity_flag = name == routes::PUBLIC_ANONYMITY_GET.name || name == routes::ANONYMITY_GET.name;
+    let table: Option<fn(&App) -> &str> = if route.surface == Surface::Internal {
+        // Every internal route first reads the caller's control-center user.
+        Some(|app| &app.tables.control_center_users)
+    } else if name == routes::MITRA_AUTH_VERIFY.name {
+        Some(|app| &app.tables.mitras)
+    } else if name == routes::PUBLIC_ANONYMITY_GET.name {
+        None
+    } else {
+        Some(|app| &app.tables.customers)
+    };
+    WarmUp { anonymity_flag, table }
+}
+
+/// Best effort: a failure here only means the first request opens the connection itself.
+async fn warm_up_storage(app: &App, route: &Route) {
+    let warm = warm_up_for(route);
+    let flag = async {
+        if warm.anonymity_flag
+            && let Err(error) = app.anonymity.get().await
+        {
+            tracing::debug!(error = format!("{error:#}"), "anonymity flag warm-up failed");
+        }
+    };
+    let table = async {
+        if let Some(table) = warm.table {
+            let key = HashMap::from([("pk".to_owned(), AttributeValue::S("#warm-up".into()))]);
+            let result = app.dynamo.get_item().table_name(table(app)).set_key(Some(key)).send().await;
+            if let Err(error) = result {
+                tracing::debug!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&error), "DynamoDB warm-up failed");
+            }
+        }
+    };
+    tokio::join!(flag, table);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_warms_up_the_storage_its_first_request_uses() {
+        for route in routes::ALL {
+            let warm = warm_up_for(&route);
+            assert_eq!(warm.anonymity_flag, matches!(route.name, "public-anonymity-get" | "anonymity-get"));
+            assert_eq!(warm.table.is_none(), route.name == "public-anonymity-get", "{}", route.name);
+        }
+    }
 }

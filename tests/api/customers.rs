@@ -54,7 +54,15 @@ async fn anonymous_create_returns_validation_error_for_long_or_control_character
 #[tokio::test]
 async fn anonymous_create_returns_422_for_malformed_json_and_wrong_types() {
     let app = spawn_app().await;
-    for raw in ["{", "not json", "[]", "[\"Angin\"]", "\"name\"", "{\"display_name\": \"a\"} trailing", "{\"display_name\": 5}"] {
+    for raw in [
+        "{",
+        "not json",
+        "[]",
+        "[\"Angin\"]",
+        "\"name\"",
+        "{\"display_name\": \"a\"} trailing",
+        "{\"display_name\": 5}",
+    ] {
         let answer = app.public_raw("POST", CREATE, None, raw).await;
         answer.assert_error(422, "VALIDATION_ERROR");
         assert!(answer.body["error"]["details"].as_array().is_some_and(|d| !d.is_empty()), "{raw}: {}", answer.body);

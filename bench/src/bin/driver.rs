@@ -16,11 +16,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use aws_sdk_dynamodb::types::AttributeValue;
+use bench::dev::{Minter, Persona};
 use bench::emulator::{RuntimeApi, status_of};
 use bench::recorder::{Recorder, Script};
 use bench::{apigw_event, median, ms, percentile};
 use futures::StreamExt;
-use bench::dev::{Minter, Persona};
 use serde_json::{Value, json};
 use shared::App;
 use shared::config::Config;
@@ -65,9 +65,9 @@ impl Args {
                 "--warmup" => args.warmup = value()?.parse()?,
                 "--warm" => args.warm = value()?.parse()?,
                 "--ssm-gets" => args.ssm_gets = value()?.parse()?,
-                _ => bail!(
-                    "unknown flag {flag}; flags: --bin-dir --out --criterion --spawns --warmup --warm --ssm-gets"
-                ),
+                _ => {
+                    bail!("unknown flag {flag}; flags: --bin-dir --out --criterion --spawns --warmup --warm --ssm-gets")
+                }
             }
         }
         if args.spawns < 1 || args.warm < 1 {
@@ -96,11 +96,7 @@ impl Fixtures {
         let run = std::process::id();
         let admin = minter.token(&Persona::Staff { uid: &format!("bench-admin-{run}"), email: admin_email });
         let client_uid = format!("bench-client-{run}");
-        let client_customer = match app
-            .customers()
-            .create_anonymous("Bench Client".into(), Some(&client_uid))
-            .await?
-        {
+        let client_customer = match app.customers().create_anonymous("Bench Client".into(), Some(&client_uid)).await? {
             shared::store::customers::Created::New(c) | shared::store::customers::Created::Existing(c) => c.id,
         };
         let client = minter.token(&Persona::Anonymous { uid: &client_uid });
@@ -127,9 +123,8 @@ impl Fixtures {
             .find(|r| r.name == "operator")
             .context("the seed has no operator role")?
             .id;
-        let fresh_anonymous = (0..pool)
-            .map(|i| minter.token(&Persona::Anonymous { uid: &format!("bench-new-{run}-{i}") }))
-            .collect();
+        let fresh_anonymous =
+            (0..pool).map(|i| minter.token(&Persona::Anonymous { uid: &format!("bench-new-{run}-{i}") })).collect();
         let links = futures::stream::iter(0..pool)
             .map(|i| async move {
                 let uid = format!("bench-link-{run}-{i}");
@@ -227,11 +222,19 @@ impl FunctionEnv {
         api: &RuntimeApi,
         overrides: &[(&str, String)],
     ) -> anyhow::Result<Child> {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.log_dir.join(format!("{name}.log")))?;
-        let mut command = Command::new(bin);
+        let log =
+            std::fs::OpenOptions::new().create(true).append(true).open(self.log_dir.join(format!("{name}.log")))?;
+        // BENCH_WRAP="strace -f -ttt -o /tmp/trace" runs every function under a tracer.
+        let wrap: Vec<String> =
+            std::env::var("BENCH_WRAP").unwrap_or_default().split_whitespace().map(String::from).collect();
+        let mut command = match wrap.split_first() {
+            Some((tool, args)) => {
+                let mut c = Command::new(tool);
+                c.args(args).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
         command
             .env_clear()
             .envs(self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -297,17 +300,12 @@ fn sizes(bin: &Path, zip_dir: &Path, name: &str) -> anyhow::Result<Sizes> {
     if !status.success() {
         bail!("zipping {name} failed");
     }
-    Ok(Sizes {
-        binary,
-        zip: std::fs::metadata(&zip)?.len(),
-    })
+    Ok(Sizes { binary, zip: std::fs::metadata(&zip)?.len() })
 }
 
 fn is_stripped(bin: &Path) -> bool {
     // An ELF with symbols has a `.symtab` section name in its string table.
-    std::fs::read(bin)
-        .map(|bytes| !bytes.windows(8).any(|w| w == b".symtab\0"))
-        .unwrap_or(false)
+    std::fs::read(bin).map(|bytes| !bytes.windows(8).any(|w| w == b".symtab\0")).unwrap_or(false)
 }
 
 /// Criterion's median estimate for one benchmark, in µs.
@@ -323,6 +321,7 @@ struct Warm {
     floor_p50: Duration,
     floor_p99: Duration,
     script: String,
+    groups: usize,
     rss_after_100: u64,
     rss_end: u64,
 }
@@ -331,7 +330,8 @@ struct Warm {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse()?;
     let started = Instant::now();
-    let ddb_url = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").context("AWS_ENDPOINT_URL_DYNAMODB (source scripts/env.sh)")?;
+    let ddb_url =
+        std::env::var("AWS_ENDPOINT_URL_DYNAMODB").context("AWS_ENDPOINT_URL_DYNAMODB (source scripts/env.sh)")?;
     let ssm_url = std::env::var("AWS_ENDPOINT_URL_SSM").context("AWS_ENDPOINT_URL_SSM (source scripts/env.sh)")?;
     let project = std::env::var("FIREBASE_PROJECT_ID").unwrap_or_else(|_| "halobestie-local".into());
     let admin_email = std::env::var("SUPER_ADMIN_EMAIL").unwrap_or_else(|_| "admin@halobestie.com".into());
@@ -343,10 +343,7 @@ async fn main() -> anyhow::Result<()> {
 
     // The signing keys, served locally as Google serves them.
     let (certs_url, _certs) = bench::dev::cert_server().await?;
-    let run = format!(
-        "bench{}",
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs()
-    );
+    let run = format!("bench{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs());
     let table_prefix = format!("halobestie-{run}");
     let parameter = format!("/halobestie/{run}/anonymity_enabled");
     let app_vars: Vec<(String, String)> = vec![
@@ -367,6 +364,9 @@ async fn main() -> anyhow::Result<()> {
     let fixtures = Fixtures::new(&app, &minter, &admin_email, pool).await?;
     app.verifier.verify(&fixtures.admin).await.context("the dev token does not verify in-process")?;
     eprintln!("bench: fixtures ready in {:.1}s", started.elapsed().as_secs_f64());
+    if std::env::var("BENCH_PROBE").is_ok() {
+        return probe(&app, &ddb_url).await;
+    }
 
     let mut vars: Vec<(String, String)> = app_vars.clone();
     for name in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "PATH"] {
@@ -380,12 +380,12 @@ async fn main() -> anyhow::Result<()> {
     vars.push(("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()));
     vars.push(("AWS_EXECUTION_ENV".into(), "AWS_Lambda_provided.al2023".into()));
     vars.push(("TZ".into(), ":UTC".into()));
-    let env = FunctionEnv {
-        vars,
-        log_dir: args.out_dir.join("logs"),
-    };
+    let env = FunctionEnv { vars, log_dir: args.out_dir.join("logs") };
 
-    let functions: Vec<Route> = routes::ALL.to_vec();
+    // BENCH_ONLY=mitras-list,… limits the run to some functions (for investigating one).
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let functions: Vec<Route> =
+        routes::ALL.into_iter().filter(|r| only.is_empty() || only.split(',').any(|n| n == r.name)).collect();
     let bin = |name: &str| args.bin_dir.join(name);
     for name in functions.iter().map(|r| r.name).chain([HELLO]) {
         if !bin(name).is_file() {
@@ -446,10 +446,8 @@ async fn main() -> anyhow::Result<()> {
     let ddb_rec = Recorder::start(&ddb_url).await?;
     let ssm_rec = Recorder::start(&ssm_url).await?;
     let raw_http = reqwest::Client::builder().pool_max_idle_per_host(8).build()?;
-    let anchor_key = HashMap::from([(
-        "pk".to_owned(),
-        AttributeValue::S(format!("CUSTOMER#{}", fixtures.client_customer)),
-    )]);
+    let anchor_key =
+        HashMap::from([("pk".to_owned(), AttributeValue::S(format!("CUSTOMER#{}", fixtures.client_customer)))]);
     let (app_ref, key_ref) = (&app, &anchor_key);
     let get_item = move || async move {
         let t = Instant::now();
@@ -468,7 +466,18 @@ async fn main() -> anyhow::Result<()> {
     for _ in 0..50 {
         get_item().await?;
     }
+    // The same GetItem's bytes, recorded once, to split an SDK call into wire time and SDK time.
+    let anchor_script = {
+        let sdk = App::sdk_config(&app.config).await;
+        let client = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&sdk).endpoint_url(ddb_rec.url()).build(),
+        );
+        ddb_rec.take();
+        client.get_item().table_name(&app.tables.customers).set_key(Some(anchor_key.clone())).send().await?;
+        Script::from_calls(ddb_rec.take().into_iter().map(|c| (ddb_url.clone(), c)).collect())
+    };
     let mut anchor: Vec<Duration> = Vec::new();
+    let mut anchor_raw: Vec<Duration> = Vec::new();
     let mut warm: HashMap<&str, Warm> = HashMap::new();
     for route in &functions {
         let name = route.name;
@@ -480,10 +489,7 @@ async fn main() -> anyhow::Result<()> {
                     &bin(name),
                     name,
                     &api,
-                    &[
-                        ("AWS_ENDPOINT_URL_DYNAMODB", ddb_rec.url()),
-                        ("AWS_ENDPOINT_URL_SSM", ssm_rec.url()),
-                    ],
+                    &[("AWS_ENDPOINT_URL_DYNAMODB", ddb_rec.url()), ("AWS_ENDPOINT_URL_SSM", ssm_rec.url())],
                 )
                 .await?;
             let mut result = Ok(Script::default());
@@ -530,11 +536,8 @@ async fn main() -> anyhow::Result<()> {
                 }
                 let raw = get_item().await?;
                 anchor.push(raw);
-                floor.push(if script.calls() == 0 {
-                    raw
-                } else {
-                    script.replay(&raw_http).await?
-                });
+                anchor_raw.push(anchor_script.replay(&raw_http).await?);
+                floor.push(if script.calls() == 0 { raw } else { script.replay(&raw_http).await? });
             }
             anyhow::Ok(())
         };
@@ -559,6 +562,7 @@ async fn main() -> anyhow::Result<()> {
                 floor_p50: median(&floor),
                 floor_p99: percentile(&floor, 99.0),
                 script: script.describe(),
+                groups: script.groups.len(),
                 rss_after_100,
                 rss_end,
             },
@@ -570,9 +574,7 @@ async fn main() -> anyhow::Result<()> {
         let route = routes::PUBLIC_ANONYMITY_GET;
         ssm_rec.take();
         let api = RuntimeApi::start().await?;
-        let child = env
-            .spawn(&bin(route.name), route.name, &api, &[("AWS_ENDPOINT_URL_SSM", ssm_rec.url())])
-            .await?;
+        let child = env.spawn(&bin(route.name), route.name, &api, &[("AWS_ENDPOINT_URL_SSM", ssm_rec.url())]).await?;
         let events: Vec<_> = (0..args.ssm_gets).map(|_| fixtures.event(&route)).collect::<Result<_, _>>()?;
         let t0 = Instant::now();
         let step = args.ssm_window / args.ssm_gets as u32;
@@ -591,11 +593,7 @@ async fn main() -> anyhow::Result<()> {
         stop(child).await;
         result?;
         let calls = ssm_rec.count("AmazonSSM.GetParameter");
-        eprintln!(
-            "bench: ssm: {} GETs in {:.2}s, {calls} GetParameter calls",
-            args.ssm_gets,
-            elapsed.as_secs_f64()
-        );
+        eprintln!("bench: ssm: {} GETs in {:.2}s, {calls} GetParameter calls", args.ssm_gets, elapsed.as_secs_f64());
         calls
     };
 
@@ -607,12 +605,18 @@ async fn main() -> anyhow::Result<()> {
     let hello_cold = median(&cold[HELLO]);
     let anchor_p50 = median(&anchor);
     let anchor_p99 = percentile(&anchor, 99.0);
+    let anchor_raw_p50 = median(&anchor_raw);
+    // What the SDK adds to one call over the same bytes sent raw (signing, serialisation, retries, parsing).
+    let sdk_per_call = anchor_p50.saturating_sub(anchor_raw_p50);
+    let sdk_floor = |w: &Warm| {
+        if w.groups == 0 { anchor_p50 } else { w.floor_p50 + sdk_per_call * w.groups as u32 }
+    };
     let mut table = String::new();
     writeln!(
         table,
-        "| function | cold p50 ms | cold ratio | init ms (cold − warm p50) | init ratio | warm p50 ms | warm p99 ms | raw floor p50 ms | raw floor p99 ms | overhead ratio | vs 1 GetItem | storage calls (warm request) | rss after 100 MB | binary MB | zip MB |"
+        "| function | cold p50 ms | cold ratio | init ms (cold − warm p50) | init ratio | warm p50 ms | warm p99 ms | floor p50 ms, raw HTTP | floor p99 ms, raw HTTP | floor p50 ms, via SDK | overhead ratio | strict ratio (vs raw HTTP) | storage calls (warm request) | rss after 100 MB | binary MB | zip MB |"
     )?;
-    writeln!(table, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")?;
+    writeln!(table, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")?;
     let hello_init = hello_cold.saturating_sub(hello_warm);
     let mut cold_ratio: f64 = 0.0;
     let mut warm_ratio: f64 = 0.0;
@@ -624,14 +628,14 @@ async fn main() -> anyhow::Result<()> {
         let w = &warm[name];
         let s = &size[name];
         let cr = ms(c) / ms(hello_cold);
-        let wr = ms(w.p50) / ms(w.floor_p50);
+        let wr = ms(w.p50) / ms(sdk_floor(w));
         cold_ratio = cold_ratio.max(cr);
         warm_ratio = warm_ratio.max(wr);
         max_zip = max_zip.max(s.zip);
         max_rss = max_rss.max(w.rss_after_100);
         writeln!(
             table,
-            "| {name} | {:.1} | {:.2} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.1} | {:.2} | {:.2} |",
+            "| {name} | {:.1} | {:.2} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.1} | {:.2} | {:.2} |",
             ms(c),
             cr,
             ms(c.saturating_sub(w.p50)),
@@ -640,8 +644,9 @@ async fn main() -> anyhow::Result<()> {
             ms(w.p99),
             ms(w.floor_p50),
             ms(w.floor_p99),
+            ms(sdk_floor(w)),
             wr,
-            ms(w.p50) / ms(anchor_p50),
+            ms(w.p50) / ms(w.floor_p50),
             w.script,
             w.rss_after_100 as f64 / MB,
             s.binary as f64 / MB,
@@ -651,7 +656,7 @@ async fn main() -> anyhow::Result<()> {
     let h = &size[HELLO];
     writeln!(
         table,
-        "| {HELLO} (baseline) | {:.1} | 1.00 | {:.1} | 1.00 | {:.2} | | | | | | | | {:.2} | {:.2} |",
+        "| {HELLO} (baseline) | {:.1} | 1.00 | {:.1} | 1.00 | {:.2} | | | | | | | | | {:.2} | {:.2} |",
         ms(hello_cold),
         ms(hello_init),
         ms(hello_warm),
@@ -660,16 +665,25 @@ async fn main() -> anyhow::Result<()> {
     )?;
     writeln!(
         table,
-        "| raw DynamoDB Local GetItem (SDK) | | | | | {:.2} | {:.2} | | | | 1.00 | GetItem | | | |",
+        "| raw DynamoDB Local GetItem (SDK) | | | | | {:.2} | {:.2} | {:.2} | | {:.2} | | | GetItem | | | |",
         ms(anchor_p50),
-        ms(anchor_p99)
+        ms(anchor_p99),
+        ms(anchor_raw_p50),
+        ms(anchor_p50)
     )?;
     let fmt_us = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into());
     let mut notes = String::new();
     writeln!(
         notes,
-        "cold: median of {} spawns each; warm: {} invocations after {} warm-up; floor = the same storage calls replayed directly (≥ 1 GetItem)",
+        "cold: median of {} spawns each; warm: {} invocations after {} warm-up, interleaved with the floors",
         args.spawns, args.warm, args.warmup
+    )?;
+    writeln!(
+        notes,
+        "floor: the endpoint's recorded storage calls replayed as raw HTTP (concurrent ones together), plus {:.2} ms of SDK time per sequential step (SDK GetItem p50 {:.2} ms − the same bytes raw {:.2} ms); an endpoint with no storage call is held to one SDK GetItem",
+        ms(sdk_per_call),
+        ms(anchor_p50),
+        ms(anchor_raw_p50)
     )?;
     writeln!(
         notes,
@@ -693,7 +707,9 @@ async fn main() -> anyhow::Result<()> {
     let total = std::env::var("BENCH_STARTED")
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
-        .and_then(|t0| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok().map(|n| n.as_secs() - t0))
+        .and_then(|t0| {
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok().map(|n| n.as_secs() - t0)
+        })
         .map(|s| format!("; scripts/bench.sh wall time {s} s"))
         .unwrap_or_default();
     writeln!(notes, "MB = 10^6 bytes; driver wall time {:.0} s{total}", started.elapsed().as_secs_f64())?;
@@ -721,11 +737,36 @@ async fn cleanup(app: &App) -> anyhow::Result<()> {
     for table in [&t.customers, &t.mitras, &t.control_center_users, &t.roles] {
         app.dynamo.delete_table().table_name(table).send().await?;
     }
-    let _ = app
-        .ssm
-        .delete_parameter()
-        .name(&app.config.anonymity_parameter)
-        .send()
-        .await;
+    let _ = app.ssm.delete_parameter().name(&app.config.anonymity_parameter).send().await;
+    Ok(())
+}
+
+/// BENCH_PROBE=1: customer creation through the SDK (our store code, in-process) against
+/// the same request bytes sent raw: how much of a warm write is SDK time.
+async fn probe(app: &App, ddb_url: &str) -> anyhow::Result<()> {
+    let rec = Recorder::start(ddb_url).await?;
+    let sdk = App::sdk_config(&app.config).await;
+    let dynamo = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk).endpoint_url(rec.url()).build(),
+    );
+    let rec_app = App::with_clients(app.config.clone(), dynamo, app.ssm.clone())?;
+    rec_app.customers().create_anonymous("Probe".into(), Some("probe-recorded")).await?;
+    let script = Script::from_calls(rec.take().into_iter().map(|c| (ddb_url.to_owned(), c)).collect());
+    let raw_http = reqwest::Client::new();
+    let (mut via_sdk, mut raw) = (Vec::new(), Vec::new());
+    for i in 0..300 {
+        let t = Instant::now();
+        app.customers()
+            .create_anonymous(format!("Probe {i}"), Some(&format!("probe-{i}-{}", std::process::id())))
+            .await?;
+        via_sdk.push(t.elapsed());
+        raw.push(script.replay(&raw_http).await?);
+    }
+    println!(
+        "probe: create_anonymous via SDK p50 {:.2} ms, same bytes raw p50 {:.2} ms ({})",
+        ms(median(&via_sdk)),
+        ms(median(&raw)),
+        script.describe()
+    );
     Ok(())
 }
