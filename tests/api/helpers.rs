@@ -157,6 +157,11 @@ pub async fn spawn_app_behind(dynamodb: Option<&str>, ssm: Option<&str>, overrid
         (aws_sdk_dynamodb::Client::from_conf(dynamo.build()), aws_sdk_ssm::Client::from_conf(ssm_config.build()));
     let app = Arc::new(App::with_clients(config, clients.0, clients.1).expect("app builds"));
     infra::setup::prepare_local(&app, SUPER_ADMIN_EMAIL).await.expect("tables and seed are created");
+    with_gateways(app, certs, prefix).await
+}
+
+/// Both surfaces of `app` on free loopback ports.
+async fn with_gateways(app: Arc<App>, certs: Arc<CertServer>, prefix: String) -> TestApp {
     let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let internal = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let public_url = format!("http://{}", public.local_addr().unwrap());
@@ -299,20 +304,6 @@ impl TestApp {
     /// behind its own pair of gateways.
     pub async fn second_process(&self) -> TestApp {
         let app = Arc::new(App::new(self.app.config.clone()).await.expect("second app builds"));
-        let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let internal = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let public_url = format!("http://{}", public.local_addr().unwrap());
-        let internal_url = format!("http://{}", internal.local_addr().unwrap());
-        tokio::spawn(serve(Gateway::new(app.clone(), Surface::Public), public));
-        tokio::spawn(serve(Gateway::new(app.clone(), Surface::Internal), internal));
-        TestApp {
-            app,
-            public_url,
-            internal_url,
-            certs: self.certs.clone(),
-            minter: Minter::dev(PROJECT_ID).unwrap(),
-            http: reqwest::Client::new(),
-            prefix: self.prefix.clone(),
-        }
+        with_gateways(app, self.certs.clone(), self.prefix.clone()).await
     }
 }
