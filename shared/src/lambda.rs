@@ -15,7 +15,7 @@ use crate::routes::{self, Route, Surface};
 /// Builds the clients once per cold start, then serves invocations of `E`.
 pub async fn serve<E: Endpoint>() -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
-    let app = init(&E::ROUTE).await?;
+    let app = init::<E>().await?;
     let app = &app;
     lambda_http::run(lambda_http::service_fn(move |req| async move { Ok::<_, Infallible>(run::<E>(app, req).await) }))
         .await
@@ -26,7 +26,7 @@ pub async fn serve<E: Endpoint>() -> Result<(), lambda_http::Error> {
 /// client loads the system's root certificates (the SDK's and the certificate
 /// fetcher's), so the two are built on two threads; then the signing keys are fetched
 /// while the connection the first request will use is opened.
-pub async fn init(route: &Route) -> anyhow::Result<App> {
+pub async fn init<E: Endpoint>() -> anyhow::Result<App> {
     let config = Config::from_env()?;
     let firebase = config.firebase.clone();
     let verifier = tokio::task::spawn_blocking(move || FirebaseVerifier::new(&firebase));
@@ -34,11 +34,12 @@ pub async fn init(route: &Route) -> anyhow::Result<App> {
     let (dynamo, ssm) = (aws_sdk_dynamodb::Client::new(&sdk), aws_sdk_ssm::Client::new(&sdk));
     let verifier = verifier.await.context("building the Firebase verifier")??;
     let app = App::from_parts(config, dynamo, ssm, verifier);
-    tokio::join!(app.verifier.warm_up(), warm_up_storage(&app, route));
+    tokio::join!(app.verifier.warm_up(), warm_up_storage::<E>(&app));
     Ok(app)
 }
 
-/// What a route's first request will call, done once ahead of it.
+/// What a route's first request will call, done once ahead of it. Decided at compile
+/// time per function, so a function links only the AWS calls it makes anyway.
 struct WarmUp {
     /// Read the anonymity flag: fills its cache and opens the SSM connection.
     anonymity_flag: bool,
@@ -47,25 +48,52 @@ struct WarmUp {
     table: Option<fn(&App) -> &str>,
 }
 
-fn warm_up_for(route: &Route) -> WarmUp {
+fn customers(app: &App) -> &str {
+    &app.tables.customers
+}
+
+fn mitras(app: &App) -> &str {
+    &app.tables.mitras
+}
+
+fn control_center_users(app: &App) -> &str {
+    &app.tables.control_center_users
+}
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn warm_up_for(route: &Route) -> WarmUp {
     let name = route.name;
-    let anonymity_flag = name == routes::PUBLIC_ANONYMITY_GET.name || name == routes::ANONYMITY_GET.name;
-    let table: Option<fn(&App) -> &str> = if route.surface == Surface::Internal {
+    let anonymity_flag = same(name, routes::PUBLIC_ANONYMITY_GET.name) || same(name, routes::ANONYMITY_GET.name);
+    let table: Option<fn(&App) -> &str> = if matches!(route.surface, Surface::Internal) {
         // Every internal route first reads the caller's control-center user.
-        Some(|app| &app.tables.control_center_users)
-    } else if name == routes::MITRA_AUTH_VERIFY.name {
-        Some(|app| &app.tables.mitras)
-    } else if name == routes::PUBLIC_ANONYMITY_GET.name {
+        Some(control_center_users as fn(&App) -> &str)
+    } else if same(name, routes::MITRA_AUTH_VERIFY.name) {
+        Some(mitras as fn(&App) -> &str)
+    } else if same(name, routes::PUBLIC_ANONYMITY_GET.name) {
         None
     } else {
-        Some(|app| &app.tables.customers)
+        Some(customers as fn(&App) -> &str)
     };
     WarmUp { anonymity_flag, table }
 }
 
 /// Best effort: a failure here only means the first request opens the connection itself.
-async fn warm_up_storage(app: &App, route: &Route) {
-    let warm = warm_up_for(route);
+async fn warm_up_storage<E: Endpoint>(app: &App) {
+    let warm = const { warm_up_for(&E::ROUTE) };
     let flag = async {
         if warm.anonymity_flag
             && let Err(error) = app.anonymity.get().await

@@ -188,7 +188,7 @@ impl Fixtures {
                     &path,
                     route.path,
                     admin,
-                    Some(&json!({ "is_active": n % 2 == 0 })),
+                    Some(&json!({ "is_active": n.is_multiple_of(2) })),
                     &[],
                     &[("id", &id)],
                 )
@@ -271,7 +271,7 @@ fn peak_rss(child: &Child) -> anyhow::Result<u64> {
 }
 
 fn expect_success(name: &str, outcome: &bench::emulator::Outcome) -> anyhow::Result<()> {
-    let status = status_of(outcome).with_context(|| format!("{name}"))?;
+    let status = status_of(outcome).with_context(|| name.to_owned())?;
     if !(200..300).contains(&status) {
         bail!("{name} answered {status}: {}", String::from_utf8_lossy(&outcome.body));
     }
@@ -391,6 +391,46 @@ async fn main() -> anyhow::Result<()> {
         if !bin(name).is_file() {
             bail!("{} is missing: build release first", bin(name).display());
         }
+    }
+
+    // BENCH_COMPARE=dirA,dirB,…: cold starts only, of the same functions from several builds,
+    // interleaved spawn by spawn so background load falls on every build alike.
+    if let Ok(dirs) = std::env::var("BENCH_COMPARE") {
+        let dirs: Vec<PathBuf> = dirs.split(',').map(PathBuf::from).collect();
+        let hello_event = apigw_event("GET", "/hello", "/hello", None, None, &[], &[]);
+        let mut cold: HashMap<(usize, &str), Vec<Duration>> = HashMap::new();
+        for _ in 0..args.spawns {
+            for name in [HELLO].into_iter().chain(functions.iter().map(|r| r.name)) {
+                for (d, dir) in dirs.iter().enumerate() {
+                    let event = match functions.iter().find(|r| r.name == name) {
+                        Some(route) => fixtures.event(route)?,
+                        None => hello_event.clone(),
+                    };
+                    let api = RuntimeApi::start().await?;
+                    let answer = api.submit(event);
+                    let t0 = Instant::now();
+                    let child = env.spawn(&dir.join(name), name, &api, &[]).await?;
+                    let outcome = api.wait(answer).await;
+                    stop(child).await;
+                    let outcome = outcome?;
+                    expect_success(name, &outcome)?;
+                    cold.entry((d, name)).or_default().push(outcome.received_at - t0);
+                }
+            }
+        }
+        print!("| function |");
+        for dir in &dirs {
+            print!(" {} cold p50 ms |", dir.display());
+        }
+        println!();
+        for name in [HELLO].into_iter().chain(functions.iter().map(|r| r.name)) {
+            print!("| {name} |");
+            for d in 0..dirs.len() {
+                print!(" {:.1} |", ms(median(&cold[&(d, name)])));
+            }
+            println!();
+        }
+        return Ok(());
     }
 
     // 5. Size.
