@@ -253,6 +253,19 @@ impl FunctionEnv {
     }
 }
 
+/// Spawn → first response of one fresh process of `binary`, answering `event`.
+async fn cold_start(env: &FunctionEnv, binary: &Path, name: &str, event: Vec<u8>) -> anyhow::Result<Duration> {
+    let api = RuntimeApi::start().await?;
+    let answer = api.submit(event);
+    let t0 = Instant::now();
+    let child = env.spawn(binary, name, &api, &[]).await?;
+    let outcome = api.wait(answer).await.with_context(|| format!("cold start of {name}"));
+    stop(child).await;
+    let outcome = outcome?;
+    expect_success(name, &outcome)?;
+    Ok(outcome.received_at - t0)
+}
+
 async fn stop(mut child: Child) {
     let _ = child.start_kill();
     let _ = child.wait().await;
@@ -401,20 +414,13 @@ async fn main() -> anyhow::Result<()> {
         let mut cold: HashMap<(usize, &str), Vec<Duration>> = HashMap::new();
         for _ in 0..args.spawns {
             for name in [HELLO].into_iter().chain(functions.iter().map(|r| r.name)) {
+                let event = match functions.iter().find(|r| r.name == name) {
+                    Some(route) => fixtures.event(route)?,
+                    None => hello_event.clone(),
+                };
                 for (d, dir) in dirs.iter().enumerate() {
-                    let event = match functions.iter().find(|r| r.name == name) {
-                        Some(route) => fixtures.event(route)?,
-                        None => hello_event.clone(),
-                    };
-                    let api = RuntimeApi::start().await?;
-                    let answer = api.submit(event);
-                    let t0 = Instant::now();
-                    let child = env.spawn(&dir.join(name), name, &api, &[]).await?;
-                    let outcome = api.wait(answer).await;
-                    stop(child).await;
-                    let outcome = outcome?;
-                    expect_success(name, &outcome)?;
-                    cold.entry((d, name)).or_default().push(outcome.received_at - t0);
+                    let took = cold_start(&env, &dir.join(name), name, event.clone()).await?;
+                    cold.entry((d, name)).or_default().push(took);
                 }
             }
         }
@@ -452,15 +458,7 @@ async fn main() -> anyhow::Result<()> {
                 Some(route) => fixtures.event(route)?,
                 None => hello_event.clone(),
             };
-            let api = RuntimeApi::start().await?;
-            let answer = api.submit(event);
-            let t0 = Instant::now();
-            let child = env.spawn(&bin(name), name, &api, &[]).await?;
-            let outcome = api.wait(answer).await.with_context(|| format!("cold start of {name}"));
-            stop(child).await;
-            let outcome = outcome?;
-            expect_success(name, &outcome)?;
-            cold.entry(name).or_default().push(outcome.received_at - t0);
+            cold.entry(name).or_default().push(cold_start(&env, &bin(name), name, event).await?);
         }
         eprintln!("bench: cold-start round {}/{} done", round + 1, args.spawns);
     }
