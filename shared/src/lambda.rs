@@ -22,10 +22,11 @@ pub async fn serve<E: Endpoint>() -> Result<(), lambda_http::Error> {
 }
 
 /// The init phase, which Lambda gives a full CPU burst: everything slow happens here,
-/// side by side, instead of one after another or on the first request. Each HTTPS
-/// client loads the system's root certificates (the SDK's and the certificate
-/// fetcher's), so the two are built on two threads; then the signing keys are fetched
-/// while the connection the first request will use is opened.
+/// side by side, instead of one after another or on the first request. Building the
+/// certificate fetcher's HTTPS connector reads the system's root certificates (once per
+/// process: the SDK's connector reuses them), so it runs on a blocking thread while the
+/// SDK configuration loads; then the signing keys are fetched while the connection the
+/// first request will use is opened.
 pub async fn init<E: Endpoint>() -> anyhow::Result<App> {
     let config = Config::from_env()?;
     let firebase = config.firebase.clone();

@@ -10,6 +10,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
+use aws_smithy_http_client::Connector;
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::http::HttpConnector;
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_types::body::SdkBody;
+use http_body_util::{BodyExt, Limited};
 use jsonwebtoken::DecodingKey;
 use tokio::sync::{Mutex, RwLock};
 use x509_parser::prelude::*;
@@ -17,6 +23,9 @@ use x509_parser::public_key::PublicKey;
 
 /// Used when the response carries no `max-age`.
 const DEFAULT_MAX_AGE: Duration = Duration::from_secs(300);
+
+/// Google's map of a few certificates is about 4 KB; anything near this is not it.
+const MAX_CERTIFICATE_MAP_BYTES: usize = 256 * 1024;
 
 #[derive(Debug)]
 pub enum KeyLookup {
@@ -38,7 +47,10 @@ struct KeySet {
 
 pub struct KeyStore {
     url: String,
-    http: reqwest::Client,
+    /// The AWS SDK's own HTTPS connector: one TLS stack in the binary, and the system's root
+    /// certificates read from disk once per process for both (the SDK caches them).
+    http: Connector,
+    fetch_timeout: Duration,
     cooldown: Duration,
     set: RwLock<KeySet>,
     fetching: Mutex<()>,
@@ -47,12 +59,17 @@ pub struct KeyStore {
 
 impl KeyStore {
     pub fn new(url: String, fetch_timeout: Duration, cooldown: Duration) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(fetch_timeout)
-            .connect_timeout(fetch_timeout)
-            .build()
-            .context("building the certificate HTTP client")?;
-        Ok(Self { url, http, cooldown, set: RwLock::default(), fetching: Mutex::new(()), fetches: AtomicU64::new(0) })
+        http::Uri::try_from(url.as_str()).with_context(|| format!("FIREBASE_CERTS_URL {url:?} is not a URL"))?;
+        let http = Connector::builder().tls_provider(Provider::Rustls(CryptoMode::AwsLc)).build();
+        Ok(Self {
+            url,
+            http,
+            fetch_timeout,
+            cooldown,
+            set: RwLock::default(),
+            fetching: Mutex::new(()),
+            fetches: AtomicU64::new(0),
+        })
     }
 
     /// How many fetches have been attempted; for tests and benchmarks.
@@ -126,17 +143,10 @@ impl KeyStore {
     }
 
     async fn fetch(&self) -> anyhow::Result<(HashMap<String, Arc<DecodingKey>>, Duration)> {
-        let response = self.http.get(&self.url).send().await.context("requesting Firebase certificates")?;
-        if !response.status().is_success() {
-            bail!("certificate endpoint answered {}", response.status());
-        }
-        let max_age = response
-            .headers()
-            .get(http::header::CACHE_CONTROL)
-            .and_then(|v| v.to_str().ok())
-            .and_then(max_age)
-            .unwrap_or(DEFAULT_MAX_AGE);
-        let certs: HashMap<String, String> = response.json().await.context("decoding the certificate map")?;
+        let (body, max_age) = tokio::time::timeout(self.fetch_timeout, self.download())
+            .await
+            .map_err(|_| anyhow!("no answer within {:?}", self.fetch_timeout))??;
+        let certs: HashMap<String, String> = serde_json::from_slice(&body).context("decoding the certificate map")?;
         let keys = certs
             .iter()
             .map(|(kid, pem)| {
@@ -147,6 +157,23 @@ impl KeyStore {
             bail!("certificate endpoint returned no keys");
         }
         Ok((keys, max_age))
+    }
+
+    /// GETs the certificate map: its body and how long it may be cached.
+    async fn download(&self) -> anyhow::Result<(bytes::Bytes, Duration)> {
+        let request = http::Request::get(&self.url).body(SdkBody::empty()).context("building the request")?;
+        let request = HttpRequest::try_from(request).context("building the request")?;
+        let response = self.http.call(request).await.context("requesting Firebase certificates")?;
+        if !response.status().is_success() {
+            bail!("certificate endpoint answered {}", response.status().as_u16());
+        }
+        let max_age = response.headers().get(http::header::CACHE_CONTROL.as_str()).and_then(max_age);
+        let body = Limited::new(response.into_body(), MAX_CERTIFICATE_MAP_BYTES)
+            .collect()
+            .await
+            .map_err(|e| anyhow!("reading the certificate map: {e}"))?
+            .to_bytes();
+        Ok((body, max_age.unwrap_or(DEFAULT_MAX_AGE)))
     }
 }
 
