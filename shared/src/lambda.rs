@@ -12,6 +12,35 @@ use crate::firebase::FirebaseVerifier;
 use crate::http::{Endpoint, run};
 use crate::routes::{self, Route, Surface};
 
+/// A function's `main`: settles the process environment while the process still has one
+/// thread, then runs [`serve`] on a multi-thread runtime.
+pub fn start<E: Endpoint>() -> Result<(), lambda_http::Error> {
+    use_one_ca_bundle();
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve::<E>())
+}
+
+/// The system's CA bundle as Amazon Linux (Lambda's `provided.al2023`) and Debian name it.
+const CA_BUNDLES: [&str; 2] = ["/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/certs/ca-certificates.crt"];
+
+/// Points the root-certificate loader at the system's CA bundle file alone. Left to itself
+/// it reads the bundle and then every file of the certificate directory, the same
+/// certificates again, which was a large part of a cold start (BENCHMARKS.md). An explicit
+/// `SSL_CERT_FILE` or `SSL_CERT_DIR` is left alone, and without a known bundle nothing changes.
+fn use_one_ca_bundle() {
+    let is_set = |name: &str| std::env::var_os(name).is_some();
+    if let Some(bundle) = ca_bundle(is_set, |path| std::path::Path::new(path).is_file()) {
+        // SAFETY: called by `start` before the runtime exists, while the process has one thread.
+        unsafe { std::env::set_var("SSL_CERT_FILE", bundle) };
+    }
+}
+
+fn ca_bundle(is_set: impl Fn(&str) -> bool, exists: impl Fn(&str) -> bool) -> Option<&'static str> {
+    if is_set("SSL_CERT_FILE") || is_set("SSL_CERT_DIR") {
+        return None;
+    }
+    CA_BUNDLES.into_iter().find(|path| exists(path))
+}
+
 /// Builds the clients once per cold start, then serves invocations of `E`.
 pub async fn serve<E: Endpoint>() -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
@@ -117,6 +146,20 @@ async fn warm_up_storage<E: Endpoint>(app: &App) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_amazon_linux_bundle_is_preferred_and_debians_is_the_fallback() {
+        let unset = |_: &str| false;
+        assert_eq!(ca_bundle(unset, |_| true), Some("/etc/pki/tls/certs/ca-bundle.crt"));
+        assert_eq!(ca_bundle(unset, |p| p.starts_with("/etc/ssl")), Some("/etc/ssl/certs/ca-certificates.crt"));
+    }
+
+    #[test]
+    fn an_explicit_certificate_location_or_a_system_without_a_known_bundle_changes_nothing() {
+        assert_eq!(ca_bundle(|name| name == "SSL_CERT_FILE", |_| true), None);
+        assert_eq!(ca_bundle(|name| name == "SSL_CERT_DIR", |_| true), None);
+        assert_eq!(ca_bundle(|_| false, |_| false), None);
+    }
 
     #[test]
     fn every_route_warms_up_the_storage_its_first_request_uses() {

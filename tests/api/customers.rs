@@ -320,7 +320,7 @@ async fn simultaneous_links_of_one_phone_to_different_customers_yield_exactly_on
     let mut attempts = Vec::new();
     let app = &app;
     for _ in 0..6 {
-        let id = create_customer(&app, None).await;
+        let id = create_customer(app, None).await;
         let uid = unique("racer");
         let token = app.phone_token(&uid, &number);
         attempts.push(async move {

@@ -24,12 +24,15 @@ fn route(name: &str) -> Route {
     routes::ALL.into_iter().find(|r| r.name == name).unwrap_or_else(|| panic!("no route named {name}"))
 }
 
+/// Checks `data` against the variables the fixture was filled with.
+type DataCheck = Box<dyn Fn(&Value, &[(&'static str, String)])>;
+
 /// What one fixture needs filled in, and what its handler must answer.
 struct Case {
     vars: Vec<(&'static str, String)>,
     status: u16,
     /// Further checks on `data`, showing the event's body, query or path parameters arrived.
-    check: Box<dyn Fn(&Value, &[(&'static str, String)])>,
+    check: DataCheck,
 }
 
 impl Case {

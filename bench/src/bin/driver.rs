@@ -414,12 +414,13 @@ async fn main() -> anyhow::Result<()> {
         let mut cold: HashMap<(usize, &str), Vec<Duration>> = HashMap::new();
         for _ in 0..args.spawns {
             for name in [HELLO].into_iter().chain(functions.iter().map(|r| r.name)) {
-                let event = match functions.iter().find(|r| r.name == name) {
-                    Some(route) => fixtures.event(route)?,
-                    None => hello_event.clone(),
-                };
                 for (d, dir) in dirs.iter().enumerate() {
-                    let took = cold_start(&env, &dir.join(name), name, event.clone()).await?;
+                    // A fresh event per spawn: a write replayed on a second build would be a 409.
+                    let event = match functions.iter().find(|r| r.name == name) {
+                        Some(route) => fixtures.event(route)?,
+                        None => hello_event.clone(),
+                    };
+                    let took = cold_start(&env, &dir.join(name), name, event).await?;
                     cold.entry((d, name)).or_default().push(took);
                 }
             }

@@ -1,4 +1,3 @@
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::serve::<anonymity_patch::UpdateAnonymitySetting>().await
+fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::start::<anonymity_patch::UpdateAnonymitySetting>()
 }

@@ -1,4 +1,3 @@
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::serve::<client_auth_verify::VerifyCustomer>().await
+fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::start::<client_auth_verify::VerifyCustomer>()
 }

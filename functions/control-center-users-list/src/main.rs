@@ -1,4 +1,3 @@
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::serve::<control_center_users_list::ListControlCenterUsers>().await
+fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::start::<control_center_users_list::ListControlCenterUsers>()
 }

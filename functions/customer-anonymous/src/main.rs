@@ -1,4 +1,3 @@
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::serve::<customer_anonymous::CreateAnonymousCustomer>().await
+fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::start::<customer_anonymous::CreateAnonymousCustomer>()
 }

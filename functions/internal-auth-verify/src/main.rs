@@ -1,4 +1,3 @@
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::serve::<internal_auth_verify::VerifyControlCenterUser>().await
+fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::start::<internal_auth_verify::VerifyControlCenterUser>()
 }

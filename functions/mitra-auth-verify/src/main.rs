@@ -1,4 +1,3 @@
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::serve::<mitra_auth_verify::VerifyMitra>().await
+fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::start::<mitra_auth_verify::VerifyMitra>()
 }

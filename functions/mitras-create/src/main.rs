@@ -1,4 +1,3 @@
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::serve::<mitras_create::CreateMitra>().await
+fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::start::<mitras_create::CreateMitra>()
 }

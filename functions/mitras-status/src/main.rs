@@ -1,4 +1,3 @@
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::serve::<mitras_status::SetMitraStatus>().await
+fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::start::<mitras_status::SetMitraStatus>()
 }

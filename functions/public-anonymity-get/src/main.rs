@@ -1,4 +1,3 @@
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::serve::<public_anonymity_get::ReadAnonymity>().await
+fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::start::<public_anonymity_get::ReadAnonymity>()
 }

@@ -1,4 +1,3 @@
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::serve::<roles_list::ListRoles>().await
+fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::start::<roles_list::ListRoles>()
 }
