@@ -10,11 +10,11 @@ unset FIREBASE_CERTS_URL
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 "$ROOT/scripts/standins.sh" start >/dev/null
-cargo build -q --locked -p infra --bin halo-dev
-RUST_LOG=warn "$ROOT/target/debug/halo-dev" serve >"$ROOT/.local/log/load-serve.log" 2>&1 &
+DEV="$(halo_dev_bin)"
+RUST_LOG=warn "$DEV" serve >"$ROOT/.local/log/load-serve.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$PUBLIC_PORT") 2>/dev/null && break || sleep 0.2
 done
-"$ROOT/target/debug/halo-dev" load "$@"
+"$DEV" load "$@"

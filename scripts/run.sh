@@ -6,5 +6,5 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 "$ROOT/scripts/standins.sh" start
-cargo build --locked -p infra --bin halo-dev
-exec "$ROOT/target/debug/halo-dev" serve
+DEV="$(halo_dev_bin)"
+exec "$DEV" serve

@@ -60,8 +60,7 @@ cd "$ROOT"
 mkdir -p "$OUT"
 
 "$ROOT/scripts/standins.sh" start >/dev/null
-cargo build --locked -q -p infra --bin halo-dev
-DEV="$ROOT/target/debug/halo-dev"
+DEV="$(halo_dev_bin)"
 
 # ------------------------------------------------------------------ server ----
 SERVER_LOG="$OUT/server.log"

@@ -52,7 +52,7 @@ fi
 export TABLE_PREFIX="smoke-$(date +%s)-$$"
 export ANONYMITY_PARAMETER="/halobestie/smoke/$TABLE_PREFIX/anonymity_enabled"
 export FIREBASE_CERTS_URL="http://127.0.0.1:9/unused"  # the invoked route needs no token
-cargo run -q --locked -p infra --bin halo-dev -- setup
+"$(halo_dev_bin)" setup
 
 work=$(mktemp -d)
 trap 'kill "${runtime_pid:-}" "${fn_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -98,9 +98,10 @@ async fn run_local() -> anyhow::Result<()> {
         "\nHaloBestie is up.\n  public API:    http://127.0.0.1:{public_port}\n  internal API:  http://127.0.0.1:{internal_port}\n  \
          dev certs:     {}\n  Firebase certs in use: {}\n\nTry:\n  curl -s http://127.0.0.1:{public_port}/api/shared/config/anonymity -H 'Authorization: Bearer {customer_token}'\n  \
          curl -s -X POST http://127.0.0.1:{internal_port}/internal/auth/verify -H 'Authorization: Bearer {admin_token}'\n\n\
-         More tokens: cargo run -q -p infra --bin halo-dev -- token <anonymous|phone|google|mitra|admin>\n",
+         More tokens: {} token <anonymous|phone|google|mitra|admin>\n",
         certs.url(),
         app.config.firebase.certs_url,
+        std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "halo-dev".into()),
     );
     tokio::try_join!(
         serve(Gateway::new(app.clone(), Surface::Public), public),

@@ -1,0 +1,53 @@
+//! The `halo-dev` command as a developer runs it (the README sends them here for tokens).
+
+use std::process::{Command, Output};
+
+use infra::devtoken::{DEV_CERT_PEM, DEV_KID};
+use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
+use serde_json::Value;
+use shared::firebase::keys::decoding_key_from_cert;
+
+fn halo_dev(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_halo-dev"))
+        .args(args)
+        .env("FIREBASE_PROJECT_ID", "halobestie-cli-test")
+        .output()
+        .expect("halo-dev runs")
+}
+
+#[test]
+fn token_prints_a_phone_token_signed_by_the_dev_key_for_the_configured_project() {
+    let out = halo_dev(&["token", "mitra", "--uid", "cli-mitra", "--phone", "+6281200001111"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap();
+    let token = token.trim();
+
+    assert_eq!(decode_header(token).unwrap().kid.as_deref(), Some(DEV_KID));
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_audience(&["halobestie-cli-test"]);
+    validation.set_issuer(&["https://securetoken.google.com/halobestie-cli-test"]);
+    let key = decoding_key_from_cert(DEV_CERT_PEM).unwrap();
+    let claims = decode::<Value>(token, &key, &validation).expect("the dev certificate verifies it").claims;
+    assert_eq!(claims["sub"], "cli-mitra");
+    assert_eq!(claims["phone_number"], "+6281200001111");
+    assert_eq!(claims["firebase"]["sign_in_provider"], "phone");
+}
+
+#[test]
+fn token_refuses_an_unknown_kind_with_a_usage_message() {
+    let out = halo_dev(&["token", "superuser"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("anonymous, phone, google, mitra, admin"));
+}
+
+#[test]
+fn openapi_prints_the_committed_spec_of_each_surface() {
+    for surface in ["public", "internal"] {
+        let out = halo_dev(&["openapi", surface]);
+        assert!(out.status.success());
+        let committed =
+            std::fs::read_to_string(format!("{}/../openapi/{surface}.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(printed, serde_json::from_str::<Value>(&committed).unwrap(), "openapi/{surface}.json");
+    }
+}
