@@ -1,8 +1,16 @@
 //! Everything a function needs, built once per cold start and shared by reference.
 
+use std::collections::HashMap;
+
 use anyhow::Context;
 use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_async::rt::sleep::default_async_sleep;
+use aws_smithy_async::time::SharedTimeSource;
+use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 
 use crate::anonymity::AnonymityFlag;
 use crate::config::Config;
@@ -36,12 +44,45 @@ impl App {
 
     /// The shared AWS configuration, with deadlines well under the Lambda timeout.
     pub async fn sdk_config(config: &Config) -> aws_config::SdkConfig {
-        let timeouts = TimeoutConfig::builder()
+        aws_config::defaults(BehaviorVersion::latest()).timeout_config(Self::timeouts(config)).load().await
+    }
+
+    fn timeouts(config: &Config) -> TimeoutConfig {
+        TimeoutConfig::builder()
             .connect_timeout(config.aws_connect_timeout)
             .operation_attempt_timeout(config.aws_attempt_timeout)
             .operation_timeout(config.aws_operation_timeout)
-            .build();
-        aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts).load().await
+            .build()
+    }
+
+    /// The AWS configuration of a function in Lambda: region and credentials from the
+    /// variables Lambda sets, endpoints from the SDK's standard `AWS_ENDPOINT_URL_<SERVICE>`
+    /// and `AWS_ENDPOINT_URL`. Unlike [`Self::sdk_config`] it links no profile-file, SSO, STS
+    /// web-identity or instance-metadata providers, which no function uses (BENCHMARKS.md).
+    pub fn lambda_sdk_config(
+        config: &Config,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<aws_config::SdkConfig> {
+        let required = |name: &str| var(name).filter(|v| !v.is_empty()).with_context(|| format!("{name} is not set"));
+        let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")).context("AWS_REGION is not set")?;
+        let credentials = Credentials::new(
+            required("AWS_ACCESS_KEY_ID")?,
+            required("AWS_SECRET_ACCESS_KEY")?,
+            var("AWS_SESSION_TOKEN").filter(|v| !v.is_empty()),
+            None,
+            "lambda-environment",
+        );
+        let endpoints = EndpointVariables::from_lookup(&var);
+        let mut sdk = aws_config::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(aws_config::Region::new(region))
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .timeout_config(Self::timeouts(config))
+            .retry_config(RetryConfig::standard())
+            .sleep_impl(default_async_sleep().context("no async sleep implementation")?)
+            .time_source(SharedTimeSource::default());
+        sdk.set_endpoint_url(endpoints.global.clone());
+        Ok(sdk.service_config(endpoints).build())
     }
 
     pub fn with_clients(
@@ -89,5 +130,76 @@ impl App {
 
     pub fn roles(&self) -> Roles<'_> {
         Roles::new(&self.dynamo, &self.tables.roles)
+    }
+}
+
+/// `AWS_ENDPOINT_URL_<SERVICE>` and `AWS_ENDPOINT_URL`, read once, answered the way the SDK's
+/// own loader answers them (the service's variable first), for the services a function uses.
+#[derive(Debug)]
+struct EndpointVariables {
+    per_service: HashMap<&'static str, String>,
+    global: Option<String>,
+}
+
+const ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
+
+impl EndpointVariables {
+    fn from_lookup(var: &impl Fn(&str) -> Option<String>) -> Self {
+        let per_service = ["DynamoDB", "SSM"]
+            .into_iter()
+            .filter_map(|service| Some((service, var(&Self::variable(service))?)))
+            .collect();
+        Self { per_service, global: var(ENDPOINT_URL) }
+    }
+
+    /// `DynamoDB` → `AWS_ENDPOINT_URL_DYNAMODB`.
+    fn variable(service_id: &str) -> String {
+        format!("{ENDPOINT_URL}_{}", service_id.to_ascii_uppercase().replace([' ', '-'], "_"))
+    }
+}
+
+impl LoadServiceConfig for EndpointVariables {
+    fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
+        if key.env() != ENDPOINT_URL {
+            return None;
+        }
+        let service = self.per_service.iter().find(|(id, _)| id.eq_ignore_ascii_case(key.service_id()));
+        service.map(|(_, url)| url.clone()).or_else(|| self.global.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(service_id: &str) -> ServiceConfigKey<'_> {
+        ServiceConfigKey::builder().service_id(service_id).profile("default").env(ENDPOINT_URL).build().unwrap()
+    }
+
+    #[test]
+    fn a_services_endpoint_variable_wins_over_the_global_one() {
+        let vars = HashMap::from([
+            ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9999"),
+        ]);
+        let endpoints = EndpointVariables::from_lookup(&|name: &str| vars.get(name).map(|v| v.to_string()));
+        assert_eq!(endpoints.load_config(key("DynamoDB")).as_deref(), Some("http://127.0.0.1:8000"));
+        assert_eq!(endpoints.load_config(key("SSM")).as_deref(), Some("http://127.0.0.1:9999"));
+    }
+
+    #[test]
+    fn without_endpoint_variables_the_sdk_resolves_aws_endpoints() {
+        let endpoints = EndpointVariables::from_lookup(&|_: &str| None);
+        assert_eq!(endpoints.load_config(key("DynamoDB")), None);
+    }
+
+    #[test]
+    fn a_lambda_config_needs_region_and_credentials_from_the_environment() {
+        let config = Config::from_lookup(|name| (name == "STAGE").then(|| "test".to_owned())).unwrap();
+        let err = App::lambda_sdk_config(&config, |_| None).unwrap_err();
+        assert!(err.to_string().contains("AWS_REGION"), "{err}");
+        let err = App::lambda_sdk_config(&config, |name| (name == "AWS_REGION").then(|| "ap-southeast-3".into()))
+            .unwrap_err();
+        assert!(err.to_string().contains("AWS_ACCESS_KEY_ID"), "{err}");
     }
 }

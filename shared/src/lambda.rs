@@ -60,7 +60,7 @@ pub async fn init<E: Endpoint>() -> anyhow::Result<App> {
     let config = Config::from_env()?;
     let firebase = config.firebase.clone();
     let verifier = tokio::task::spawn_blocking(move || FirebaseVerifier::new(&firebase));
-    let sdk = App::sdk_config(&config).await;
+    let sdk = App::lambda_sdk_config(&config, |name| std::env::var(name).ok())?;
     let (dynamo, ssm) = (aws_sdk_dynamodb::Client::new(&sdk), aws_sdk_ssm::Client::new(&sdk));
     let verifier = verifier.await.context("building the Firebase verifier")??;
     let app = App::from_parts(config, dynamo, ssm, verifier);

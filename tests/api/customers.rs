@@ -16,6 +16,22 @@ async fn create_customer(app: &crate::helpers::TestApp, token: Option<&str>) -> 
 }
 
 #[tokio::test]
+async fn a_function_configured_from_the_lambda_environment_serves_the_same_stage() {
+    let app = spawn_app().await;
+    let lambda = app.lambda_process().await;
+    let token = app.anonymous_token(&unique("lambda-env"));
+    let body = json!({ "display_name": "Angin Malam" });
+
+    let created = lambda.public("POST", "/api/shared/customer/anonymous", Some(&token), Some(body.clone())).await;
+    let again = app.public("POST", "/api/shared/customer/anonymous", Some(&token), Some(body)).await;
+
+    assert_eq!(again.assert_ok(200)["id"], created.assert_ok(201)["id"]);
+    let flag = lambda.public("GET", "/api/shared/config/anonymity", Some(&token), None).await;
+    assert!(flag.assert_ok(200)["anonymity_enabled"].is_boolean(), "{:?}", flag.body);
+    assert_eq!(flag.data(), app.public("GET", "/api/shared/config/anonymity", Some(&token), None).await.data());
+}
+
+#[tokio::test]
 async fn anonymous_create_returns_201_with_exactly_the_contract_fields() {
     let app = spawn_app().await;
     let answer = app.public("POST", CREATE, None, Some(json!({ "display_name": "  Angin Malam  " }))).await;

@@ -306,4 +306,15 @@ impl TestApp {
         let app = Arc::new(App::new(self.app.config.clone()).await.expect("second app builds"));
         with_gateways(app, self.certs.clone(), self.prefix.clone()).await
     }
+
+    /// Another process on this stage whose AWS clients are configured as a deployed function
+    /// configures them (`App::lambda_sdk_config`, from the environment), not as the local
+    /// gateway does.
+    pub async fn lambda_process(&self) -> TestApp {
+        let config = self.app.config.clone();
+        let sdk = App::lambda_sdk_config(&config, |name| std::env::var(name).ok()).expect("the environment has AWS_*");
+        let (dynamo, ssm) = (aws_sdk_dynamodb::Client::new(&sdk), aws_sdk_ssm::Client::new(&sdk));
+        let app = Arc::new(App::with_clients(config, dynamo, ssm).expect("the Lambda-configured app builds"));
+        with_gateways(app, self.certs.clone(), self.prefix.clone()).await
+    }
 }
