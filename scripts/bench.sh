@@ -29,16 +29,7 @@ for dir in "$ROOT"/functions/*/; do packages+=(-p "$(basename "$dir")"); done
 # resolve features for another package set and rebuild much of the dependency graph.
 echo "bench.sh: building release binaries ..." >&2
 verify_bench=$(cargo build --release --locked "${packages[@]}" -p bench-hello -p bench --bins --benches \
-    --message-format=json-render-diagnostics | python3 -c '
-import json, sys
-for line in sys.stdin:
-    try:
-        m = json.loads(line)
-    except ValueError:
-        continue
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "verify" and m.get("executable"):
-        print(m["executable"])
-' | tail -n 1)
+    --message-format=json-render-diagnostics | python3 "$ROOT/scripts/cargo-executable.py" verify || true)
 [ -x "$verify_bench" ] || { echo "bench.sh: the criterion bench was not built" >&2; exit 1; }
 
 echo "bench.sh: token verification (criterion) ..." >&2

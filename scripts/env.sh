@@ -15,18 +15,6 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # and prints its path. run.sh, test.sh and schemathesis.sh then share one build: building
 # it alone (`cargo build -p infra`) resolves other features and recompiles much of the SDK.
 halo_dev_bin() {
-    cargo test --workspace --locked --no-run --message-format=json-render-diagnostics | python3 -c '
-import json, sys
-path = ""
-for line in sys.stdin:
-    try:
-        m = json.loads(line)
-    except ValueError:
-        continue
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "halo-dev" and m.get("executable"):
-        path = m["executable"]
-if not path:
-    sys.exit("halo-dev was not built")
-print(path)
-'
+    cargo test --workspace --locked --no-run --message-format=json-render-diagnostics |
+        python3 "$ROOT/scripts/cargo-executable.py" halo-dev
 }
