@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::firebase::{FirebaseUser, TokenError};
 use crate::routes::{Access, Route};
 use crate::store::roles::Role;
-use crate::store::staff::ControlCenterUser;
+use crate::store::staff::{ControlCenterUser, UidClaim};
 
 /// Who is calling, as far as the route's rule required us to establish it.
 #[derive(Debug, Clone)]
@@ -110,25 +110,38 @@ async fn verify(app: &App, token: &str) -> Result<FirebaseUser, ApiError> {
 }
 
 async fn staff(app: &App, token: FirebaseUser, first_login: bool) -> Result<Staff, ApiError> {
-    let users = app.control_center_users();
-    let user = match users.by_uid(&token.uid).await? {
-        Some(user) => Some(user),
-        None if first_login => bind_by_verified_email(app, &token).await?,
+    let found = match app.control_center_users().uid_claim(&token.uid).await? {
+        Some(claim) => user_and_role(app, claim).await?,
+        None if first_login => bind_by_verified_email(app, &token).await?.map(|user| (user, None)),
         None => None,
     };
-    let Some(user) = user else {
+    let Some((user, role)) = found else {
         return Err(if first_login {
             ApiError::NotFound("no control-center account for this login")
         } else {
             ApiError::Forbidden("not a control-center user")
         });
     };
-    let role = app.roles().by_id(&user.role_id).await?;
+    // The user's own role_id decides; a role read on the claim's word is used only if it agrees.
+    let role = match role {
+        Some(role) if role.id == user.role_id => Some(role),
+        _ => app.roles().by_id(&user.role_id).await?,
+    };
     let role = role.ok_or_else(|| {
         tracing::error!(user_id = %user.id, role_id = %user.role_id, "control-center user has a role that does not exist");
         ApiError::Forbidden("your role no longer exists")
     })?;
     Ok(Staff { token, user, role })
+}
+
+/// The claimed user, and the role the claim recorded at binding, read side by side.
+async fn user_and_role(app: &App, claim: UidClaim) -> Result<Option<(ControlCenterUser, Option<Role>)>, ApiError> {
+    let (users, roles) = (app.control_center_users(), app.roles());
+    let (user, role) = match claim.role_id {
+        Some(role_id) => tokio::try_join!(users.by_id(&claim.user_id), roles.by_id(&role_id))?,
+        None => (users.by_id(&claim.user_id).await?, None),
+    };
+    Ok(user.map(|user| (user, role)))
 }
 
 /// On first login an unbound account is claimed by the token's email, only when Firebase verified it.
@@ -142,7 +155,7 @@ async fn bind_by_verified_email(app: &App, token: &FirebaseUser) -> Result<Optio
     let Some(user) = users.by_email(&email).await? else {
         return Ok(None);
     };
-    if user.firebase_uid.is_some() || !users.bind_uid(&user.id, &token.uid).await? {
+    if user.firebase_uid.is_some() || !users.bind_uid(&user, &token.uid).await? {
         return Ok(None);
     }
     tracing::info!(user_id = %user.id, "bound control-center user to its Firebase uid");

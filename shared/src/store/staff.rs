@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::list::{self, counter};
 use super::schema::BY_CREATED;
 use super::{
-    CreatedAt, StoreError, TxOutcome, bump_counters, claimed_id, from_item, get, put_new, s, to_item, transact,
+    CreatedAt, StoreError, TxOutcome, bump_counters, claimed_id, from_item, get, get_s, put_new, s, to_item, transact,
 };
 use crate::domain::{Email, ListQuery};
 
@@ -22,6 +22,14 @@ pub struct ControlCenterUser {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firebase_uid: Option<String>,
     pub created_at: String,
+}
+
+/// The `UID#<uid>` item: the user a Firebase uid belongs to, and (for claims written since
+/// it was added) the role that user had when the uid was bound.
+#[derive(Debug, Clone, Copy)]
+pub struct UidClaim {
+    pub user_id: Uuid,
+    pub role_id: Option<Uuid>,
 }
 
 pub struct ControlCenterUsers<'a> {
@@ -82,31 +90,35 @@ impl<'a> ControlCenterUsers<'a> {
         get(self.client, self.table, &user_pk(id)).await?.map(from_item).transpose()
     }
 
-    pub async fn by_uid(&self, uid: &str) -> Result<Option<ControlCenterUser>, StoreError> {
-        self.by_claim(&uid_pk(uid)).await
+    /// Whose this Firebase uid is, and the role they had when it was bound.
+    pub async fn uid_claim(&self, uid: &str) -> Result<Option<UidClaim>, StoreError> {
+        let Some(item) = get(self.client, self.table, &uid_pk(uid)).await? else { return Ok(None) };
+        let uuid = |name: &str| get_s(&item, name).and_then(|v| Uuid::parse_str(v).ok());
+        let user_id =
+            uuid("user_id").ok_or_else(|| StoreError::Failed(anyhow::anyhow!("a uid claim holds no valid user_id")))?;
+        Ok(Some(UidClaim { user_id, role_id: uuid("role_id") }))
     }
 
     pub async fn by_email(&self, email: &Email) -> Result<Option<ControlCenterUser>, StoreError> {
-        self.by_claim(&email_pk(email.as_str())).await
-    }
-
-    async fn by_claim(&self, claim_pk: &str) -> Result<Option<ControlCenterUser>, StoreError> {
-        let Some(id) = claimed_id(self.client, self.table, claim_pk, "user_id").await? else { return Ok(None) };
+        let claim = claimed_id(self.client, self.table, &email_pk(email.as_str()), "user_id").await?;
+        let Some(id) = claim else { return Ok(None) };
         self.by_id(&id).await
     }
 
     /// Binds a Firebase uid to a user that has none yet; false if either side is already bound.
-    pub async fn bind_uid(&self, id: &Uuid, uid: &str) -> Result<bool, StoreError> {
+    /// The claim also records the user's role, so a login can read user and role side by side.
+    pub async fn bind_uid(&self, user: &ControlCenterUser, uid: &str) -> Result<bool, StoreError> {
         let update = Update::builder()
             .table_name(self.table)
-            .key("pk", s(user_pk(id)))
+            .key("pk", s(user_pk(&user.id)))
             .update_expression("SET firebase_uid = :uid")
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(firebase_uid)")
             .expression_attribute_values(":uid", s(uid))
             .build()
             .expect("table, key and expression are set");
-        let writes =
-            vec![put_new(self.table, claim(uid_pk(uid), id)), TransactWriteItem::builder().update(update).build()];
+        let mut uid_claim = claim(uid_pk(uid), &user.id);
+        uid_claim.insert("role_id".to_owned(), s(user.role_id.to_string()));
+        let writes = vec![put_new(self.table, uid_claim), TransactWriteItem::builder().update(update).build()];
         Ok(matches!(transact(self.client, writes, "binding a control-center user's uid").await?, TxOutcome::Committed))
     }
 

@@ -121,3 +121,47 @@ async fn permission_is_checked_before_input_validation() {
     let answer = app.internal("GET", &format!("{MITRAS}?limit=abc"), Some(&operator), None).await;
     assert_validation(&answer, &["limit"]);
 }
+
+/// Sets an attribute of an item of the control-center users table behind the API's back.
+async fn rewrite_staff_item(app: &crate::helpers::TestApp, pk: String, update: &str, value: Option<String>) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let mut request = app
+        .app
+        .dynamo
+        .update_item()
+        .table_name(&app.app.tables.control_center_users)
+        .key("pk", AttributeValue::S(pk))
+        .update_expression(update);
+    if let Some(value) = value {
+        request = request.expression_attribute_values(":v", AttributeValue::S(value));
+    }
+    request.send().await.expect("item rewritten");
+}
+
+#[tokio::test]
+async fn a_role_changed_after_login_binding_is_the_one_enforced() {
+    let app = spawn_app().await;
+    let admin = app.super_admin_token().await;
+    let email = shared::domain::Email::parse(crate::helpers::SUPER_ADMIN_EMAIL).unwrap();
+    let admin_id = app.app.control_center_users().by_email(&email).await.unwrap().expect("seeded").id;
+
+    // Demoted to operator after the uid was bound (its claim still names super_admin).
+    let operator = shared::seed::operator_role().id.to_string();
+    rewrite_staff_item(&app, format!("USER#{admin_id}"), "SET role_id = :v", Some(operator)).await;
+
+    let answer = app.internal("GET", "/internal/control-center-users?page=1&limit=20", Some(&admin), None).await;
+    answer.assert_error(403, "FORBIDDEN");
+    let verified = app.internal("POST", "/internal/auth/verify", Some(&admin), None).await;
+    assert_eq!(verified.assert_ok(200)["role"]["name"], "operator");
+}
+
+#[tokio::test]
+async fn a_uid_claim_written_without_a_role_still_resolves_the_user_and_role() {
+    let app = spawn_app().await;
+    let admin = app.super_admin_token().await;
+    rewrite_staff_item(&app, "UID#uid-super-admin".into(), "REMOVE role_id", None).await;
+
+    let verified = app.internal("POST", "/internal/auth/verify", Some(&admin), None).await;
+    assert_eq!(verified.assert_ok(200)["role"]["name"], "super_admin");
+    app.internal("GET", "/internal/roles", Some(&admin), None).await.assert_ok(200);
+}
