@@ -1,7 +1,5 @@
 //! Everything a function needs, built once per cold start and shared by reference.
 
-use std::collections::HashMap;
-
 use anyhow::Context;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
@@ -73,16 +71,16 @@ impl App {
             "lambda-environment",
         );
         let endpoints = EndpointVariables::from_lookup(&var);
-        let mut sdk = aws_config::SdkConfig::builder()
+        let sdk = aws_config::SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(aws_config::Region::new(region))
             .credentials_provider(SharedCredentialsProvider::new(credentials))
             .timeout_config(Self::timeouts(config))
             .retry_config(RetryConfig::standard())
             .sleep_impl(default_async_sleep().context("no async sleep implementation")?)
-            .time_source(SharedTimeSource::default());
-        sdk.set_endpoint_url(endpoints.global.clone());
-        Ok(sdk.service_config(endpoints).build())
+            .time_source(SharedTimeSource::default())
+            .service_config(endpoints);
+        Ok(sdk.build())
     }
 
     pub fn with_clients(
@@ -135,9 +133,10 @@ impl App {
 
 /// `AWS_ENDPOINT_URL_<SERVICE>` and `AWS_ENDPOINT_URL`, read once, answered the way the SDK's
 /// own loader answers them (the service's variable first), for the services a function uses.
+/// The SDK asks this before `SdkConfig::endpoint_url`, which is therefore left unset.
 #[derive(Debug)]
 struct EndpointVariables {
-    per_service: HashMap<&'static str, String>,
+    per_service: Vec<(&'static str, String)>,
     global: Option<String>,
 }
 
@@ -170,6 +169,8 @@ impl LoadServiceConfig for EndpointVariables {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
 
     fn key(service_id: &str) -> ServiceConfigKey<'_> {

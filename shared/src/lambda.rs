@@ -1,10 +1,8 @@
 //! The Lambda entry point every function's `main` calls.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 
 use anyhow::Context;
-use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::app::App;
 use crate::config::Config;
@@ -133,7 +131,7 @@ async fn warm_up_storage<E: Endpoint>(app: &App) {
     };
     let table = async {
         if let Some(table) = warm.table {
-            let key = HashMap::from([("pk".to_owned(), AttributeValue::S("#warm-up".into()))]);
+            let key = crate::store::key("#warm-up");
             let result = app.dynamo.get_item().table_name(table(app)).set_key(Some(key)).send().await;
             if let Err(error) = result {
                 tracing::debug!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&error), "DynamoDB warm-up failed");

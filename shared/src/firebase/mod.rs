@@ -140,7 +140,7 @@ impl FirebaseVerifier {
         };
         let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation)
             .map_err(|_| TokenError::Invalid("bad signature or claims"))?;
-        let times = Times { exp: data.claims.exp, iat: data.claims.iat, auth_time: data.claims.auth_time };
+        let times = data.claims.times();
         let user = self.check_claims(data.claims)?;
         self.verified.insert(token, Verified { user: user.clone(), kid, key, times });
         Ok(user)
@@ -171,7 +171,7 @@ impl FirebaseVerifier {
         if claims.sub.is_empty() || claims.sub.chars().count() > 128 {
             return Err(TokenError::Invalid("sub must be 1-128 characters"));
         }
-        Times { exp: claims.exp, iat: claims.iat, auth_time: claims.auth_time }.check(now(), self.leeway_secs())?;
+        claims.times().check(now(), self.leeway_secs())?;
         Ok(FirebaseUser {
             uid: claims.sub,
             phone_number: claims.phone_number,
@@ -179,6 +179,12 @@ impl FirebaseVerifier {
             email_verified: claims.email_verified.unwrap_or(false),
             sign_in_provider: claims.firebase.and_then(|f| f.sign_in_provider),
         })
+    }
+}
+
+impl Claims {
+    fn times(&self) -> Times {
+        Times { exp: self.exp, iat: self.iat, auth_time: self.auth_time }
     }
 }
 

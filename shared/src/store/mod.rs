@@ -173,10 +173,14 @@ pub async fn claimed_id(
     attribute: &str,
 ) -> Result<Option<uuid::Uuid>, StoreError> {
     let Some(item) = get(client, table, claim_pk).await? else { return Ok(None) };
-    let raw = get_s(&item, attribute).unwrap_or_default();
-    let id = uuid::Uuid::parse_str(raw)
-        .map_err(|e| StoreError::Failed(anyhow::Error::new(e).context(format!("claim {attribute} holds a bad id"))))?;
-    Ok(Some(id))
+    claim_uuid(&item, attribute).map(Some)
+}
+
+/// The id a claim item holds under `attribute`; a missing or malformed one is a storage fault.
+pub fn claim_uuid(item: &Item, attribute: &str) -> Result<uuid::Uuid, StoreError> {
+    let raw = get_s(item, attribute).unwrap_or_default();
+    uuid::Uuid::parse_str(raw)
+        .map_err(|e| StoreError::Failed(anyhow::Error::new(e).context(format!("claim {attribute} holds a bad id"))))
 }
 
 /// A strongly consistent read of one item.

@@ -9,7 +9,8 @@ use uuid::Uuid;
 use super::list::{self, counter};
 use super::schema::BY_CREATED;
 use super::{
-    CreatedAt, StoreError, TxOutcome, bump_counters, claimed_id, from_item, get, get_s, put_new, s, to_item, transact,
+    CreatedAt, StoreError, TxOutcome, bump_counters, claim_uuid, claimed_id, from_item, get, get_s, put_new, s,
+    to_item, transact,
 };
 use crate::domain::{Email, ListQuery};
 
@@ -93,10 +94,10 @@ impl<'a> ControlCenterUsers<'a> {
     /// Whose this Firebase uid is, and the role they had when it was bound.
     pub async fn uid_claim(&self, uid: &str) -> Result<Option<UidClaim>, StoreError> {
         let Some(item) = get(self.client, self.table, &uid_pk(uid)).await? else { return Ok(None) };
-        let uuid = |name: &str| get_s(&item, name).and_then(|v| Uuid::parse_str(v).ok());
-        let user_id =
-            uuid("user_id").ok_or_else(|| StoreError::Failed(anyhow::anyhow!("a uid claim holds no valid user_id")))?;
-        Ok(Some(UidClaim { user_id, role_id: uuid("role_id") }))
+        let user_id = claim_uuid(&item, "user_id")?;
+        // Claims bound before roles were recorded have none; the caller then reads the user first.
+        let role_id = get_s(&item, "role_id").and_then(|v| Uuid::parse_str(v).ok());
+        Ok(Some(UidClaim { user_id, role_id }))
     }
 
     pub async fn by_email(&self, email: &Email) -> Result<Option<ControlCenterUser>, StoreError> {
