@@ -18,3 +18,44 @@ halo_dev_bin() {
     cargo test --workspace --locked --no-run --message-format=json-render-diagnostics |
         python3 "$ROOT/scripts/cargo-executable.py" halo-dev
 }
+
+# Starts `halo-dev serve` (path $1) in its own session, logging to $2, and waits until both
+# surfaces answer. Refuses a taken port (naming $3, the variables that move them), and shows
+# the log's tail if the server does not come up. stop_dev_server ends it and its children.
+start_dev_server() {
+    local dev="$1" log="$2" hint="$3" port
+    for port in "$PUBLIC_PORT" "$INTERNAL_PORT" "$DEV_CERTS_PORT"; do
+        if python3 -c 'import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$port"; then
+            echo "port $port is taken; $hint" >&2
+            return 1
+        fi
+    done
+    setsid "$dev" serve </dev/null >"$log" 2>&1 &
+    DEV_SERVER_PID=$!
+    local deadline=$((SECONDS + 60))
+    until python3 -c '
+import sys, urllib.request
+for url in sys.argv[1:]:
+    try:
+        urllib.request.urlopen(url, timeout=2).read()
+    except Exception:
+        sys.exit(1)
+' "http://127.0.0.1:$PUBLIC_PORT/openapi.json" "http://127.0.0.1:$INTERNAL_PORT/openapi.json"; do
+        if ! kill -0 "$DEV_SERVER_PID" 2>/dev/null || ((SECONDS >= deadline)); then
+            echo "halo-dev serve did not come up; last lines of $log:" >&2
+            tail -n 30 "$log" >&2
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+stop_dev_server() {
+    local pid="${DEV_SERVER_PID:-}"
+    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+        # Its own session (setsid), so the pid is the process group: stop it and any children.
+        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL -- "-$pid" 2>/dev/null || true
+    fi
+}

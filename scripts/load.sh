@@ -11,10 +11,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 "$ROOT/scripts/standins.sh" start >/dev/null
 DEV="$(halo_dev_bin)"
-RUST_LOG=warn "$DEV" serve >"$ROOT/.local/log/load-serve.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$PUBLIC_PORT") 2>/dev/null && break || sleep 0.2
-done
+trap stop_dev_server EXIT
+trap 'exit 130' INT TERM
+RUST_LOG=warn start_dev_server "$DEV" "$ROOT/.local/log/load-serve.log" \
+    "set LOAD_PUBLIC_PORT / LOAD_INTERNAL_PORT / LOAD_CERTS_PORT"
 "$DEV" load "$@"

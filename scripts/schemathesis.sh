@@ -46,7 +46,7 @@ fi
 export PUBLIC_PORT="${ST_PUBLIC_PORT:-3100}"
 export INTERNAL_PORT="${ST_INTERNAL_PORT:-3101}"
 export DEV_CERTS_PORT="${ST_CERTS_PORT:-3102}"
-export FIREBASE_CERTS_URL="http://127.0.0.1:$DEV_CERTS_PORT/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com"
+unset FIREBASE_CERTS_URL # env.sh points it at the dev certificate server on DEV_CERTS_PORT
 # shellcheck source=env.sh
 source "$ROOT/scripts/env.sh"
 export STAGE=local
@@ -63,30 +63,11 @@ mkdir -p "$OUT"
 DEV="$(halo_dev_bin)"
 
 # ------------------------------------------------------------------ server ----
-SERVER_LOG="$OUT/server.log"
-server_pid=""
-stop_server() {
-    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-        # Its own session (setsid), so the pid is the process group: stop it and any children.
-        kill -TERM -- "-$server_pid" 2>/dev/null || kill -TERM "$server_pid" 2>/dev/null || true
-        for _ in $(seq 1 20); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL -- "-$server_pid" 2>/dev/null || true
-    fi
-}
-trap stop_server EXIT
+trap stop_dev_server EXIT
 trap 'exit 130' INT TERM
+start_dev_server "$DEV" "$OUT/server.log" "set ST_PUBLIC_PORT / ST_INTERNAL_PORT / ST_CERTS_PORT"
 
-for port in "$PUBLIC_PORT" "$INTERNAL_PORT" "$DEV_CERTS_PORT"; do
-    if python3 -c 'import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$port"; then
-        say "port $port is taken; set ST_PUBLIC_PORT / ST_INTERNAL_PORT / ST_CERTS_PORT"
-        exit 1
-    fi
-done
-
-setsid "$DEV" serve </dev/null >"$SERVER_LOG" 2>&1 &
-server_pid=$!
-
-# GET url [token] [method]: prints "status body".
+# url [token] [method]: prints "status body".
 http() {
     python3 - "$@" <<'PY'
 import sys, urllib.request, urllib.error
@@ -103,16 +84,6 @@ except Exception as e:
     print(0, e)
 PY
 }
-
-deadline=$((SECONDS + 60))
-until [[ "$(http "http://127.0.0.1:$PUBLIC_PORT/openapi.json")" == 200* && "$(http "http://127.0.0.1:$INTERNAL_PORT/openapi.json")" == 200* ]]; do
-    if ! kill -0 "$server_pid" 2>/dev/null || ((SECONDS >= deadline)); then
-        say "halo-dev serve did not come up; last lines of ${SERVER_LOG#"$ROOT"/}:"
-        tail -n 30 "$SERVER_LOG" >&2
-        exit 1
-    fi
-    sleep 0.2
-done
 
 # ------------------------------------------------------------------ tokens ----
 customer_token="$("$DEV" token anonymous --uid "st-customer-$$")"

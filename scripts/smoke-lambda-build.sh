@@ -21,12 +21,13 @@ AL2023_GLIBC="2.34"
 started=$(date +%s)
 say() { echo "smoke: $*" >&2; }
 
-eval "$("$ROOT/scripts/tools.sh" env)"
 BOOTSTRAP="$ROOT/target/lambda/$FUNCTION/bootstrap"
 if [[ "${SKIP_BUILD:-}" == 1 ]]; then
     say "SKIP_BUILD=1: checking the bootstrap already in target/lambda (from sam build or make lambdas)"
     [[ -x "$BOOTSTRAP" ]] || { say "no $BOOTSTRAP"; exit 1; }
 else
+    "$ROOT/scripts/tools.sh" >/dev/null # cargo-lambda and zig on first use; a failure stops here
+    eval "$("$ROOT/scripts/tools.sh" env)"
     say "cargo lambda build --release --x86-64 -p $FUNCTION"
     cargo lambda build --release --locked --x86-64 --lambda-dir "$ROOT/target/lambda" --package "$FUNCTION"
     say "built $BOOTSTRAP ($(( $(stat -c %s "$BOOTSTRAP") / 1024 )) KiB) in $(( $(date +%s) - started ))s"

@@ -7,7 +7,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 started=$(date +%s)
 "$ROOT/scripts/standins.sh" start
-"$ROOT/scripts/tools.sh" >/dev/null # SAM CLI and cargo-lambda into .local/venv-tools on first use (~35 s)
+# SAM CLI and cargo-lambda into .local/venv-tools on first use (~35 s). Its own line, so a
+# failed install stops the run: inside the $(…) below its status would be lost.
+"$ROOT/scripts/tools.sh" >/dev/null
 eval "$("$ROOT/scripts/tools.sh" env)"
 sam validate --lint --template "$ROOT/template.yaml"
 results="$ROOT/.local/log/cargo-test.log"
