@@ -2,9 +2,10 @@
 
 use futures::future::join_all;
 use infra::devtoken::Persona;
+use serde::Serialize;
 use serde_json::json;
 
-use crate::helpers::{Answer, is_rfc3339_utc, phone, spawn_app, unique};
+use crate::helpers::{Answer, TestApp, is_rfc3339_utc, phone, spawn_app, unique};
 
 const CREATE: &str = "/api/shared/customer/anonymous";
 const LINK: &str = "/api/shared/customer/link";
@@ -13,6 +14,12 @@ const VERIFY: &str = "/api/client/auth/verify";
 async fn create_customer(app: &crate::helpers::TestApp, token: Option<&str>) -> String {
     let answer = app.public("POST", CREATE, token, Some(json!({ "display_name": "Angin Malam" }))).await;
     answer.data()["id"].as_str().expect("customer id").to_owned()
+}
+
+/// POSTs a link request with exactly the contract's two fields.
+async fn link(app: &TestApp, token: Option<&str>, customer_id: impl Serialize, firebase_uid: impl Serialize) -> Answer {
+    let body = json!({ "customer_id": customer_id, "firebase_uid": firebase_uid });
+    app.public("POST", LINK, token, Some(body)).await
 }
 
 #[tokio::test]
@@ -164,14 +171,7 @@ async fn link_of_a_customer_created_without_a_token_works() {
     let app = spawn_app().await;
     let id = create_customer(&app, None).await;
     let uid = unique("uid");
-    let answer = app
-        .public(
-            "POST",
-            LINK,
-            Some(&app.phone_token(&uid, &phone())),
-            Some(json!({ "customer_id": id, "firebase_uid": uid })),
-        )
-        .await;
+    let answer = link(&app, Some(&app.phone_token(&uid, &phone())), &id, &uid).await;
     answer.assert_ok(200);
 }
 
@@ -181,7 +181,7 @@ async fn link_with_a_google_login_adds_the_email_and_a_null_phone() {
     let uid = unique("uid");
     let id = create_customer(&app, Some(&app.anonymous_token(&uid))).await;
     let token = app.token(Persona::GoogleCustomer { uid: uid.clone(), email: "angin@example.com".into() });
-    let data = app.public("POST", LINK, Some(&token), Some(json!({ "customer_id": id, "firebase_uid": uid }))).await;
+    let data = link(&app, Some(&token), &id, &uid).await;
     let data = data.assert_ok(200);
     assert_eq!(data["email"], "angin@example.com");
     assert!(data["phone"].is_null());
@@ -192,9 +192,7 @@ async fn link_with_a_google_login_adds_the_email_and_a_null_phone() {
 async fn link_returns_401_without_a_token() {
     let app = spawn_app().await;
     let id = create_customer(&app, None).await;
-    app.public("POST", LINK, None, Some(json!({ "customer_id": id, "firebase_uid": "x" })))
-        .await
-        .assert_error(401, "UNAUTHORIZED");
+    link(&app, None, &id, &"x").await.assert_error(401, "UNAUTHORIZED");
 }
 
 #[tokio::test]
@@ -202,9 +200,7 @@ async fn link_returns_403_when_firebase_uid_does_not_match_the_token() {
     let app = spawn_app().await;
     let id = create_customer(&app, None).await;
     let token = app.phone_token(&unique("uid"), &phone());
-    let answer = app
-        .public("POST", LINK, Some(&token), Some(json!({ "customer_id": id, "firebase_uid": "someone-else" })))
-        .await;
+    let answer = link(&app, Some(&token), &id, &"someone-else").await;
     answer.assert_error(403, "FORBIDDEN");
 }
 
@@ -221,8 +217,7 @@ async fn link_returns_422_for_a_non_uuid_customer_id_or_missing_fields() {
     let app = spawn_app().await;
     let uid = unique("uid");
     let token = app.phone_token(&uid, &phone());
-    let answer =
-        app.public("POST", LINK, Some(&token), Some(json!({ "customer_id": "123", "firebase_uid": uid }))).await;
+    let answer = link(&app, Some(&token), &"123", &uid).await;
     answer.assert_error(422, "VALIDATION_ERROR");
     assert_eq!(answer.body["error"]["details"][0]["field"], "customer_id");
     let answer = app.public("POST", LINK, Some(&token), Some(json!({}))).await;
@@ -237,7 +232,7 @@ async fn link_returns_422_when_the_token_is_still_anonymous() {
     let uid = unique("uid");
     let token = app.anonymous_token(&uid);
     let id = create_customer(&app, Some(&token)).await;
-    let answer = app.public("POST", LINK, Some(&token), Some(json!({ "customer_id": id, "firebase_uid": uid }))).await;
+    let answer = link(&app, Some(&token), &id, &uid).await;
     answer.assert_error(422, "VALIDATION_ERROR");
 }
 
@@ -259,23 +254,9 @@ async fn link_returns_409_when_phone_already_linked_to_another_customer() {
     let (first_uid, second_uid) = (unique("uid"), unique("uid"));
     let first = create_customer(&app, None).await;
     let second = create_customer(&app, None).await;
-    let answer = app
-        .public(
-            "POST",
-            LINK,
-            Some(&app.phone_token(&first_uid, &number)),
-            Some(json!({ "customer_id": first, "firebase_uid": first_uid })),
-        )
-        .await;
+    let answer = link(&app, Some(&app.phone_token(&first_uid, &number)), &first, &first_uid).await;
     answer.assert_ok(200);
-    let answer = app
-        .public(
-            "POST",
-            LINK,
-            Some(&app.phone_token(&second_uid, &number)),
-            Some(json!({ "customer_id": second, "firebase_uid": second_uid })),
-        )
-        .await;
+    let answer = link(&app, Some(&app.phone_token(&second_uid, &number)), &second, &second_uid).await;
     answer.assert_error(409, "ALREADY_REGISTERED");
     let still_anonymous = app.public("POST", CREATE, None, Some(json!({ "display_name": "x" }))).await;
     still_anonymous.assert_ok(201);
@@ -288,11 +269,8 @@ async fn link_returns_409_when_the_uid_already_belongs_to_another_linked_custome
     let first = create_customer(&app, None).await;
     let second = create_customer(&app, None).await;
     let token = app.phone_token(&uid, &phone());
-    app.public("POST", LINK, Some(&token), Some(json!({ "customer_id": first, "firebase_uid": uid })))
-        .await
-        .assert_ok(200);
-    let answer =
-        app.public("POST", LINK, Some(&token), Some(json!({ "customer_id": second, "firebase_uid": uid }))).await;
+    link(&app, Some(&token), &first, &uid).await.assert_ok(200);
+    let answer = link(&app, Some(&token), &second, &uid).await;
     answer.assert_error(409, "ALREADY_REGISTERED");
 }
 
@@ -301,14 +279,7 @@ async fn link_returns_403_when_the_customer_was_created_by_another_uid() {
     let app = spawn_app().await;
     let id = create_customer(&app, Some(&app.anonymous_token(&unique("owner")))).await;
     let intruder = unique("intruder");
-    let answer = app
-        .public(
-            "POST",
-            LINK,
-            Some(&app.phone_token(&intruder, &phone())),
-            Some(json!({ "customer_id": id, "firebase_uid": intruder })),
-        )
-        .await;
+    let answer = link(&app, Some(&app.phone_token(&intruder, &phone())), &id, &intruder).await;
     answer.assert_error(403, "FORBIDDEN");
 }
 
@@ -339,9 +310,7 @@ async fn simultaneous_links_of_one_phone_to_different_customers_yield_exactly_on
         let id = create_customer(app, None).await;
         let uid = unique("racer");
         let token = app.phone_token(&uid, &number);
-        attempts.push(async move {
-            app.public("POST", LINK, Some(&token), Some(json!({ "customer_id": id, "firebase_uid": uid }))).await
-        });
+        attempts.push(async move { link(app, Some(&token), &id, &uid).await });
     }
     let answers = join_all(attempts).await;
     assert_eq!(answers.iter().filter(|a| a.status == 200).count(), 1);
@@ -360,9 +329,7 @@ async fn client_verify_returns_the_customer_bound_to_the_token() {
     assert!(data["phone"].is_null());
     let number = phone();
     let token = app.phone_token(&uid, &number);
-    app.public("POST", LINK, Some(&token), Some(json!({ "customer_id": id, "firebase_uid": uid })))
-        .await
-        .assert_ok(200);
+    link(&app, Some(&token), &id, &uid).await.assert_ok(200);
     let data = app.public("POST", VERIFY, Some(&token), None).await;
     assert_eq!(data.assert_ok(200)["phone"], number.as_str());
 }

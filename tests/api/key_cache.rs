@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use futures::future::join_all;
-use infra::devtoken::{DEV_KID, Minter, Persona};
+use infra::devtoken::{Minter, Persona};
 use shared::firebase::FirebaseVerifier;
 
 use crate::helpers::PROJECT_ID;
@@ -86,5 +86,4 @@ async fn a_freshly_rotated_key_is_picked_up_on_its_first_use() {
     let user = verifier.verify(&rotated.token(&Persona::Anonymous { uid: "after-rotation".into() })).await.unwrap();
     assert_eq!(user.uid, "after-rotation");
     assert_eq!(certs.fetches(), 2);
-    let _ = DEV_KID;
 }

@@ -33,14 +33,7 @@ async fn logs_hold_no_token_and_no_full_phone_number_or_email() {
     let number = phone();
     let email = format!("{}@halobestie.com", unique("staff"));
     let operator_role = shared::seed::operator_role().id;
-    app.internal(
-        "POST",
-        "/internal/mitras",
-        Some(&admin),
-        Some(json!({ "phone": number, "display_name": "Dr. Budi" })),
-    )
-    .await
-    .assert_ok(201);
+    crate::internal::create_mitra(&app, &admin, &number).await;
     app.internal(
         "POST",
         "/internal/mitras",

@@ -200,7 +200,7 @@ async fn openapi_every_answer_of_a_tour_of_both_surfaces_matches_the_spec() {
     // Internal surface.
     let admin = app.super_admin_token().await;
     let operator = app.operator_token().await;
-    let stranger = app.staff_token(&unique("uid-stranger"), &format!("{}@example.com", unique("s")));
+    let stranger = crate::internal::stranger_token(&app);
     let staff_verify = "/internal/auth/verify";
     check(&internal, "POST", staff_verify, app.internal("POST", staff_verify, Some(&admin), None).await);
     check(&internal, "POST", staff_verify, app.internal("POST", staff_verify, Some(&operator), None).await);
@@ -233,8 +233,7 @@ async fn openapi_every_answer_of_a_tour_of_both_surfaces_matches_the_spec() {
     }
     let staff = "/internal/control-center-users";
     let email = format!("{}@HaloBestie.com", unique("Op"));
-    let operator_role = shared::seed::operator_role().id.to_string();
-    let super_role = shared::seed::super_admin_role().id.to_string();
+    let (operator_role, super_role) = (crate::internal::operator_role_id(), crate::internal::super_admin_role_id());
     let staff_body = json!({ "email": email, "display_name": "Operator 1", "role_id": operator_role });
     check(&internal, "POST", staff, app.internal("POST", staff, Some(&admin), Some(staff_body.clone())).await);
     check(&internal, "POST", staff, app.internal("POST", staff, Some(&admin), Some(staff_body.clone())).await);

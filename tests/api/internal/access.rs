@@ -146,12 +146,11 @@ async fn a_role_changed_after_login_binding_is_the_one_enforced() {
     let admin_id = app.app.control_center_users().by_email(&email).await.unwrap().expect("seeded").id;
 
     // Demoted to operator after the uid was bound (its claim still names super_admin).
-    let operator = shared::seed::operator_role().id.to_string();
-    rewrite_staff_item(&app, format!("USER#{admin_id}"), "SET role_id = :v", Some(operator)).await;
+    rewrite_staff_item(&app, format!("USER#{admin_id}"), "SET role_id = :v", Some(operator_role_id())).await;
 
-    let answer = app.internal("GET", "/internal/control-center-users?page=1&limit=20", Some(&admin), None).await;
+    let answer = app.internal("GET", &format!("{STAFF}?page=1&limit=20"), Some(&admin), None).await;
     answer.assert_error(403, "FORBIDDEN");
-    let verified = app.internal("POST", "/internal/auth/verify", Some(&admin), None).await;
+    let verified = app.internal("POST", VERIFY, Some(&admin), None).await;
     assert_eq!(verified.assert_ok(200)["role"]["name"], "operator");
 }
 
@@ -161,7 +160,7 @@ async fn a_uid_claim_written_without_a_role_still_resolves_the_user_and_role() {
     let admin = app.super_admin_token().await;
     rewrite_staff_item(&app, "UID#uid-super-admin".into(), "REMOVE role_id", None).await;
 
-    let verified = app.internal("POST", "/internal/auth/verify", Some(&admin), None).await;
+    let verified = app.internal("POST", VERIFY, Some(&admin), None).await;
     assert_eq!(verified.assert_ok(200)["role"]["name"], "super_admin");
-    app.internal("GET", "/internal/roles", Some(&admin), None).await.assert_ok(200);
+    app.internal("GET", ROLES, Some(&admin), None).await.assert_ok(200);
 }
