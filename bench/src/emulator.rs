@@ -96,10 +96,7 @@ impl RuntimeApi {
         match tokio::time::timeout(std::time::Duration::from_secs(30), outcome).await {
             Ok(Ok(outcome)) => Ok(outcome),
             Ok(Err(_)) => bail!("the invocation was dropped"),
-            Err(_) => bail!(
-                "no answer within 30 s (init error: {:?})",
-                self.inner.init_error.lock().unwrap_or_else(|e| e.into_inner())
-            ),
+            Err(_) => bail!("no answer within 30 s (init error: {:?})", self.init_error()),
         }
     }
 

@@ -25,7 +25,6 @@ struct Inner {
     upstream: String,
     http: reqwest::Client,
     calls: Mutex<Vec<Call>>,
-    recording: std::sync::atomic::AtomicBool,
 }
 
 pub struct Recorder {
@@ -42,7 +41,6 @@ impl Recorder {
             upstream: upstream.trim_end_matches('/').to_owned(),
             http: reqwest::Client::builder().pool_max_idle_per_host(8).build()?,
             calls: Mutex::default(),
-            recording: true.into(),
         });
         let router = axum::Router::new().fallback(forward).with_state(inner.clone());
         let server = tokio::spawn(async move {
@@ -106,16 +104,14 @@ async fn forward(State(inner): State<Arc<Inner>>, req: axum::extract::Request) -
         }
         Err(_) => StatusCode::BAD_GATEWAY.into_response(),
     };
-    if inner.recording.load(std::sync::atomic::Ordering::Relaxed) {
-        let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-        inner.calls.lock().unwrap_or_else(|e| e.into_inner()).push(Call {
-            target,
-            headers,
-            body,
-            started,
-            ended: Instant::now(),
-        });
-    }
+    let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    inner.calls.lock().unwrap_or_else(|e| e.into_inner()).push(Call {
+        target,
+        headers,
+        body,
+        started,
+        ended: Instant::now(),
+    });
     response
 }
 

@@ -59,6 +59,8 @@ async fn client_loop(
     tally: &Mutex<Tally>,
     deadline: Instant,
 ) -> anyhow::Result<()> {
+    // One app instance per worker polls the flag with the same login all run long.
+    let poller = minter.token(&Persona::Anonymous { uid: format!("poll-{worker}") });
     let mut i = 0u64;
     while Instant::now() < deadline {
         i += 1;
@@ -76,15 +78,10 @@ async fn client_loop(
                         .then(|| ("customer", uid, body["data"]["id"].as_str().unwrap_or_default().to_owned())),
                 )
             }
-            2 => {
-                let token = minter.token(&Persona::Anonymous { uid: format!("poll-{worker}") });
-                (
-                    call(http, "GET", &format!("{}/api/shared/config/anonymity", plan.public_url), &token, None)
-                        .await?
-                        .0,
-                    None,
-                )
-            }
+            2 => (
+                call(http, "GET", &format!("{}/api/shared/config/anonymity", plan.public_url), &poller, None).await?.0,
+                None,
+            ),
             3 => {
                 // Few distinct phones, so concurrent clients race to create the same mitra.
                 let phone = format!("+62812000{:05}", i % 400);

@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 use shared::ApiError;
+use shared::domain::{CustomerDisplayName, DisplayName, Email};
 use shared::routes::{ALL, Access, Route, Surface};
 
 pub const OPENAPI_VERSION: &str = "3.0.3";
@@ -26,9 +27,9 @@ pub const API_VERSION: &str = "1.0.0";
 pub const SPEC_PATH: &str = "/openapi.json";
 
 /// Customers' names: trimmed, 1–50 characters, no control characters.
-pub const CUSTOMER_NAME_MAX: usize = 50;
+const CUSTOMER_NAME_MAX: usize = CustomerDisplayName::MAX_CHARS;
 /// Mitras' and control-center users' names: trimmed, 1–100 characters.
-pub const STAFF_NAME_MAX: usize = 100;
+const STAFF_NAME_MAX: usize = DisplayName::MAX_CHARS;
 
 /// What `str::trim` removes: Unicode `White_Space` (Rust's `char::is_whitespace`).
 const WHITESPACE: &str = r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
@@ -524,7 +525,7 @@ fn all_schemas() -> Map<String, Value> {
         ),
         (
             "Email",
-            json!({ "type": "string", "format": "email", "maxLength": 254, "example": "operator@halobestie.com" }),
+            json!({ "type": "string", "format": "email", "maxLength": Email::MAX_LEN, "example": "operator@halobestie.com" }),
         ),
         (
             "NewCustomer",
@@ -662,7 +663,7 @@ fn all_schemas() -> Map<String, Value> {
                 "additionalProperties": true,
                 "required": ["email", "display_name", "role_id"],
                 "properties": {
-                    "email": { "type": "string", "format": "email", "maxLength": 254,
+                    "email": { "type": "string", "format": "email", "maxLength": Email::MAX_LEN,
                                "description": "Case-insensitive; stored lower-case.",
                                "example": "operator@halobestie.com" },
                     "display_name": { "type": "string", "pattern": name_input_pattern(STAFF_NAME_MAX),

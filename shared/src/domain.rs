@@ -39,12 +39,14 @@ impl Phone {
 pub struct CustomerDisplayName(String);
 
 impl CustomerDisplayName {
+    pub const MAX_CHARS: usize = 50;
+
     pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
         let trimmed = raw.map(str::trim).unwrap_or_default();
         if trimmed.is_empty() {
             return Err(ApiError::DisplayNameRequired);
         }
-        check_name(trimmed, 50).map_err(|m| ApiError::validation("display_name", m))?;
+        check_name(trimmed, Self::MAX_CHARS).map_err(|m| ApiError::validation("display_name", m))?;
         Ok(Self(trimmed.to_owned()))
     }
 
@@ -58,12 +60,14 @@ impl CustomerDisplayName {
 pub struct DisplayName(String);
 
 impl DisplayName {
+    pub const MAX_CHARS: usize = 100;
+
     pub fn parse(raw: &str) -> Result<Self, String> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
             return Err("must not be blank".into());
         }
-        check_name(trimmed, 100)?;
+        check_name(trimmed, Self::MAX_CHARS)?;
         Ok(Self(trimmed.to_owned()))
     }
 
@@ -88,11 +92,14 @@ fn check_name(name: &str, max_chars: usize) -> Result<(), String> {
 pub struct Email(String);
 
 impl Email {
+    /// RFC 5321's limit on a whole address.
+    pub const MAX_LEN: usize = 254;
+
     pub fn parse(raw: &str) -> Result<Self, String> {
         let email = raw.trim().to_lowercase();
         let (local, domain) = email.split_once('@').ok_or("must be an email address")?;
         let valid = !local.is_empty()
-            && email.len() <= 254
+            && email.len() <= Self::MAX_LEN
             && local.len() <= 64
             && domain.contains('.')
             && !domain.starts_with('.')

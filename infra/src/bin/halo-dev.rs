@@ -38,15 +38,14 @@ async fn main() -> anyhow::Result<()> {
                 .await
         }
         Some("load") => {
-            let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
             infra::load::run(infra::load::LoadPlan {
                 public_url: format!("http://127.0.0.1:{}", env_or("PUBLIC_PORT", "3000")),
                 internal_url: format!("http://127.0.0.1:{}", env_or("INTERNAL_PORT", "3001")),
                 admin_email: env_or("SUPER_ADMIN_EMAIL", "admin@halobestie.com"),
                 project_id: env_or("FIREBASE_PROJECT_ID", "halobestie-local"),
-                clients: flag("--clients").map(|c| c.parse()).transpose()?.unwrap_or(32),
+                clients: flag(&args, "--clients").map(|c| c.parse()).transpose()?.unwrap_or(32),
                 duration: std::time::Duration::from_secs(
-                    flag("--seconds").map(|s| s.parse()).transpose()?.unwrap_or(120),
+                    flag(&args, "--seconds").map(|s| s.parse()).transpose()?.unwrap_or(120),
                 ),
             })
             .await
@@ -110,21 +109,26 @@ async fn run_local() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The value after `--name` on the command line.
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+}
+
 fn mint(args: &[String]) -> anyhow::Result<String> {
-    let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let suffix = &uuid::Uuid::new_v4().simple().to_string()[..12];
-    let uid = flag("--uid").unwrap_or_else(|| format!("dev-{suffix}"));
-    let phone = flag("--phone").unwrap_or_else(|| "+6281234567890".into());
+    let uid = flag(args, "--uid").unwrap_or_else(|| format!("dev-{suffix}"));
+    let phone = flag(args, "--phone").unwrap_or_else(|| "+6281234567890".into());
     let persona = match args.first().map(String::as_str) {
         Some("anonymous") => Persona::Anonymous { uid },
         Some("phone") => Persona::PhoneCustomer { uid, phone },
-        Some("google") => {
-            Persona::GoogleCustomer { uid, email: flag("--email").unwrap_or_else(|| "customer@example.com".into()) }
-        }
+        Some("google") => Persona::GoogleCustomer {
+            uid,
+            email: flag(args, "--email").unwrap_or_else(|| "customer@example.com".into()),
+        },
         Some("mitra") => Persona::Mitra { uid, phone },
         Some("admin") => Persona::ControlCenter {
             uid,
-            email: flag("--email").unwrap_or_else(|| env_or("SUPER_ADMIN_EMAIL", "admin@halobestie.com")),
+            email: flag(args, "--email").unwrap_or_else(|| env_or("SUPER_ADMIN_EMAIL", "admin@halobestie.com")),
             email_verified: !args.iter().any(|a| a == "--unverified"),
         },
         _ => bail!("token kind must be one of: anonymous, phone, google, mitra, admin"),
