@@ -57,14 +57,8 @@ async fn dispatch(State(gateway): State<Arc<Gateway>>, req: axum::extract::Reque
     let Some((_, handler, params)) = matching.iter().find(|(route, _, _)| route.method == parts.method.as_str()) else {
         let error = if matching.is_empty() { ApiError::RouteNotFound } else { ApiError::MethodNotAllowed };
         tracing::info!(request_id, method = %parts.method, path, status = error.status().as_u16(), "no route");
-        let mut response = envelope(error.status(), &error.body(), &request_id);
         let allow: Vec<_> = matching.iter().map(|(route, _, _)| route.method).collect();
-        if let Ok(allow) = HeaderValue::from_str(&allow.join(", "))
-            && !allow.is_empty()
-        {
-            response.headers_mut().insert(http::header::ALLOW, allow);
-        }
-        return into_axum(response);
+        return into_axum(no_route(error, &allow, &request_id));
     };
     let bytes = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -93,13 +87,21 @@ async fn dispatch(State(gateway): State<Arc<Gateway>>, req: axum::extract::Reque
 /// `GET /openapi.json`: the surface's spec; any other method is a 405 like any known path's.
 fn spec_response(gateway: &Gateway, method: &http::Method, request_id: &str) -> lambda_http::Response<Body> {
     if method != http::Method::GET {
-        let error = ApiError::MethodNotAllowed;
-        let mut response = envelope(error.status(), &error.body(), request_id);
-        response.headers_mut().insert(http::header::ALLOW, HeaderValue::from_static("GET"));
-        return response;
+        return no_route(ApiError::MethodNotAllowed, &["GET"], request_id);
     }
     let mut response = envelope(StatusCode::OK, &serde_json::Value::Null, request_id);
     *response.body_mut() = Body::Text(gateway.spec.clone());
+    response
+}
+
+/// A 404 or 405 in the envelope; a 405 names the methods the path takes in `Allow`.
+fn no_route(error: ApiError, allow: &[&str], request_id: &str) -> lambda_http::Response<Body> {
+    let mut response = envelope(error.status(), &error.body(), request_id);
+    if let Ok(allow) = HeaderValue::from_str(&allow.join(", "))
+        && !allow.is_empty()
+    {
+        response.headers_mut().insert(http::header::ALLOW, allow);
+    }
     response
 }
 
