@@ -1,10 +1,12 @@
 //! Firebase ID-token verification, µs per `verify`: a token seen for the first time
 //! (signature check) and the same token again (the verified-token cache).
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use bench::dev::{Minter, Persona};
 use criterion::{Criterion, criterion_group, criterion_main};
+use devkit::certs::CertServer;
+use devkit::devtoken::{DEV_CERT_PEM, DEV_KID, Minter, Persona};
 use shared::config::FirebaseConfig;
 use shared::firebase::FirebaseVerifier;
 
@@ -13,7 +15,14 @@ const FRESH_POOL: usize = 2000;
 
 fn verify(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let (certs_url, _certs) = rt.block_on(bench::dev::cert_server()).unwrap();
+    let certs = rt
+        .block_on(CertServer::start(
+            "127.0.0.1:0",
+            HashMap::from([(DEV_KID.to_owned(), DEV_CERT_PEM.to_owned())]),
+            3600,
+        ))
+        .unwrap();
+    let certs_url = certs.url().to_owned();
     let config = FirebaseConfig {
         project_id: PROJECT.into(),
         certs_url: certs_url.clone(),
@@ -31,9 +40,9 @@ fn verify(c: &mut Criterion) {
     // Distinct tokens, as distinct users send them (a phone sign-in carries the most claims).
     let fresh: Vec<String> = (0..FRESH_POOL)
         .map(|i| {
-            minter.token(&Persona::Phone {
-                uid: &format!("bench-user-{i:06}-aaaaaaaaaaaaaaaaaa"),
-                phone: &format!("+62812{i:08}"),
+            minter.token(&Persona::PhoneCustomer {
+                uid: format!("bench-user-{i:06}-aaaaaaaaaaaaaaaaaa"),
+                phone: format!("+62812{i:08}"),
             })
         })
         .collect();

@@ -2,7 +2,6 @@
 //! a recording proxy for the AWS stand-ins, API Gateway events and statistics.
 //! `scripts/bench.sh` is the one command that runs them.
 
-pub mod dev;
 pub mod emulator;
 pub mod recorder;
 

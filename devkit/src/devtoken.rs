@@ -8,8 +8,8 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
 pub const DEV_KID: &str = "halobestie-local-dev-1";
-pub const DEV_KEY_PEM: &str = include_str!("../dev-keys/dev-signing-key.pem");
-pub const DEV_CERT_PEM: &str = include_str!("../dev-keys/dev-signing-cert.pem");
+pub const DEV_KEY_PEM: &str = include_str!("../../infra/dev-keys/dev-signing-key.pem");
+pub const DEV_CERT_PEM: &str = include_str!("../../infra/dev-keys/dev-signing-cert.pem");
 
 /// Who a token speaks for.
 #[derive(Debug, Clone)]

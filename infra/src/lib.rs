@@ -2,8 +2,7 @@
 //! hosts the very same handlers, table set-up and seed, dev tokens, and a
 //! certificate server that plays Google's key endpoint.
 
-pub mod certs;
-pub mod devtoken;
+pub use devkit::{certs, devtoken};
 pub mod endpoints;
 pub mod gateway;
 pub mod load;

@@ -1,5 +1,7 @@
 //! Idempotent seed: the two Phase 1 roles and the first super admin.
 
+use anyhow::Context;
+
 use crate::app::App;
 use crate::domain::{Action, Email, Permissions, Resource};
 use crate::store::StoreError;
@@ -25,6 +27,21 @@ pub fn operator_role() -> Role {
         name: "operator".into(),
         permissions: Permissions::new(&[(Resource::Mitra, &[Create, Read, Update]), (Resource::Config, &[Read])]),
     }
+}
+
+/// Local stages: the tables, the anonymity parameter, then [`seed_super_admin`]. Deployed
+/// tables belong to the SAM template.
+pub async fn prepare_local(app: &App, super_admin_email: &str) -> anyhow::Result<()> {
+    crate::store::schema::ensure_tables(&app.dynamo, &app.config.table_prefix).await.context("creating tables")?;
+    app.anonymity.ensure_exists().await.context("creating the anonymity parameter")?;
+    seed_super_admin(app, super_admin_email).await
+}
+
+/// [`seed`] with the super admin's email as configured (`SUPER_ADMIN_EMAIL`); safe against
+/// any stage, any number of times.
+pub async fn seed_super_admin(app: &App, super_admin_email: &str) -> anyhow::Result<()> {
+    let email = Email::parse(super_admin_email).map_err(|e| anyhow::anyhow!("SUPER_ADMIN_EMAIL {e}"))?;
+    seed(app, &email).await.context("seeding roles and the super admin")
 }
 
 /// Creates the roles (refreshing their permissions) and, if absent, the super admin.

@@ -16,10 +16,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use aws_sdk_dynamodb::types::AttributeValue;
-use bench::dev::{Minter, Persona};
 use bench::emulator::{RuntimeApi, status_of};
 use bench::recorder::{Recorder, Script};
 use bench::{apigw_event, median, ms, percentile};
+use devkit::certs::CertServer;
+use devkit::devtoken::{DEV_CERT_PEM, DEV_KID, Minter, Persona};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use shared::App;
@@ -94,13 +95,17 @@ struct Fixtures {
 impl Fixtures {
     async fn new(app: &App, minter: &Minter, admin_email: &str, pool: usize) -> anyhow::Result<Self> {
         let run = std::process::id();
-        let admin = minter.token(&Persona::Staff { uid: &format!("bench-admin-{run}"), email: admin_email });
+        let admin = minter.token(&Persona::ControlCenter {
+            uid: format!("bench-admin-{run}"),
+            email: admin_email.to_owned(),
+            email_verified: true,
+        });
         let client_uid = format!("bench-client-{run}");
         let client_customer = match app.customers().create_anonymous("Bench Client".into(), Some(&client_uid)).await? {
             shared::store::customers::Created::New(c) | shared::store::customers::Created::Existing(c) => c.id,
         };
-        let client = minter.token(&Persona::Anonymous { uid: &client_uid });
-        let poller = minter.token(&Persona::Anonymous { uid: &format!("bench-poller-{run}") });
+        let client = minter.token(&Persona::Anonymous { uid: client_uid.clone() });
+        let poller = minter.token(&Persona::Anonymous { uid: format!("bench-poller-{run}") });
         let mitra_phone = "+6281300000001";
         let mitra = app
             .mitras()
@@ -108,7 +113,7 @@ impl Fixtures {
             .await?
             .context("bench mitra exists already")?;
         app.mitras().set_status(&mitra.id, true).await?;
-        let mitra = minter.token(&Persona::Phone { uid: &format!("bench-mitra-{run}"), phone: mitra_phone });
+        let mitra = minter.token(&Persona::Mitra { uid: format!("bench-mitra-{run}"), phone: mitra_phone.to_owned() });
         let status_mitra = app
             .mitras()
             .create(&Phone::parse("+6281300000002").map_err(anyhow::Error::msg)?, "Status Mitra".into())
@@ -124,14 +129,14 @@ impl Fixtures {
             .context("the seed has no operator role")?
             .id;
         let fresh_anonymous =
-            (0..pool).map(|i| minter.token(&Persona::Anonymous { uid: &format!("bench-new-{run}-{i}") })).collect();
+            (0..pool).map(|i| minter.token(&Persona::Anonymous { uid: format!("bench-new-{run}-{i}") })).collect();
         let links = futures::stream::iter(0..pool)
             .map(|i| async move {
                 let uid = format!("bench-link-{run}-{i}");
                 let customer = match app.customers().create_anonymous(format!("Link {i}"), Some(&uid)).await? {
                     shared::store::customers::Created::New(c) | shared::store::customers::Created::Existing(c) => c,
                 };
-                let token = minter.token(&Persona::Phone { uid: &uid, phone: &format!("+62815{i:08}") });
+                let token = minter.token(&Persona::PhoneCustomer { uid: uid.clone(), phone: format!("+62815{i:08}") });
                 anyhow::Ok((customer.id, token, uid))
             })
             .buffer_unordered(8)
@@ -355,7 +360,9 @@ async fn main() -> anyhow::Result<()> {
     }
 
     // The signing keys, served locally as Google serves them.
-    let (certs_url, _certs) = bench::dev::cert_server().await?;
+    let certs =
+        CertServer::start("127.0.0.1:0", HashMap::from([(DEV_KID.to_owned(), DEV_CERT_PEM.to_owned())]), 3600).await?;
+    let certs_url = certs.url().to_owned();
     let run = format!("bench{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs());
     let table_prefix = format!("halobestie-{run}");
     let parameter = format!("/halobestie/{run}/anonymity_enabled");
@@ -371,7 +378,7 @@ async fn main() -> anyhow::Result<()> {
         Config::from_lookup(|name| vars.get(name).cloned().or_else(|| std::env::var(name).ok()))?
     };
     let app = App::new(config).await?;
-    bench::dev::prepare(&app, &admin_email).await?;
+    shared::seed::prepare_local(&app, &admin_email).await?;
     let minter = Minter::dev(&project)?;
     let pool = args.spawns + args.warmup + args.warm + 8;
     let fixtures = Fixtures::new(&app, &minter, &admin_email, pool).await?;
