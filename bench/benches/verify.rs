@@ -1,12 +1,11 @@
 //! Firebase ID-token verification, µs per `verify`: a token seen for the first time
 //! (signature check) and the same token again (the verified-token cache).
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use devkit::certs::CertServer;
-use devkit::devtoken::{DEV_CERT_PEM, DEV_KID, Minter, Persona};
+use devkit::devtoken::{Minter, Persona};
 use shared::config::FirebaseConfig;
 use shared::firebase::FirebaseVerifier;
 
@@ -15,13 +14,7 @@ const FRESH_POOL: usize = 2000;
 
 fn verify(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let certs = rt
-        .block_on(CertServer::start(
-            "127.0.0.1:0",
-            HashMap::from([(DEV_KID.to_owned(), DEV_CERT_PEM.to_owned())]),
-            3600,
-        ))
-        .unwrap();
+    let certs = rt.block_on(CertServer::dev_key("127.0.0.1:0", 3600)).unwrap();
     let certs_url = certs.url().to_owned();
     let config = FirebaseConfig {
         project_id: PROJECT.into(),

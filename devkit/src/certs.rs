@@ -10,6 +10,8 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 use http::StatusCode;
 
+use crate::devtoken::{DEV_CERT_PEM, DEV_KID};
+
 pub const PATH: &str = "/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com";
 
 pub struct CertServer {
@@ -35,6 +37,12 @@ impl CertServer {
         let router = axum::Router::new().route(PATH, axum::routing::get(serve_certs)).with_state(server.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
         Ok(server)
+    }
+
+    /// Serves the dev key's certificate, under `DEV_KID`, as the local run and tests use it.
+    pub async fn dev_key(addr: &str, max_age_secs: u64) -> anyhow::Result<Arc<Self>> {
+        let certs = HashMap::from([(DEV_KID.to_owned(), DEV_CERT_PEM.to_owned())]);
+        Self::start(addr, certs, max_age_secs).await
     }
 
     pub fn url(&self) -> &str {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use infra::certs::CertServer;
-use infra::devtoken::{DEV_CERT_PEM, DEV_KID, Minter, Persona};
+use infra::devtoken::{Minter, Persona};
 use infra::gateway::{Gateway, serve};
 use serde_json::Value;
 use shared::App;
@@ -131,9 +131,7 @@ pub async fn spawn_app_behind(dynamodb: Option<&str>, ssm: Option<&str>, overrid
         endpoint.starts_with("http://127.0.0.1"),
         "tests need the local stand-ins: run scripts/test.sh (AWS_ENDPOINT_URL_DYNAMODB={endpoint:?})"
     );
-    let certs = CertServer::start("127.0.0.1:0", HashMap::from([(DEV_KID.to_owned(), DEV_CERT_PEM.to_owned())]), 3600)
-        .await
-        .expect("certificate server starts");
+    let certs = CertServer::dev_key("127.0.0.1:0", 3600).await.expect("certificate server starts");
     let prefix = unique("t");
     let mut vars: HashMap<String, String> = HashMap::from([
         ("STAGE".into(), "test".into()),

@@ -4,10 +4,9 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use infra::devtoken::{Minter, Persona};
-use shared::firebase::FirebaseVerifier;
 
 use crate::helpers::PROJECT_ID;
-use crate::verifier::{OTHER_KEY_PEM, cert_server, firebase_config};
+use crate::verifier::{OTHER_KEY_PEM, verifier_with_max_age};
 
 fn token() -> String {
     Minter::dev(PROJECT_ID).unwrap().token(&Persona::Anonymous { uid: "uid-cache".into() })
@@ -15,8 +14,7 @@ fn token() -> String {
 
 #[tokio::test]
 async fn keys_are_cached_for_the_max_age_of_the_response() {
-    let certs = cert_server(1).await;
-    let verifier = FirebaseVerifier::new(&firebase_config(certs.url())).unwrap();
+    let (verifier, certs) = verifier_with_max_age(1).await;
     let token = token();
     for _ in 0..5 {
         verifier.verify(&token).await.unwrap();
@@ -34,8 +32,7 @@ async fn keys_are_cached_for_the_max_age_of_the_response() {
 
 #[tokio::test]
 async fn fifty_concurrent_first_requests_make_one_fetch() {
-    let certs = cert_server(3600).await;
-    let verifier = FirebaseVerifier::new(&firebase_config(certs.url())).unwrap();
+    let (verifier, certs) = verifier_with_max_age(3600).await;
     let token = token();
     let results = join_all((0..50).map(|_| verifier.verify(&token))).await;
     assert!(results.iter().all(Result::is_ok));
@@ -44,8 +41,7 @@ async fn fifty_concurrent_first_requests_make_one_fetch() {
 
 #[tokio::test]
 async fn cached_keys_keep_working_when_the_endpoint_goes_down() {
-    let certs = cert_server(1).await;
-    let verifier = FirebaseVerifier::new(&firebase_config(certs.url())).unwrap();
+    let (verifier, certs) = verifier_with_max_age(1).await;
     let token = token();
     verifier.verify(&token).await.unwrap();
     certs.set_up(false);
@@ -58,8 +54,7 @@ async fn cached_keys_keep_working_when_the_endpoint_goes_down() {
 
 #[tokio::test]
 async fn forty_tokens_with_random_kids_cause_only_a_handful_of_fetches() {
-    let certs = cert_server(3600).await;
-    let verifier = FirebaseVerifier::new(&firebase_config(certs.url())).unwrap();
+    let (verifier, certs) = verifier_with_max_age(3600).await;
     verifier.verify(&token()).await.unwrap();
     let forgeries: Vec<String> = (0..40)
         .map(|_| {
@@ -78,8 +73,7 @@ async fn forty_tokens_with_random_kids_cause_only_a_handful_of_fetches() {
 
 #[tokio::test]
 async fn a_freshly_rotated_key_is_picked_up_on_its_first_use() {
-    let certs = cert_server(3600).await;
-    let verifier = FirebaseVerifier::new(&firebase_config(certs.url())).unwrap();
+    let (verifier, certs) = verifier_with_max_age(3600).await;
     verifier.verify(&token()).await.unwrap();
     certs.insert("rotated-kid", include_str!("../fixtures/rotated-cert.pem"));
     let rotated = Minter::new(include_str!("../fixtures/rotated-key.pem"), "rotated-kid", PROJECT_ID).unwrap();

@@ -1,7 +1,6 @@
 //! Firebase ID-token verification: one test per rejection rule, each against keys
 //! served over HTTP by the stand-in for Google's certificate endpoint.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,13 +29,16 @@ pub fn firebase_config(certs_url: &str) -> FirebaseConfig {
 }
 
 pub async fn cert_server(max_age: u64) -> Arc<CertServer> {
-    CertServer::start("127.0.0.1:0", HashMap::from([(DEV_KID.to_owned(), DEV_CERT_PEM.to_owned())]), max_age)
-        .await
-        .unwrap()
+    CertServer::dev_key("127.0.0.1:0", max_age).await.unwrap()
 }
 
 async fn verifier() -> (FirebaseVerifier, Arc<CertServer>) {
-    let certs = cert_server(3600).await;
+    verifier_with_max_age(3600).await
+}
+
+/// A verifier whose keys come from its own certificate server, answering with `max_age`.
+pub async fn verifier_with_max_age(max_age: u64) -> (FirebaseVerifier, Arc<CertServer>) {
+    let certs = cert_server(max_age).await;
     (FirebaseVerifier::new(&firebase_config(certs.url())).unwrap(), certs)
 }
 

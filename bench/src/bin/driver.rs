@@ -20,7 +20,7 @@ use bench::emulator::{RuntimeApi, status_of};
 use bench::recorder::{Recorder, Script};
 use bench::{apigw_event, median, ms, percentile};
 use devkit::certs::CertServer;
-use devkit::devtoken::{DEV_CERT_PEM, DEV_KID, Minter, Persona};
+use devkit::devtoken::{Minter, Persona};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use shared::App;
@@ -360,8 +360,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     // The signing keys, served locally as Google serves them.
-    let certs =
-        CertServer::start("127.0.0.1:0", HashMap::from([(DEV_KID.to_owned(), DEV_CERT_PEM.to_owned())]), 3600).await?;
+    let certs = CertServer::dev_key("127.0.0.1:0", 3600).await?;
     let certs_url = certs.url().to_owned();
     let run = format!("bench{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs());
     let table_prefix = format!("halobestie-{run}");

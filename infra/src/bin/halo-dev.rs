@@ -7,12 +7,11 @@
 //!   halo-dev token <anonymous|phone|google|mitra|admin> [--uid U] [--phone P] [--email E] [--unverified]
 //!   halo-dev openapi <public|internal>   print that surface's OpenAPI spec (as in openapi/*.json)
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use infra::certs::CertServer;
-use infra::devtoken::{DEV_CERT_PEM, DEV_KID, Minter, Persona};
+use infra::devtoken::{Minter, Persona};
 use infra::gateway::{Gateway, serve};
 use shared::App;
 use shared::routes::Surface;
@@ -72,13 +71,9 @@ async fn main() -> anyhow::Result<()> {
 async fn run_local() -> anyhow::Result<()> {
     shared::telemetry::init();
     let cert_port = env_or("DEV_CERTS_PORT", "3002");
-    let certs = CertServer::start(
-        &format!("127.0.0.1:{cert_port}"),
-        HashMap::from([(DEV_KID.to_owned(), DEV_CERT_PEM.to_owned())]),
-        3600,
-    )
-    .await
-    .context("starting the dev certificate server")?;
+    let certs = CertServer::dev_key(&format!("127.0.0.1:{cert_port}"), 3600)
+        .await
+        .context("starting the dev certificate server")?;
     let app = Arc::new(App::from_env().await?);
     let admin = env_or("SUPER_ADMIN_EMAIL", "admin@halobestie.com");
     infra::setup::prepare_local(&app, &admin).await?;
