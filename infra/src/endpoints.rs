@@ -17,20 +17,20 @@ fn entry<E: Endpoint + 'static>() -> (Route, Handler) {
 
 pub fn all() -> Vec<(Route, Handler)> {
     vec![
-        entry::<customer_anonymous::CreateAnonymousCustomer>(),
-        entry::<customer_link::LinkCustomer>(),
-        entry::<client_auth_verify::VerifyCustomer>(),
-        entry::<mitra_auth_verify::VerifyMitra>(),
-        entry::<public_anonymity_get::ReadAnonymity>(),
-        entry::<internal_auth_verify::VerifyControlCenterUser>(),
-        entry::<mitras_create::CreateMitra>(),
-        entry::<mitras_list::ListMitras>(),
-        entry::<mitras_status::SetMitraStatus>(),
-        entry::<control_center_users_create::CreateControlCenterUser>(),
-        entry::<control_center_users_list::ListControlCenterUsers>(),
-        entry::<roles_list::ListRoles>(),
-        entry::<anonymity_get::ReadAnonymitySetting>(),
-        entry::<anonymity_patch::UpdateAnonymitySetting>(),
+        entry::<customer_anonymous::Function>(),
+        entry::<customer_link::Function>(),
+        entry::<client_auth_verify::Function>(),
+        entry::<mitra_auth_verify::Function>(),
+        entry::<public_anonymity_get::Function>(),
+        entry::<internal_auth_verify::Function>(),
+        entry::<mitras_create::Function>(),
+        entry::<mitras_list::Function>(),
+        entry::<mitras_status::Function>(),
+        entry::<control_center_users_create::Function>(),
+        entry::<control_center_users_list::Function>(),
+        entry::<roles_list::Function>(),
+        entry::<anonymity_get::Function>(),
+        entry::<anonymity_patch::Function>(),
     ]
 }
 

@@ -1,3 +1,3 @@
 fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::start::<anonymity_get::ReadAnonymitySetting>()
+    shared::lambda::start::<anonymity_get::Function>()
 }

@@ -25,3 +25,6 @@ impl Endpoint for UpdateAnonymitySetting {
         Reply::ok(Anonymity { anonymity_enabled: enabled })
     }
 }
+
+/// This function's endpoint, under the name the generated mount table and `main` use.
+pub type Function = UpdateAnonymitySetting;

@@ -1,3 +1,3 @@
 fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::start::<anonymity_patch::UpdateAnonymitySetting>()
+    shared::lambda::start::<anonymity_patch::Function>()
 }

@@ -15,3 +15,6 @@ impl Endpoint for VerifyCustomer {
         Reply::ok(CustomerProfile::from(&customer))
     }
 }
+
+/// This function's endpoint, under the name the generated mount table and `main` use.
+pub type Function = VerifyCustomer;

@@ -1,3 +1,3 @@
 fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::start::<client_auth_verify::VerifyCustomer>()
+    shared::lambda::start::<client_auth_verify::Function>()
 }

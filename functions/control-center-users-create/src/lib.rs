@@ -41,3 +41,6 @@ impl Endpoint for CreateControlCenterUser {
         Reply::created(StaffView::new(&user, &role.name))
     }
 }
+
+/// This function's endpoint, under the name the generated mount table and `main` use.
+pub type Function = CreateControlCenterUser;

@@ -1,3 +1,3 @@
 fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::start::<control_center_users_create::CreateControlCenterUser>()
+    shared::lambda::start::<control_center_users_create::Function>()
 }

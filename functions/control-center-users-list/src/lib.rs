@@ -23,3 +23,6 @@ impl Endpoint for ListControlCenterUsers {
         Reply::ok(ListPage { items, total, page: list.page, limit: list.limit })
     }
 }
+
+/// This function's endpoint, under the name the generated mount table and `main` use.
+pub type Function = ListControlCenterUsers;

@@ -1,3 +1,3 @@
 fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::start::<control_center_users_list::ListControlCenterUsers>()
+    shared::lambda::start::<control_center_users_list::Function>()
 }

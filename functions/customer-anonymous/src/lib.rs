@@ -27,3 +27,6 @@ impl Endpoint for CreateAnonymousCustomer {
         }
     }
 }
+
+/// This function's endpoint, under the name the generated mount table and `main` use.
+pub type Function = CreateAnonymousCustomer;

@@ -1,3 +1,3 @@
 fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::start::<customer_anonymous::CreateAnonymousCustomer>()
+    shared::lambda::start::<customer_anonymous::Function>()
 }

@@ -48,3 +48,6 @@ impl Endpoint for LinkCustomer {
         }
     }
 }
+
+/// This function's endpoint, under the name the generated mount table and `main` use.
+pub type Function = LinkCustomer;

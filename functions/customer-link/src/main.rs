@@ -1,3 +1,3 @@
 fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::start::<customer_link::LinkCustomer>()
+    shared::lambda::start::<customer_link::Function>()
 }

@@ -19,3 +19,6 @@ impl Endpoint for VerifyControlCenterUser {
         })
     }
 }
+
+/// This function's endpoint, under the name the generated mount table and `main` use.
+pub type Function = VerifyControlCenterUser;

@@ -1,3 +1,3 @@
 fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::start::<internal_auth_verify::VerifyControlCenterUser>()
+    shared::lambda::start::<internal_auth_verify::Function>()
 }

@@ -26,3 +26,6 @@ impl Endpoint for VerifyMitra {
         Reply::ok(MitraView::from(&mitra))
     }
 }
+
+/// This function's endpoint, under the name the generated mount table and `main` use.
+pub type Function = VerifyMitra;

@@ -1,3 +1,3 @@
 fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::start::<mitra_auth_verify::VerifyMitra>()
+    shared::lambda::start::<mitra_auth_verify::Function>()
 }

@@ -33,3 +33,6 @@ impl Endpoint for CreateMitra {
         Reply::created(MitraView::from(&mitra))
     }
 }
+
+/// This function's endpoint, under the name the generated mount table and `main` use.
+pub type Function = CreateMitra;

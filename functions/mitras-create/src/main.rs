@@ -1,3 +1,3 @@
 fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::start::<mitras_create::CreateMitra>()
+    shared::lambda::start::<mitras_create::Function>()
 }

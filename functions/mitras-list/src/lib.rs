@@ -21,3 +21,6 @@ impl Endpoint for ListMitras {
         })
     }
 }
+
+/// This function's endpoint, under the name the generated mount table and `main` use.
+pub type Function = ListMitras;

@@ -1,3 +1,3 @@
 fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::start::<mitras_list::ListMitras>()
+    shared::lambda::start::<mitras_list::Function>()
 }

@@ -39,3 +39,6 @@ impl Endpoint for SetMitraStatus {
         Reply::ok(Status { id: mitra.id, is_active: mitra.is_active })
     }
 }
+
+/// This function's endpoint, under the name the generated mount table and `main` use.
+pub type Function = SetMitraStatus;

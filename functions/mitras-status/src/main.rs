@@ -1,3 +1,3 @@
 fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::start::<mitras_status::SetMitraStatus>()
+    shared::lambda::start::<mitras_status::Function>()
 }

@@ -12,3 +12,6 @@ impl Endpoint for ReadAnonymity {
         Reply::ok(Anonymity { anonymity_enabled: app.anonymity.get().await? })
     }
 }
+
+/// This function's endpoint, under the name the generated mount table and `main` use.
+pub type Function = ReadAnonymity;

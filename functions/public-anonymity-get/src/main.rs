@@ -1,3 +1,3 @@
 fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::start::<public_anonymity_get::ReadAnonymity>()
+    shared::lambda::start::<public_anonymity_get::Function>()
 }

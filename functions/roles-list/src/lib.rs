@@ -13,3 +13,6 @@ impl Endpoint for ListRoles {
         Reply::ok(roles.iter().map(RoleView::from).collect::<Vec<_>>())
     }
 }
+
+/// This function's endpoint, under the name the generated mount table and `main` use.
+pub type Function = ListRoles;

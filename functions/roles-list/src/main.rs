@@ -1,3 +1,3 @@
 fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::start::<roles_list::ListRoles>()
+    shared::lambda::start::<roles_list::Function>()
 }
