@@ -1,21 +1,30 @@
-//! Every function's handler, keyed by its route, for the local gateway.
+//! Every function's handler, keyed by its route, for the local gateway and the specs.
 
 use futures::future::BoxFuture;
 use lambda_http::{Body, Request, Response};
 use shared::routes::Route;
 use shared::{App, Endpoint};
 
+use crate::openapi::Generators;
+
 pub type Handler = for<'a> fn(&'a App, Request) -> BoxFuture<'a, Response<Body>>;
 
-fn handler<E: Endpoint + 'static>(app: &App, req: Request) -> BoxFuture<'_, Response<Body>> {
+/// One endpoint as the gateway serves it and the spec describes it.
+pub struct Mount {
+    pub route: Route,
+    pub handler: Handler,
+    pub operation: fn(&mut Generators) -> serde_json::Value,
+}
+
+fn handler<E: Endpoint>(app: &App, req: Request) -> BoxFuture<'_, Response<Body>> {
     Box::pin(shared::http::run::<E>(app, req))
 }
 
-fn entry<E: Endpoint + 'static>() -> (Route, Handler) {
-    (E::ROUTE, handler::<E>)
+fn entry<E: Endpoint>() -> Mount {
+    Mount { route: E::ROUTE, handler: handler::<E>, operation: crate::openapi::operation::<E> }
 }
 
-pub fn all() -> Vec<(Route, Handler)> {
+pub fn all() -> Vec<Mount> {
     vec![
         entry::<customer_anonymous::Function>(),
         entry::<customer_link::Function>(),
@@ -38,7 +47,7 @@ pub fn all() -> Vec<(Route, Handler)> {
 mod tests {
     #[test]
     fn every_route_in_the_shared_table_has_exactly_one_handler() {
-        let handled: Vec<_> = super::all().into_iter().map(|(route, _)| route).collect();
+        let handled: Vec<_> = super::all().into_iter().map(|m| m.route).collect();
         assert_eq!(handled.len(), shared::routes::ALL.len());
         for route in shared::routes::ALL {
             assert_eq!(handled.iter().filter(|r| **r == route).count(), 1, "{}", route.name);

@@ -27,7 +27,8 @@ pub struct Gateway {
 
 impl Gateway {
     pub fn new(app: Arc<App>, surface: Surface) -> Arc<Self> {
-        let routes = endpoints::all().into_iter().filter(|(route, _)| route.surface == surface).collect();
+        let routes =
+            endpoints::all().into_iter().filter(|m| m.route.surface == surface).map(|m| (m.route, m.handler)).collect();
         Arc::new(Self { app, surface, routes, spec: crate::openapi::to_json(surface) })
     }
 

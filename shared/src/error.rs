@@ -17,6 +17,100 @@ impl FieldError {
     }
 }
 
+/// The contract's error codes. Each has one status; an endpoint's declaration lists the
+/// codes it can answer, and the spec and the envelope both read them from here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Code {
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Validation,
+    AccountNotFound,
+    AccountInactive,
+    DisplayNameRequired,
+    AlreadyRegistered,
+    Conflict,
+    PayloadTooLarge,
+    MethodNotAllowed,
+    Unavailable,
+    Internal,
+}
+
+impl Code {
+    pub const ALL: [Code; 13] = [
+        Code::Unauthorized,
+        Code::Forbidden,
+        Code::NotFound,
+        Code::Validation,
+        Code::AccountNotFound,
+        Code::AccountInactive,
+        Code::DisplayNameRequired,
+        Code::AlreadyRegistered,
+        Code::Conflict,
+        Code::PayloadTooLarge,
+        Code::MethodNotAllowed,
+        Code::Unavailable,
+        Code::Internal,
+    ];
+
+    pub const fn status(self) -> StatusCode {
+        match self {
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden | Self::AccountInactive => StatusCode::FORBIDDEN,
+            Self::NotFound | Self::AccountNotFound => StatusCode::NOT_FOUND,
+            Self::Validation | Self::DisplayNameRequired => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::AlreadyRegistered | Self::Conflict => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthorized => "UNAUTHORIZED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound => "NOT_FOUND",
+            Self::Validation => "VALIDATION_ERROR",
+            Self::AccountNotFound => "ACCOUNT_NOT_FOUND",
+            Self::AccountInactive => "ACCOUNT_INACTIVE",
+            Self::DisplayNameRequired => "DISPLAY_NAME_REQUIRED",
+            Self::AlreadyRegistered => "ALREADY_REGISTERED",
+            Self::Conflict => "CONFLICT",
+            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Self::Unavailable => "SERVICE_UNAVAILABLE",
+            Self::Internal => "INTERNAL_ERROR",
+        }
+    }
+
+    /// What the code means, for the spec.
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            Self::Unauthorized => "missing or invalid Firebase ID token",
+            Self::Forbidden => "valid token but insufficient role or permission",
+            Self::NotFound => "resource not found",
+            Self::Validation => "request body or parameters failed validation; `details` names each field",
+            Self::AccountNotFound => "phone number not registered as mitra",
+            Self::AccountInactive => "mitra account is inactive",
+            Self::DisplayNameRequired => "display name missing, null or blank",
+            Self::AlreadyRegistered => "customer already linked, or the identity belongs to another customer",
+            Self::Conflict => "the phone or email is already registered",
+            Self::PayloadTooLarge => "request body over 64 KiB",
+            Self::MethodNotAllowed => "method not allowed on this path",
+            Self::Unavailable => "a dependency is throttling or unreachable; retry after `Retry-After` seconds",
+            Self::Internal => "unexpected server error (a bug)",
+        }
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
@@ -57,34 +151,24 @@ impl ApiError {
     }
 
     pub fn status(&self) -> StatusCode {
-        match self {
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) | Self::AccountInactive => StatusCode::FORBIDDEN,
-            Self::NotFound(_) | Self::AccountNotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
-            Self::Validation(_) | Self::DisplayNameRequired => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::AlreadyRegistered(_) | Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.code().status()
     }
 
-    pub fn code(&self) -> &'static str {
+    pub const fn code(&self) -> Code {
         match self {
-            Self::Unauthorized(_) => "UNAUTHORIZED",
-            Self::Forbidden(_) => "FORBIDDEN",
-            Self::NotFound(_) | Self::RouteNotFound => "NOT_FOUND",
-            Self::Validation(_) => "VALIDATION_ERROR",
-            Self::AccountNotFound => "ACCOUNT_NOT_FOUND",
-            Self::AccountInactive => "ACCOUNT_INACTIVE",
-            Self::DisplayNameRequired => "DISPLAY_NAME_REQUIRED",
-            Self::AlreadyRegistered(_) => "ALREADY_REGISTERED",
-            Self::Conflict(_) => "CONFLICT",
-            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
-            Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
-            Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
-            Self::Internal(_) => "INTERNAL_ERROR",
+            Self::Unauthorized(_) => Code::Unauthorized,
+            Self::Forbidden(_) => Code::Forbidden,
+            Self::NotFound(_) | Self::RouteNotFound => Code::NotFound,
+            Self::Validation(_) => Code::Validation,
+            Self::AccountNotFound => Code::AccountNotFound,
+            Self::AccountInactive => Code::AccountInactive,
+            Self::DisplayNameRequired => Code::DisplayNameRequired,
+            Self::AlreadyRegistered(_) => Code::AlreadyRegistered,
+            Self::Conflict(_) => Code::Conflict,
+            Self::PayloadTooLarge => Code::PayloadTooLarge,
+            Self::MethodNotAllowed => Code::MethodNotAllowed,
+            Self::Unavailable(_) => Code::Unavailable,
+            Self::Internal(_) => Code::Internal,
         }
     }
 
@@ -99,7 +183,7 @@ impl ApiError {
 
     /// The envelope's `error` object.
     pub fn body(&self) -> serde_json::Value {
-        let mut error = serde_json::json!({ "code": self.code(), "message": self.public_message() });
+        let mut error = serde_json::json!({ "code": self.code().as_str(), "message": self.public_message() });
         if let Self::Validation(details) = self {
             error["details"] = serde_json::to_value(details).unwrap_or_default();
         }
@@ -140,7 +224,7 @@ mod tests {
     fn unavailable_maps_to_503_with_a_generic_message() {
         let err = ApiError::Unavailable(anyhow::anyhow!("ThrottlingException: rate exceeded"));
         assert_eq!(err.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(err.code(), "SERVICE_UNAVAILABLE");
+        assert_eq!(err.code().as_str(), "SERVICE_UNAVAILABLE");
         assert!(!err.body().to_string().contains("Throttling"));
     }
 }

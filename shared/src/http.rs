@@ -1,84 +1,43 @@
 //! The request pipeline shared by every function: request id, body cap,
 //! authorization, the handler, and the envelope — in Lambda and in the local gateway alike.
 
-use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use futures::FutureExt;
 use http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use crate::app::App;
-use crate::auth::{Caller, authorize};
+use crate::auth::authorize;
+use crate::endpoint::{CallerKind, Ctx, Endpoint, Input, Refusal, Resolved};
 use crate::error::ApiError;
-use crate::routes::Route;
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// One endpoint: its route and its handler.
-pub trait Endpoint {
-    const ROUTE: Route;
-    fn handle(app: &App, ctx: Ctx, req: Request) -> impl Future<Output = Result<Reply, ApiError>> + Send;
-}
-
-/// What the pipeline established before the handler runs.
-#[derive(Debug, Clone)]
-pub struct Ctx {
-    pub request_id: String,
-    pub caller: Caller,
-}
-
-/// A successful answer: a status and the envelope's `data`.
-#[derive(Debug)]
-pub struct Reply {
-    status: StatusCode,
-    data: serde_json::Value,
-}
-
-impl Reply {
-    pub fn ok(data: impl Serialize) -> Result<Self, ApiError> {
-        Self::with_status(StatusCode::OK, data)
-    }
-
-    pub fn created(data: impl Serialize) -> Result<Self, ApiError> {
-        Self::with_status(StatusCode::CREATED, data)
-    }
-
-    pub fn with_status(status: StatusCode, data: impl Serialize) -> Result<Self, ApiError> {
-        let data = serde_json::to_value(data)
-            .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("serialising a reply")))?;
-        Ok(Self { status, data })
-    }
-}
-
 /// Runs one request through the pipeline and always answers with the envelope.
 pub async fn run<E: Endpoint>(app: &App, req: Request) -> Response<Body> {
+    const {
+        assert!(
+            E::Caller::KIND.is(CallerKind::of(E::ROUTE.access)),
+            "the endpoint's Caller type does not fit its route's access rule"
+        )
+    };
     let started = Instant::now();
     let request_id = request_id(&req);
     let lambda_request_id = req.lambda_context_ref().map(|c| c.request_id.clone());
     let route = E::ROUTE;
     let span = tracing::info_span!("request", request_id = %request_id, route = route.name);
-    let pipeline = async {
-        if body_bytes(&req).len() > MAX_BODY_BYTES {
-            return (None, Err(ApiError::PayloadTooLarge));
-        }
-        let caller = match authorize(app, &route, req.headers()).await {
-            Ok(caller) => caller,
-            Err(e) => return (None, Err(e)),
-        };
-        let uid = caller.uid().map(str::to_owned);
-        (uid, E::handle(app, Ctx { request_id: request_id.clone(), caller }, req).await)
-    };
-    let (uid, result) = match AssertUnwindSafe(pipeline.instrument(span.clone())).catch_unwind().await {
-        Ok(outcome) => outcome,
-        Err(_) => (None, Err(ApiError::Internal(anyhow::anyhow!("handler panicked")))),
+    let mut uid = None;
+    let pipeline = pipeline::<E>(app, &req, &request_id, &mut uid);
+    let result = match AssertUnwindSafe(pipeline.instrument(span.clone())).catch_unwind().await {
+        Ok(result) => result,
+        Err(_) => Err(ApiError::Internal(anyhow::anyhow!("handler panicked"))),
     };
     let (status, body) = match &result {
-        Ok(reply) => (reply.status, serde_json::json!({ "success": true, "data": reply.data })),
+        Ok((status, data)) => (*status, serde_json::json!({ "success": true, "data": data })),
         Err(e) => (e.status(), e.body()),
     };
     let _entered = span.enter();
@@ -95,6 +54,28 @@ pub async fn run<E: Endpoint>(app: &App, req: Request) -> Response<Body> {
         None => tracing::info!(status = status.as_u16(), latency_ms, uid, lambda_request_id, "request"),
     }
     envelope(status, &body, &request_id)
+}
+
+/// Authentication → permission (the route's access rule) → input → the handler.
+async fn pipeline<E: Endpoint>(
+    app: &App,
+    req: &Request,
+    request_id: &str,
+    uid: &mut Option<String>,
+) -> Result<(StatusCode, serde_json::Value), ApiError> {
+    if body_bytes(req).len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let caller = authorize(app, &E::ROUTE, req.headers()).await?;
+    *uid = caller.uid().map(str::to_owned);
+    let caller = E::Caller::from_caller(caller)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the caller does not fit the route's access rule")))?;
+    let input = E::Input::parse(req)?;
+    let ctx = Ctx { request_id: request_id.to_owned() };
+    let reply = E::handle(app, &ctx, caller, input).await.map_err(Refusal::into_api_error)?;
+    let data = serde_json::to_value(&reply.data)
+        .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("serialising a reply")))?;
+    Ok((reply.status, data))
 }
 
 /// An envelope response with the request id and, for 503, a `Retry-After`.
@@ -158,13 +139,6 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
         };
         ApiError::validation(field, message)
     })
-}
-
-/// A path parameter that must be a UUID.
-pub fn uuid_param(req: &Request, name: &str) -> Result<uuid::Uuid, ApiError> {
-    let params = req.path_parameters_ref();
-    let raw = params.and_then(|p| p.first(name)).unwrap_or_default();
-    uuid::Uuid::parse_str(raw).map_err(|_| ApiError::validation(name, "must be a UUID"))
 }
 
 /// A query-string lookup usable by [`crate::domain::ListQuery::parse`].

@@ -6,8 +6,9 @@ use anyhow::Context;
 
 use crate::app::App;
 use crate::config::Config;
+use crate::endpoint::Endpoint;
 use crate::firebase::FirebaseVerifier;
-use crate::http::{Endpoint, run};
+use crate::http::run;
 use crate::routes::{self, Route, Surface};
 
 /// A function's `main`: settles the process environment while the process still has one

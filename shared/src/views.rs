@@ -1,136 +1,187 @@
-//! The exact `data` shapes of the contract's responses.
+//! The exact `data` shapes of the contract's responses. Their schemas in the OpenAPI
+//! specs are derived from these types (`schemars`), so the two cannot disagree.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::Permissions;
+use crate::schema;
 use crate::store::customers::Customer;
 use crate::store::mitras::Mitra;
 use crate::store::roles::Role;
 use crate::store::staff::ControlCenterUser;
 
 /// `POST /api/shared/customer/anonymous`.
-#[derive(Debug, Serialize)]
-pub struct NewCustomer<'a> {
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct NewCustomer {
+    #[schemars(schema_with = "schema::id")]
     pub id: Uuid,
-    pub display_name: &'a str,
+    #[schemars(schema_with = "schema::customer_name")]
+    pub display_name: String,
     pub is_anonymous: bool,
-    pub created_at: &'a str,
+    #[schemars(schema_with = "schema::timestamp")]
+    pub created_at: String,
 }
 
-impl<'a> From<&'a Customer> for NewCustomer<'a> {
-    fn from(c: &'a Customer) -> Self {
-        Self { id: c.id, display_name: &c.display_name, is_anonymous: c.is_anonymous, created_at: &c.created_at }
+impl From<&Customer> for NewCustomer {
+    fn from(c: &Customer) -> Self {
+        Self {
+            id: c.id,
+            display_name: c.display_name.clone(),
+            is_anonymous: c.is_anonymous,
+            created_at: c.created_at.clone(),
+        }
     }
 }
 
 /// Link and client verify: the profile, with `email` added when known.
-#[derive(Debug, Serialize)]
-pub struct CustomerProfile<'a> {
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CustomerProfile {
+    #[schemars(schema_with = "schema::id")]
     pub id: Uuid,
-    pub display_name: &'a str,
+    #[schemars(schema_with = "schema::customer_name")]
+    pub display_name: String,
     pub is_anonymous: bool,
-    pub phone: Option<&'a str>,
+    #[schemars(schema_with = "schema::customer_phone")]
+    pub phone: Option<String>,
+    /// Present when a social login with an email is linked.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<&'a str>,
-    pub created_at: &'a str,
+    #[schemars(example = "customer@example.com")]
+    pub email: Option<String>,
+    #[schemars(schema_with = "schema::timestamp")]
+    pub created_at: String,
 }
 
-impl<'a> From<&'a Customer> for CustomerProfile<'a> {
-    fn from(c: &'a Customer) -> Self {
+impl From<&Customer> for CustomerProfile {
+    fn from(c: &Customer) -> Self {
         Self {
             id: c.id,
-            display_name: &c.display_name,
+            display_name: c.display_name.clone(),
             is_anonymous: c.is_anonymous,
-            phone: c.phone.as_deref(),
-            email: c.email.as_deref(),
-            created_at: &c.created_at,
+            phone: c.phone.clone(),
+            email: c.email.clone(),
+            created_at: c.created_at.clone(),
         }
     }
 }
 
 /// A mitra, as the mitra app and the control center see it.
-#[derive(Debug, Serialize)]
-pub struct MitraView<'a> {
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Mitra")]
+pub struct MitraView {
+    #[schemars(schema_with = "schema::id")]
     pub id: Uuid,
-    pub phone: &'a str,
-    pub display_name: &'a str,
+    #[schemars(schema_with = "schema::phone")]
+    pub phone: String,
+    #[schemars(schema_with = "schema::display_name")]
+    pub display_name: String,
     pub is_active: bool,
-    pub created_at: &'a str,
+    #[schemars(schema_with = "schema::timestamp")]
+    pub created_at: String,
 }
 
-impl<'a> From<&'a Mitra> for MitraView<'a> {
-    fn from(m: &'a Mitra) -> Self {
+impl From<&Mitra> for MitraView {
+    fn from(m: &Mitra) -> Self {
         Self {
             id: m.id,
-            phone: &m.phone,
-            display_name: &m.display_name,
+            phone: m.phone.clone(),
+            display_name: m.display_name.clone(),
             is_active: m.is_active,
-            created_at: &m.created_at,
+            created_at: m.created_at.clone(),
         }
     }
 }
 
-#[derive(Debug, Serialize)]
-pub struct RoleView<'a> {
+/// A mitra's id and whether it is active.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MitraStatus {
+    #[schemars(schema_with = "schema::id")]
     pub id: Uuid,
-    pub name: &'a str,
-    pub permissions: &'a Permissions,
+    pub is_active: bool,
 }
 
-impl<'a> From<&'a Role> for RoleView<'a> {
-    fn from(r: &'a Role) -> Self {
-        Self { id: r.id, name: &r.name, permissions: &r.permissions }
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Role")]
+pub struct RoleView {
+    #[schemars(schema_with = "schema::id")]
+    pub id: Uuid,
+    #[schemars(schema_with = "schema::role_name")]
+    pub name: String,
+    pub permissions: Permissions,
+}
+
+impl From<&Role> for RoleView {
+    fn from(r: &Role) -> Self {
+        Self { id: r.id, name: r.name.clone(), permissions: r.permissions.clone() }
     }
 }
 
-#[derive(Debug, Serialize)]
-pub struct RoleName<'a> {
+/// A control-center user's role, by id and name.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "RoleRef")]
+pub struct RoleName {
+    #[schemars(schema_with = "schema::id")]
     pub id: Uuid,
-    pub name: &'a str,
+    #[schemars(schema_with = "schema::role_name")]
+    pub name: String,
 }
 
 /// A control-center user in create and list answers: the role by id and name.
-#[derive(Debug, Serialize)]
-pub struct StaffView<'a> {
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "ControlCenterUser")]
+pub struct StaffView {
+    #[schemars(schema_with = "schema::id")]
     pub id: Uuid,
-    pub email: &'a str,
-    pub display_name: &'a str,
-    pub role: RoleName<'a>,
-    pub created_at: &'a str,
+    #[schemars(schema_with = "schema::email")]
+    pub email: String,
+    #[schemars(schema_with = "schema::display_name")]
+    pub display_name: String,
+    pub role: RoleName,
+    #[schemars(schema_with = "schema::timestamp")]
+    pub created_at: String,
 }
 
-impl<'a> StaffView<'a> {
-    pub fn new(user: &'a ControlCenterUser, role_name: &'a str) -> Self {
+impl StaffView {
+    pub fn new(user: &ControlCenterUser, role_name: &str) -> Self {
         Self {
             id: user.id,
-            email: &user.email,
-            display_name: &user.display_name,
-            role: RoleName { id: user.role_id, name: role_name },
-            created_at: &user.created_at,
+            email: user.email.clone(),
+            display_name: user.display_name.clone(),
+            role: RoleName { id: user.role_id, name: role_name.to_owned() },
+            created_at: user.created_at.clone(),
         }
     }
 }
 
 /// `POST /internal/auth/verify`: the caller with their role's permissions.
-#[derive(Debug, Serialize)]
-pub struct StaffProfile<'a> {
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "ControlCenterUserProfile")]
+pub struct StaffProfile {
+    #[schemars(schema_with = "schema::id")]
     pub id: Uuid,
-    pub email: &'a str,
-    pub display_name: &'a str,
-    pub role: RoleView<'a>,
+    #[schemars(schema_with = "schema::email")]
+    pub email: String,
+    #[schemars(schema_with = "schema::display_name")]
+    pub display_name: String,
+    pub role: RoleView,
 }
 
 /// A page of a list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "{T}Page")]
 pub struct ListPage<T> {
+    #[schemars(extend("maxItems" = crate::domain::ListQuery::MAX_LIMIT))]
     pub items: Vec<T>,
+    #[schemars(schema_with = "schema::total")]
     pub total: u64,
+    #[schemars(range(min = 1))]
     pub page: u32,
+    #[schemars(range(min = 1, max = crate::domain::ListQuery::MAX_LIMIT))]
     pub limit: u32,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Anonymity {
     pub anonymity_enabled: bool,
 }

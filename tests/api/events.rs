@@ -186,7 +186,7 @@ async fn drive(name: &str) {
     assert_eq!(request.raw_http_path(), path);
 
     let handler =
-        infra::endpoints::all().into_iter().find(|(r, _)| *r == route).map(|(_, h)| h).expect("route has a handler");
+        infra::endpoints::all().into_iter().find(|m| m.route == route).map(|m| m.handler).expect("route has a handler");
     let response = handler(&t.app, request).await;
 
     let status = response.status().as_u16();

@@ -1,4 +1,4 @@
-//! The OpenAPI specs (issue 5, item 1): the spec's routes are the handlers' routes,
+//! The OpenAPI specs: the spec's routes are the handlers' routes,
 //! the committed files are the generated ones, the gateway serves them, and every
 //! answer of a scripted tour of both surfaces matches what its spec documents.
 //! `scripts/schemathesis.sh` fuzzes the same specs against a running gateway.
@@ -20,7 +20,7 @@ fn openapi_spec_routes_equal_the_handler_routes_per_surface() {
         let in_spec = openapi::operations(&openapi::spec(surface));
         let handled: std::collections::BTreeSet<(String, String)> = infra::endpoints::all()
             .into_iter()
-            .map(|(route, _)| route)
+            .map(|mount| mount.route)
             .filter(|route| route.surface == surface)
             .map(|route| (route.method.to_owned(), route.path.to_owned()))
             .collect();
@@ -45,7 +45,7 @@ fn openapi_committed_specs_equal_the_generated_ones() {
         assert!(
             committed == generated,
             "openapi/{name}.json is not the generated spec; regenerate it with \
-             `UPDATE_OPENAPI=1 cargo test -p api-tests --test api openapi` and review the diff"
+             `halo-dev gen` (or `UPDATE_OPENAPI=1 cargo test -p api-tests --test api openapi`) and review the diff"
         );
     }
 }
@@ -285,7 +285,10 @@ fn conforms(spec: &Value, method: &str, template: &str, answer: &Answer) -> Resu
             return Err(format!("required header {name} missing"));
         }
     }
-    validate(spec, &response["content"]["application/json"]["schema"], &answer.body, "$")
+    let validator = validator(spec, &response["content"]["application/json"]["schema"]);
+    let errors: Vec<String> =
+        validator.iter_errors(&answer.body).map(|e| format!("{}: {e}", e.instance_path())).collect();
+    if errors.is_empty() { Ok(()) } else { Err(errors.join("; ")) }
 }
 
 fn resolve<'a>(spec: &'a Value, mut schema: &'a Value) -> &'a Value {
@@ -295,96 +298,52 @@ fn resolve<'a>(spec: &'a Value, mut schema: &'a Value) -> &'a Value {
     schema
 }
 
-/// A validator for the JSON Schema subset the specs use.
-fn validate(spec: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
-    let schema = resolve(spec, schema);
-    if value.is_null() && schema["nullable"] == true {
-        return Ok(());
-    }
-    if let Some(branches) = schema["oneOf"].as_array() {
-        let matching = branches.iter().filter(|b| validate(spec, b, value, at).is_ok()).count();
-        return if matching == 1 { Ok(()) } else { Err(format!("{at}: {matching} oneOf branches match")) };
-    }
-    let fail = |what: String| Err(format!("{at}: {what} (value {value})"));
-    let type_ok = match schema["type"].as_str() {
-        Some("object") => value.is_object(),
-        Some("array") => value.is_array(),
-        Some("string") => value.is_string(),
-        Some("boolean") => value.is_boolean(),
-        Some("integer") => value.is_u64() || value.is_i64(),
-        Some(other) => return fail(format!("unknown type {other}")),
-        None => true,
-    };
-    if !type_ok {
-        return fail(format!("not of type {}", schema["type"]));
-    }
-    if let Some(allowed) = schema["enum"].as_array()
-        && !allowed.contains(value)
-    {
-        return fail(format!("not one of {}", schema["enum"]));
-    }
-    match value {
+/// A JSON Schema (draft 7) validator for one of the spec's schemas, its `$ref`s resolved
+/// against the spec's components. OpenAPI 3.0's `nullable` becomes a `null` type.
+fn validator(spec: &Value, schema: &Value) -> jsonschema::Validator {
+    let mut root = json!({ "allOf": [schema], "components": spec["components"] });
+    openapi_to_json_schema(&mut root);
+    jsonschema::draft7::options()
+        .should_validate_formats(true)
+        .build(&root)
+        .unwrap_or_else(|e| panic!("the spec's schema does not compile: {e}"))
+}
+
+fn openapi_to_json_schema(schema: &mut Value) {
+    match schema {
         Value::Object(map) => {
-            let properties = schema["properties"].as_object().cloned().unwrap_or_default();
-            for required in schema["required"].as_array().into_iter().flatten() {
-                if !map.contains_key(required.as_str().unwrap()) {
-                    return fail(format!("missing {required}"));
+            if map.remove("nullable") == Some(Value::Bool(true)) {
+                if let Some(Value::String(kind)) = map.get("type").cloned() {
+                    map.insert("type".into(), json!([kind, "null"]));
+                }
+                if let Some(Value::Array(allowed)) = map.get_mut("enum") {
+                    allowed.push(Value::Null);
                 }
             }
-            for (key, item) in map {
-                match properties.get(key) {
-                    Some(property) => validate(spec, property, item, &format!("{at}.{key}"))?,
-                    None if schema["additionalProperties"] == false => return fail(format!("unexpected {key}")),
-                    None => {}
-                }
-            }
+            map.values_mut().for_each(openapi_to_json_schema);
         }
-        Value::Array(items) => {
-            if schema["minItems"].as_u64().is_some_and(|min| (items.len() as u64) < min) {
-                return fail("too few items".into());
-            }
-            if schema["maxItems"].as_u64().is_some_and(|max| items.len() as u64 > max) {
-                return fail("too many items".into());
-            }
-            if schema["uniqueItems"] == true && (1..items.len()).any(|i| items[..i].contains(&items[i])) {
-                return fail("duplicate items".into());
-            }
-            for (i, item) in items.iter().enumerate() {
-                validate(spec, &schema["items"], item, &format!("{at}[{i}]"))?;
-            }
-        }
-        Value::String(s) => {
-            let chars = s.chars().count() as u64;
-            if schema["minLength"].as_u64().is_some_and(|min| chars < min)
-                || schema["maxLength"].as_u64().is_some_and(|max| chars > max)
-            {
-                return fail("length out of range".into());
-            }
-            if let Some(pattern) = schema["pattern"].as_str()
-                && !regex_lite::Regex::new(pattern).unwrap_or_else(|e| panic!("pattern {pattern}: {e}")).is_match(s)
-            {
-                return fail(format!("does not match {pattern}"));
-            }
-            let format_ok = match schema["format"].as_str() {
-                Some("uuid") => s.len() == 36 && uuid::Uuid::parse_str(s).is_ok(),
-                Some("email") => s.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.')),
-                _ => true,
-            };
-            if !format_ok {
-                return fail(format!("not a {}", schema["format"]));
-            }
-        }
-        Value::Number(n) => {
-            let n = n.as_f64().unwrap();
-            if schema["minimum"].as_f64().is_some_and(|min| n < min)
-                || schema["maximum"].as_f64().is_some_and(|max| n > max)
-            {
-                return fail("out of range".into());
-            }
-        }
+        Value::Array(items) => items.iter_mut().for_each(openapi_to_json_schema),
         _ => {}
     }
-    Ok(())
+}
+
+#[test]
+fn openapi_response_validation_rejects_what_the_schema_does_not_admit() {
+    let spec = openapi::spec(Surface::Internal);
+    let mitra = json!({ "$ref": "#/components/schemas/Mitra" });
+    let good = json!({ "id": "0190a6f4-e89b-72d3-a456-426614174000", "phone": "+6281234567890",
+                       "display_name": "Dr. Budi", "is_active": false, "created_at": "2026-04-04T00:00:00.123Z" });
+    assert!(validator(&spec, &mitra).is_valid(&good));
+    for (field, bad) in [("phone", json!("081234567890")), ("created_at", json!("yesterday")), ("extra", json!(1))] {
+        let mut value = good.clone();
+        value[field] = bad;
+        assert!(!validator(&spec, &mitra).is_valid(&value), "{field}");
+    }
+    let profile = json!({ "$ref": "#/components/schemas/CustomerProfile" });
+    let public = openapi::spec(Surface::Public);
+    let customer = json!({ "id": "0190a6f4-e89b-72d3-a456-426614174000", "display_name": "Angin", "is_anonymous": true,
+                           "phone": null, "created_at": "2026-04-04T00:00:00Z" });
+    assert!(validator(&public, &profile).is_valid(&customer));
 }
 
 /// The request patterns admit exactly what the handlers accept, on samples of each edge.
@@ -395,11 +354,11 @@ fn openapi_request_patterns_agree_with_the_domain_parsers() {
     let long = ["x".repeat(50), "x".repeat(51), format!("  {}  ", "y".repeat(50)), "z".repeat(100), "z".repeat(101)];
     for name in names.iter().map(|s| s.to_string()).chain(long) {
         let customer = shared::domain::CustomerDisplayName::parse(Some(&name)).is_ok();
-        assert_eq!(matches(&openapi::name_input_pattern(50), &name), customer, "customer name {name:?}");
+        assert_eq!(matches(&shared::schema::name_input_pattern(50), &name), customer, "customer name {name:?}");
         let staff = shared::domain::DisplayName::parse(&name).is_ok();
-        assert_eq!(matches(&openapi::name_input_pattern(100), &name), staff, "staff name {name:?}");
+        assert_eq!(matches(&shared::schema::name_input_pattern(100), &name), staff, "staff name {name:?}");
         if let Ok(parsed) = shared::domain::DisplayName::parse(&name) {
-            assert!(matches(&openapi::name_output_pattern(100), &parsed.into_inner()), "{name:?}");
+            assert!(matches(&shared::schema::name_output_pattern(100), &parsed.into_inner()), "{name:?}");
         }
     }
     for raw in [
@@ -418,9 +377,9 @@ fn openapi_request_patterns_agree_with_the_domain_parsers() {
         "",
     ] {
         let accepted = shared::domain::Phone::parse(raw).is_ok();
-        assert_eq!(matches(openapi::PHONE_INPUT_PATTERN, raw), accepted, "phone {raw:?}");
+        assert_eq!(matches(shared::schema::PHONE_INPUT_PATTERN, raw), accepted, "phone {raw:?}");
         if let Ok(phone) = shared::domain::Phone::parse(raw) {
-            assert!(matches(openapi::PHONE_E164_PATTERN, phone.as_str()), "{raw:?}");
+            assert!(matches(shared::schema::PHONE_E164_PATTERN, phone.as_str()), "{raw:?}");
         }
     }
 }

@@ -1,15 +1,26 @@
 //! `GET /internal/config/anonymity` (`config:read`).
 
+use http::StatusCode;
+use schemars::JsonSchema;
+use shared::auth::Staff;
 use shared::views::Anonymity;
-use shared::{ApiError, App, Ctx, Endpoint, Reply, Request, routes};
+use shared::{App, Ctx, Endpoint, NoRefusal, Reply, routes};
 
+/// Read the anonymity setting
+#[derive(JsonSchema)]
 pub struct ReadAnonymitySetting;
 
 impl Endpoint for ReadAnonymitySetting {
     const ROUTE: routes::Route = routes::ANONYMITY_GET;
+    const TAG: &'static str = "Config";
+    const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::OK, "The current setting.")];
+    type Caller = Staff;
+    type Input = ();
+    type Output = Anonymity;
+    type Error = NoRefusal;
 
-    async fn handle(app: &App, _ctx: Ctx, _req: Request) -> Result<Reply, ApiError> {
-        Reply::ok(Anonymity { anonymity_enabled: app.anonymity.get().await? })
+    async fn handle(app: &App, _: &Ctx, _: Staff, _: ()) -> Result<Reply<Anonymity>, NoRefusal> {
+        Ok(Reply::ok(Anonymity { anonymity_enabled: app.anonymity.get().await? }))
     }
 }
 

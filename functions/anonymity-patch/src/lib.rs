@@ -1,28 +1,58 @@
 //! `PATCH /internal/config/anonymity` (`config:update`): takes a JSON boolean only.
 
+use http::StatusCode;
+use schemars::JsonSchema;
 use serde::Deserialize;
-use shared::http::{Fields, json_body};
+use shared::auth::Staff;
+use shared::endpoint::Body;
+use shared::http::Fields;
 use shared::views::Anonymity;
-use shared::{ApiError, App, Ctx, Endpoint, Reply, Request, routes};
+use shared::{ApiError, App, Ctx, Endpoint, Json, NoRefusal, Reply, routes};
 
-#[derive(Deserialize)]
-struct Body {
+/// Change the anonymity setting
+///
+/// `anonymity_enabled` must be a JSON boolean.
+#[derive(JsonSchema)]
+pub struct UpdateAnonymitySetting;
+
+#[derive(Deserialize, JsonSchema)]
+#[schemars(rename = "UpdateAnonymityRequest")]
+pub struct Raw {
+    #[schemars(required)]
     anonymity_enabled: Option<bool>,
 }
 
-pub struct UpdateAnonymitySetting;
+pub struct NewSetting {
+    anonymity_enabled: bool,
+}
+
+impl Body for NewSetting {
+    type Raw = Raw;
+    fn parse(raw: Raw) -> Result<Self, ApiError> {
+        let mut fields = Fields::default();
+        let enabled = fields.required("anonymity_enabled", raw.anonymity_enabled, Ok);
+        Ok(Self { anonymity_enabled: fields.finish(enabled)? })
+    }
+}
 
 impl Endpoint for UpdateAnonymitySetting {
     const ROUTE: routes::Route = routes::ANONYMITY_PATCH;
+    const TAG: &'static str = "Config";
+    const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::OK, "The new setting.")];
+    type Caller = Staff;
+    type Input = Json<NewSetting>;
+    type Output = Anonymity;
+    type Error = NoRefusal;
 
-    async fn handle(app: &App, ctx: Ctx, req: Request) -> Result<Reply, ApiError> {
-        let body: Body = json_body(&req)?;
-        let mut fields = Fields::default();
-        let enabled = fields.required("anonymity_enabled", body.anonymity_enabled, Ok);
-        let enabled = fields.finish(enabled)?;
-        let enabled = app.anonymity.set(enabled).await?;
-        tracing::info!(anonymity_enabled = enabled, by = %ctx.caller.staff()?.user.id, "anonymity flag changed");
-        Reply::ok(Anonymity { anonymity_enabled: enabled })
+    async fn handle(
+        app: &App,
+        _: &Ctx,
+        staff: Staff,
+        Json(new): Json<NewSetting>,
+    ) -> Result<Reply<Anonymity>, NoRefusal> {
+        let enabled = app.anonymity.set(new.anonymity_enabled).await?;
+        tracing::info!(anonymity_enabled = enabled, by = %staff.user.id, "anonymity flag changed");
+        Ok(Reply::ok(Anonymity { anonymity_enabled: enabled }))
     }
 }
 

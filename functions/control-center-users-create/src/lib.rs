@@ -1,44 +1,83 @@
 //! `POST /internal/control-center-users` (`control_center_users:create`). A user may
 //! only grant a role whose permissions are a subset of their own.
 
+use http::StatusCode;
+use schemars::JsonSchema;
 use serde::Deserialize;
-use shared::auth::ensure_can_grant;
+use shared::auth::{Staff, can_grant};
 use shared::domain::{DisplayName, Email};
-use shared::http::{Fields, json_body};
+use shared::endpoint::Body;
+use shared::http::Fields;
 use shared::views::StaffView;
-use shared::{ApiError, App, Ctx, Endpoint, Reply, Request, routes};
+use shared::{ApiError, App, Ctx, Endpoint, Json, Reply, routes, schema};
 use uuid::Uuid;
 
-#[derive(Deserialize)]
-struct Body {
+/// Create a control-center user
+///
+/// The role's permissions must be a subset of the caller's (else 403). The email is stored lower-case;
+/// 409 `CONFLICT` when a user with that email exists.
+#[derive(JsonSchema)]
+pub struct CreateControlCenterUser;
+
+#[derive(Deserialize, JsonSchema)]
+#[schemars(rename = "CreateControlCenterUserRequest")]
+pub struct Raw {
+    #[schemars(required, schema_with = "schema::email_input")]
     email: Option<String>,
+    #[schemars(required, schema_with = "schema::display_name_input")]
     display_name: Option<String>,
+    #[schemars(required, schema_with = "schema::role_id_input")]
     role_id: Option<String>,
 }
 
-pub struct CreateControlCenterUser;
+pub struct NewUser {
+    email: Email,
+    display_name: DisplayName,
+    role_id: Uuid,
+}
+
+impl Body for NewUser {
+    type Raw = Raw;
+    fn parse(raw: Raw) -> Result<Self, ApiError> {
+        let mut fields = Fields::default();
+        let email = fields.required("email", raw.email, |e| Email::parse(&e));
+        let name = fields.required("display_name", raw.display_name, |n| DisplayName::parse(&n));
+        let role_id =
+            fields.required("role_id", raw.role_id, |r| Uuid::parse_str(&r).map_err(|_| "must be a UUID".into()));
+        let ((email, display_name), role_id) = fields.finish(email.zip(name).zip(role_id))?;
+        Ok(Self { email, display_name, role_id })
+    }
+}
+
+shared::refusals! {
+    pub enum Refused {
+        UnknownRole => Validation("role_id", "no role has this id"),
+        Escalation => Forbidden("you cannot grant a role with permissions you do not have"),
+        EmailTaken => Conflict("a control-center user with this email already exists"),
+    }
+}
 
 impl Endpoint for CreateControlCenterUser {
     const ROUTE: routes::Route = routes::STAFF_CREATE;
+    const TAG: &'static str = "Control-center users";
+    const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::CREATED, "The new user.")];
+    type Caller = Staff;
+    type Input = Json<NewUser>;
+    type Output = StaffView;
+    type Error = Refused;
 
-    async fn handle(app: &App, ctx: Ctx, req: Request) -> Result<Reply, ApiError> {
-        let body: Body = json_body(&req)?;
-        let mut fields = Fields::default();
-        let email = fields.required("email", body.email, |e| Email::parse(&e));
-        let name = fields.required("display_name", body.display_name, |n| DisplayName::parse(&n));
-        let role_id =
-            fields.required("role_id", body.role_id, |r| Uuid::parse_str(&r).map_err(|_| "must be a UUID".into()));
-        let ((email, name), role_id) = fields.finish(email.zip(name).zip(role_id))?;
-        let role =
-            app.roles().by_id(&role_id).await?.ok_or_else(|| ApiError::validation("role_id", "no role has this id"))?;
-        ensure_can_grant(ctx.caller.staff()?, &role.permissions)?;
+    async fn handle(app: &App, _: &Ctx, staff: Staff, Json(new): Json<NewUser>) -> Result<Reply<StaffView>, Refused> {
+        let role = app.roles().by_id(&new.role_id).await?.ok_or(Refused::UnknownRole)?;
+        if !can_grant(&staff, &role.permissions) {
+            return Err(Refused::Escalation);
+        }
         let user = app
             .control_center_users()
-            .create(&email, name.into_inner(), role.id)
+            .create(&new.email, new.display_name.into_inner(), role.id)
             .await?
-            .ok_or(ApiError::Conflict("a control-center user with this email already exists"))?;
-        tracing::info!(user_id = %user.id, role = %role.name, by = %ctx.caller.staff()?.user.id, "control-center user created");
-        Reply::created(StaffView::new(&user, &role.name))
+            .ok_or(Refused::EmailTaken)?;
+        tracing::info!(user_id = %user.id, role = %role.name, by = %staff.user.id, "control-center user created");
+        Ok(Reply::created(StaffView::new(&user, &role.name)))
     }
 }
 

@@ -2,25 +2,40 @@
 
 use std::collections::HashMap;
 
-use shared::domain::ListQuery;
-use shared::http::query;
+use http::StatusCode;
+use schemars::JsonSchema;
+use shared::auth::Staff;
+use shared::inputs::Page;
 use shared::views::{ListPage, StaffView};
-use shared::{ApiError, App, Ctx, Endpoint, Reply, Request, routes};
+use shared::{App, Ctx, Endpoint, NoRefusal, Query, Reply, routes};
 
+/// List control-center users
+///
+/// Newest first. Past the last page: empty `items`, same `total`.
+#[derive(JsonSchema)]
 pub struct ListControlCenterUsers;
 
 impl Endpoint for ListControlCenterUsers {
     const ROUTE: routes::Route = routes::STAFF_LIST;
+    const TAG: &'static str = "Control-center users";
+    const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::OK, "One page of users.")];
+    type Caller = Staff;
+    type Input = Query<Page>;
+    type Output = ListPage<StaffView>;
+    type Error = NoRefusal;
 
-    async fn handle(app: &App, _ctx: Ctx, req: Request) -> Result<Reply, ApiError> {
-        let list = ListQuery::parse(query(&req), false)?;
+    async fn handle(
+        app: &App,
+        _: &Ctx,
+        _: Staff,
+        Query(Page(list)): Query<Page>,
+    ) -> Result<Reply<ListPage<StaffView>>, NoRefusal> {
         let (users, roles) = (app.control_center_users(), app.roles());
-        let (page, roles) = tokio::try_join!(users.list(&list), roles.all())?;
-        let (users, total) = page;
+        let ((users, total), roles) = tokio::try_join!(users.list(&list), roles.all())?;
         let role_names: HashMap<_, _> = roles.iter().map(|r| (r.id, r.name.as_str())).collect();
         let items =
             users.iter().map(|u| StaffView::new(u, role_names.get(&u.role_id).copied().unwrap_or(""))).collect();
-        Reply::ok(ListPage { items, total, page: list.page, limit: list.limit })
+        Ok(Reply::ok(ListPage { items, total, page: list.page, limit: list.limit }))
     }
 }
 

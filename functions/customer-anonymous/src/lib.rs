@@ -1,30 +1,66 @@
 //! `POST /api/shared/customer/anonymous`: create an anonymous customer. No token is
 //! needed; when the app sends one, the customer is bound to its uid, idempotently.
 
+use http::StatusCode;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use shared::domain::CustomerDisplayName;
-use shared::http::json_body;
+use shared::endpoint::Body;
+use shared::error::Code;
 use shared::store::customers::Created;
 use shared::views::NewCustomer;
-use shared::{ApiError, App, Ctx, Endpoint, Reply, Request, routes};
+use shared::{Anyone, ApiError, App, Ctx, Endpoint, Json, NoRefusal, Reply, routes, schema};
 
-#[derive(Deserialize)]
-struct Body {
+/// Create an anonymous customer
+///
+/// No token is needed. When the app sends a valid token anyway (it signed in anonymously first), the
+/// customer is bound to that uid: the first call answers 201, later calls for the same uid answer 200
+/// with the same customer.
+#[derive(JsonSchema)]
+pub struct CreateAnonymousCustomer;
+
+#[derive(Deserialize, JsonSchema)]
+#[schemars(rename = "CreateAnonymousCustomerRequest")]
+pub struct Raw {
+    #[schemars(required, schema_with = "schema::customer_name_input")]
     display_name: Option<String>,
 }
 
-pub struct CreateAnonymousCustomer;
+pub struct NewAnonymousCustomer {
+    display_name: CustomerDisplayName,
+}
+
+impl Body for NewAnonymousCustomer {
+    type Raw = Raw;
+    const CODES: &'static [Code] = &[Code::DisplayNameRequired, Code::Validation];
+    fn parse(raw: Raw) -> Result<Self, ApiError> {
+        Ok(Self { display_name: CustomerDisplayName::parse(raw.display_name.as_deref())? })
+    }
+}
 
 impl Endpoint for CreateAnonymousCustomer {
     const ROUTE: routes::Route = routes::CUSTOMER_ANONYMOUS;
+    const TAG: &'static str = "Customer";
+    const SUCCESS: &'static [(StatusCode, &'static str)] = &[
+        (StatusCode::CREATED, "The new customer."),
+        (StatusCode::OK, "The customer already bound to the token's uid."),
+    ];
+    type Caller = Anyone;
+    type Input = Json<NewAnonymousCustomer>;
+    type Output = NewCustomer;
+    type Error = NoRefusal;
 
-    async fn handle(app: &App, ctx: Ctx, req: Request) -> Result<Reply, ApiError> {
-        let body: Body = json_body(&req)?;
-        let name = CustomerDisplayName::parse(body.display_name.as_deref())?;
-        match app.customers().create_anonymous(name.into_inner(), ctx.caller.uid()).await? {
+    async fn handle(
+        app: &App,
+        _: &Ctx,
+        Anyone(token): Anyone,
+        Json(new): Json<NewAnonymousCustomer>,
+    ) -> Result<Reply<NewCustomer>, NoRefusal> {
+        let uid = token.as_ref().map(|t| t.uid.as_str());
+        Ok(match app.customers().create_anonymous(new.display_name.into_inner(), uid).await? {
             Created::New(customer) => Reply::created(NewCustomer::from(&customer)),
             Created::Existing(customer) => Reply::ok(NewCustomer::from(&customer)),
-        }
+        })
     }
 }
 

@@ -1,50 +1,90 @@
 //! `POST /api/shared/customer/link`: attach the phone or social identity of the
 //! caller's verified token to an anonymous customer.
 
+use http::StatusCode;
+use schemars::JsonSchema;
 use serde::Deserialize;
-use shared::http::{Fields, json_body};
+use shared::endpoint::Body;
+use shared::http::Fields;
 use shared::store::customers::{Identity, LinkOutcome};
 use shared::views::CustomerProfile;
-use shared::{ApiError, App, Ctx, Endpoint, Reply, Request, routes};
+use shared::{ApiError, App, Ctx, Endpoint, FirebaseUser, Json, Reply, routes, schema};
 use uuid::Uuid;
 
-#[derive(Deserialize)]
-struct Body {
+/// Link a phone or social login to an anonymous customer
+///
+/// `firebase_uid` must be the token's uid (else 403). The phone and email come from the verified token,
+/// which must carry a real identity (phone or a non-anonymous provider; else 422). 404 when the customer
+/// does not exist; 403 when it was created by another uid; 409 when it is already linked or the identity
+/// belongs to another customer.
+#[derive(JsonSchema)]
+pub struct LinkCustomer;
+
+#[derive(Deserialize, JsonSchema)]
+#[schemars(rename = "LinkCustomerRequest")]
+pub struct Raw {
+    #[schemars(required, schema_with = "schema::id")]
     customer_id: Option<String>,
+    /// Must equal the token's uid.
+    #[schemars(required)]
     firebase_uid: Option<String>,
 }
 
-pub struct LinkCustomer;
+pub struct Link {
+    customer_id: Uuid,
+    firebase_uid: String,
+}
+
+impl Body for Link {
+    type Raw = Raw;
+    fn parse(raw: Raw) -> Result<Self, ApiError> {
+        let mut fields = Fields::default();
+        let customer_id = fields
+            .required("customer_id", raw.customer_id, |id| Uuid::parse_str(&id).map_err(|_| "must be a UUID".into()));
+        let uid = fields.required("firebase_uid", raw.firebase_uid, Ok);
+        let (customer_id, firebase_uid) = fields.finish(customer_id.zip(uid))?;
+        Ok(Self { customer_id, firebase_uid })
+    }
+}
+
+shared::refusals! {
+    pub enum Refused {
+        NotTheCaller => Forbidden("firebase_uid does not match the signed-in user"),
+        StillAnonymous => Validation("firebase_uid", "sign in with a phone number or a social account before linking"),
+        CustomerNotFound => NotFound("customer not found"),
+        AnotherUsersCustomer => Forbidden("this customer belongs to another user"),
+        Registered => AlreadyRegistered("this customer or identity is already registered"),
+    }
+}
 
 impl Endpoint for LinkCustomer {
     const ROUTE: routes::Route = routes::CUSTOMER_LINK;
+    const TAG: &'static str = "Customer";
+    const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::OK, "The linked customer.")];
+    type Caller = FirebaseUser;
+    type Input = Json<Link>;
+    type Output = CustomerProfile;
+    type Error = Refused;
 
-    async fn handle(app: &App, ctx: Ctx, req: Request) -> Result<Reply, ApiError> {
-        let token = ctx.caller.user()?;
-        let body: Body = json_body(&req)?;
-        if body.firebase_uid.as_deref().is_some_and(|uid| uid != token.uid) {
-            return Err(ApiError::Forbidden("firebase_uid does not match the signed-in user"));
+    async fn handle(
+        app: &App,
+        _: &Ctx,
+        token: FirebaseUser,
+        Json(link): Json<Link>,
+    ) -> Result<Reply<CustomerProfile>, Refused> {
+        if link.firebase_uid != token.uid {
+            return Err(Refused::NotTheCaller);
         }
-        let mut fields = Fields::default();
-        let customer_id = fields
-            .required("customer_id", body.customer_id, |id| Uuid::parse_str(&id).map_err(|_| "must be a UUID".into()));
-        let uid = fields.required("firebase_uid", body.firebase_uid, Ok);
-        let (customer_id, _) = fields.finish(customer_id.zip(uid))?;
         if token.is_anonymous() {
-            return Err(ApiError::validation(
-                "firebase_uid",
-                "sign in with a phone number or a social account before linking",
-            ));
+            return Err(Refused::StillAnonymous);
         }
         let identity =
             Identity { uid: &token.uid, phone: token.phone_number.as_deref(), email: token.email.as_deref() };
-        match app.customers().link(&customer_id, identity).await? {
-            LinkOutcome::Linked(customer) => Reply::ok(CustomerProfile::from(&customer)),
-            LinkOutcome::NotFound => Err(ApiError::NotFound("customer not found")),
-            LinkOutcome::BoundToAnotherUid => Err(ApiError::Forbidden("this customer belongs to another user")),
-            LinkOutcome::AlreadyRegistered => {
-                Err(ApiError::AlreadyRegistered("this customer or identity is already registered"))
-            }
+        match app.customers().link(&link.customer_id, identity).await? {
+            LinkOutcome::Linked(customer) => Ok(Reply::ok(CustomerProfile::from(&customer))),
+            LinkOutcome::NotFound => Err(Refused::CustomerNotFound),
+            LinkOutcome::BoundToAnotherUid => Err(Refused::AnotherUsersCustomer),
+            LinkOutcome::AlreadyRegistered => Err(Refused::Registered),
         }
     }
 }

@@ -1,22 +1,36 @@
 //! `POST /internal/auth/verify`: the control-center user behind the token, with
 //! their role and permissions. The first login binds the account by verified email.
 
+use http::StatusCode;
+use schemars::JsonSchema;
+use shared::auth::Staff;
 use shared::views::{RoleView, StaffProfile};
-use shared::{ApiError, App, Ctx, Endpoint, Reply, Request, routes};
+use shared::{App, Ctx, Endpoint, NoRefusal, Reply, routes};
 
+/// Verify the token and return the control-center user
+///
+/// Request: empty body. On the first login an unbound account is matched by the token's verified
+/// email and bound to its uid. 404 when the token maps to no control-center user.
+#[derive(JsonSchema)]
 pub struct VerifyControlCenterUser;
 
 impl Endpoint for VerifyControlCenterUser {
     const ROUTE: routes::Route = routes::INTERNAL_AUTH_VERIFY;
+    const TAG: &'static str = "Auth";
+    const SUCCESS: &'static [(StatusCode, &'static str)] =
+        &[(StatusCode::OK, "The caller with their role and permissions.")];
+    type Caller = Staff;
+    type Input = ();
+    type Output = StaffProfile;
+    type Error = NoRefusal;
 
-    async fn handle(_app: &App, ctx: Ctx, _req: Request) -> Result<Reply, ApiError> {
-        let staff = ctx.caller.staff()?;
-        Reply::ok(StaffProfile {
+    async fn handle(_: &App, _: &Ctx, staff: Staff, _: ()) -> Result<Reply<StaffProfile>, NoRefusal> {
+        Ok(Reply::ok(StaffProfile {
             id: staff.user.id,
-            email: &staff.user.email,
-            display_name: &staff.user.display_name,
+            email: staff.user.email,
+            display_name: staff.user.display_name,
             role: RoleView::from(&staff.role),
-        })
+        }))
     }
 }
 

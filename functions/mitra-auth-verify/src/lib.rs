@@ -1,29 +1,51 @@
 //! `POST /api/mitra/auth/verify`: the mitra registered for the token's phone number.
 //! Reads are strongly consistent, so a deactivation locks the mitra out at once.
 
+use http::StatusCode;
+use schemars::JsonSchema;
 use shared::domain::Phone;
 use shared::views::MitraView;
-use shared::{ApiError, App, Ctx, Endpoint, Reply, Request, routes};
+use shared::{App, Ctx, Endpoint, FirebaseUser, Reply, routes};
 
+/// Verify the token and return the mitra profile
+///
+/// Called after OTP login. Request: empty body. The token's `phone_number` is the lookup key: no phone
+/// number → 401, no mitra → 404 `ACCOUNT_NOT_FOUND`, inactive → 403 `ACCOUNT_INACTIVE`.
+#[derive(JsonSchema)]
 pub struct VerifyMitra;
+
+shared::refusals! {
+    pub enum Refused {
+        NoPhone => Unauthorized("the token carries no phone number"),
+        NotRegistered => AccountNotFound,
+        Inactive => AccountInactive,
+        BoundToAnotherLogin => Unauthorized("this phone number is bound to another login"),
+    }
+}
 
 impl Endpoint for VerifyMitra {
     const ROUTE: routes::Route = routes::MITRA_AUTH_VERIFY;
+    const TAG: &'static str = "Mitra";
+    const SUCCESS: &'static [(StatusCode, &'static str)] =
+        &[(StatusCode::OK, "The mitra registered for the token's phone number.")];
+    type Caller = FirebaseUser;
+    type Input = ();
+    type Output = MitraView;
+    type Error = Refused;
 
-    async fn handle(app: &App, ctx: Ctx, _req: Request) -> Result<Reply, ApiError> {
-        let token = ctx.caller.user()?;
-        let phone = token.phone_number.as_deref().ok_or(ApiError::Unauthorized("the token carries no phone number"))?;
-        let phone = Phone::parse(phone).map_err(|_| ApiError::AccountNotFound)?;
+    async fn handle(app: &App, _: &Ctx, token: FirebaseUser, _: ()) -> Result<Reply<MitraView>, Refused> {
+        let phone = token.phone_number.as_deref().ok_or(Refused::NoPhone)?;
+        let phone = Phone::parse(phone).map_err(|_| Refused::NotRegistered)?;
         let mitras = app.mitras();
-        let mitra = mitras.by_phone(&phone).await?.ok_or(ApiError::AccountNotFound)?;
+        let mitra = mitras.by_phone(&phone).await?.ok_or(Refused::NotRegistered)?;
         if !mitra.is_active {
-            return Err(ApiError::AccountInactive);
+            return Err(Refused::Inactive);
         }
         if mitra.firebase_uid.as_deref() != Some(token.uid.as_str()) && !mitras.bind_uid(&mitra.id, &token.uid).await? {
             tracing::warn!(mitra_id = %mitra.id, "mitra is bound to a different Firebase uid");
-            return Err(ApiError::Unauthorized("this phone number is bound to another login"));
+            return Err(Refused::BoundToAnotherLogin);
         }
-        Reply::ok(MitraView::from(&mitra))
+        Ok(Reply::ok(MitraView::from(&mitra)))
     }
 }
 

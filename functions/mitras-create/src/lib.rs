@@ -1,36 +1,71 @@
 //! `POST /internal/mitras` (`mitra:create`): onboard a mitra, inactive until enabled.
 //! The phone's uniqueness is a DynamoDB condition, so concurrent creates cannot duplicate it.
 
+use http::StatusCode;
+use schemars::JsonSchema;
 use serde::Deserialize;
+use shared::auth::Staff;
 use shared::domain::{DisplayName, Phone};
-use shared::http::{Fields, json_body};
+use shared::endpoint::Body;
+use shared::http::Fields;
 use shared::telemetry::mask_phone;
 use shared::views::MitraView;
-use shared::{ApiError, App, Ctx, Endpoint, Reply, Request, routes};
+use shared::{ApiError, App, Ctx, Endpoint, Json, Reply, routes, schema};
 
-#[derive(Deserialize)]
-struct Body {
+/// Onboard a mitra
+///
+/// New mitras are inactive. The phone is accepted as `+628…`, `628…` or `08…` and stored in E.164.
+/// 409 `CONFLICT` when a mitra with that phone exists.
+#[derive(JsonSchema)]
+pub struct CreateMitra;
+
+#[derive(Deserialize, JsonSchema)]
+#[schemars(rename = "CreateMitraRequest")]
+pub struct Raw {
+    #[schemars(required, schema_with = "schema::phone_input")]
     phone: Option<String>,
+    #[schemars(required, schema_with = "schema::display_name_input")]
     display_name: Option<String>,
 }
 
-pub struct CreateMitra;
+pub struct NewMitra {
+    phone: Phone,
+    display_name: DisplayName,
+}
+
+impl Body for NewMitra {
+    type Raw = Raw;
+    fn parse(raw: Raw) -> Result<Self, ApiError> {
+        let mut fields = Fields::default();
+        let phone = fields.required("phone", raw.phone, |p| Phone::parse(&p));
+        let name = fields.required("display_name", raw.display_name, |n| DisplayName::parse(&n));
+        let (phone, display_name) = fields.finish(phone.zip(name))?;
+        Ok(Self { phone, display_name })
+    }
+}
+
+shared::refusals! {
+    pub enum Refused {
+        PhoneTaken => Conflict("a mitra with this phone number already exists"),
+    }
+}
 
 impl Endpoint for CreateMitra {
     const ROUTE: routes::Route = routes::MITRAS_CREATE;
+    const TAG: &'static str = "Mitras";
+    const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::CREATED, "The new mitra.")];
+    type Caller = Staff;
+    type Input = Json<NewMitra>;
+    type Output = MitraView;
+    type Error = Refused;
 
-    async fn handle(app: &App, _ctx: Ctx, req: Request) -> Result<Reply, ApiError> {
-        let body: Body = json_body(&req)?;
-        let mut fields = Fields::default();
-        let phone = fields.required("phone", body.phone, |p| Phone::parse(&p));
-        let name = fields.required("display_name", body.display_name, |n| DisplayName::parse(&n));
-        let (phone, name) = fields.finish(phone.zip(name))?;
-        let mitra = app.mitras().create(&phone, name.into_inner()).await?.ok_or_else(|| {
-            tracing::info!(phone = %mask_phone(phone.as_str()), "mitra phone already registered");
-            ApiError::Conflict("a mitra with this phone number already exists")
+    async fn handle(app: &App, _: &Ctx, staff: Staff, Json(new): Json<NewMitra>) -> Result<Reply<MitraView>, Refused> {
+        let mitra = app.mitras().create(&new.phone, new.display_name.into_inner()).await?.ok_or_else(|| {
+            tracing::info!(phone = %mask_phone(new.phone.as_str()), "mitra phone already registered");
+            Refused::PhoneTaken
         })?;
-        tracing::info!(mitra_id = %mitra.id, phone = %mask_phone(&mitra.phone), "mitra created");
-        Reply::created(MitraView::from(&mitra))
+        tracing::info!(mitra_id = %mitra.id, phone = %mask_phone(&mitra.phone), by = %staff.user.id, "mitra created");
+        Ok(Reply::created(MitraView::from(&mitra)))
     }
 }
 

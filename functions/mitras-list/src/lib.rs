@@ -1,24 +1,40 @@
 //! `GET /internal/mitras` (`mitra:read`): newest first, `page`/`limit`/`is_active`.
 
-use shared::domain::ListQuery;
-use shared::http::query;
+use http::StatusCode;
+use schemars::JsonSchema;
+use shared::auth::Staff;
+use shared::inputs::MitraPage;
 use shared::views::{ListPage, MitraView};
-use shared::{ApiError, App, Ctx, Endpoint, Reply, Request, routes};
+use shared::{App, Ctx, Endpoint, NoRefusal, Query, Reply, routes};
 
+/// List mitras
+///
+/// Newest first. Past the last page: empty `items`, same `total`.
+#[derive(JsonSchema)]
 pub struct ListMitras;
 
 impl Endpoint for ListMitras {
     const ROUTE: routes::Route = routes::MITRAS_LIST;
+    const TAG: &'static str = "Mitras";
+    const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::OK, "One page of mitras.")];
+    type Caller = Staff;
+    type Input = Query<MitraPage>;
+    type Output = ListPage<MitraView>;
+    type Error = NoRefusal;
 
-    async fn handle(app: &App, _ctx: Ctx, req: Request) -> Result<Reply, ApiError> {
-        let list = ListQuery::parse(query(&req), true)?;
+    async fn handle(
+        app: &App,
+        _: &Ctx,
+        _: Staff,
+        Query(MitraPage(list)): Query<MitraPage>,
+    ) -> Result<Reply<ListPage<MitraView>>, NoRefusal> {
         let (mitras, total) = app.mitras().list(&list).await?;
-        Reply::ok(ListPage {
+        Ok(Reply::ok(ListPage {
             items: mitras.iter().map(MitraView::from).collect(),
             total,
             page: list.page,
             limit: list.limit,
-        })
+        }))
     }
 }
 

@@ -1,42 +1,72 @@
 //! `PATCH /internal/mitras/:id/status` (`mitra:update`): activate or deactivate a mitra.
 
-use serde::{Deserialize, Serialize};
-use shared::http::{Fields, json_body, uuid_param};
+use http::StatusCode;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use shared::auth::Staff;
+use shared::endpoint::Body;
+use shared::http::Fields;
+use shared::inputs::MitraId;
 use shared::store::mitras::StatusChange;
-use shared::{ApiError, App, Ctx, Endpoint, Reply, Request, routes};
-use uuid::Uuid;
+use shared::views::MitraStatus;
+use shared::{ApiError, App, Ctx, Endpoint, Json, Path, Reply, routes};
 
-#[derive(Deserialize)]
-struct Body {
+/// Activate or deactivate a mitra
+///
+/// A deactivated mitra is refused on its very next call.
+#[derive(JsonSchema)]
+pub struct SetMitraStatus;
+
+#[derive(Deserialize, JsonSchema)]
+#[schemars(rename = "SetMitraStatusRequest")]
+pub struct Raw {
+    #[schemars(required)]
     is_active: Option<bool>,
 }
 
-#[derive(Serialize)]
-struct Status {
-    id: Uuid,
+pub struct NewStatus {
     is_active: bool,
 }
 
-pub struct SetMitraStatus;
+impl Body for NewStatus {
+    type Raw = Raw;
+    fn parse(raw: Raw) -> Result<Self, ApiError> {
+        let mut fields = Fields::default();
+        let active = fields.required("is_active", raw.is_active, Ok);
+        Ok(Self { is_active: fields.finish(active)? })
+    }
+}
+
+shared::refusals! {
+    pub enum Refused {
+        MitraNotFound => NotFound("mitra not found"),
+    }
+}
 
 impl Endpoint for SetMitraStatus {
     const ROUTE: routes::Route = routes::MITRAS_STATUS;
+    const TAG: &'static str = "Mitras";
+    const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::OK, "The mitra's id and status.")];
+    type Caller = Staff;
+    type Input = (Path<MitraId>, Json<NewStatus>);
+    type Output = MitraStatus;
+    type Error = Refused;
 
-    async fn handle(app: &App, ctx: Ctx, req: Request) -> Result<Reply, ApiError> {
-        let id = uuid_param(&req, "id")?;
-        let body: Body = json_body(&req)?;
-        let mut fields = Fields::default();
-        let active = fields.required("is_active", body.is_active, Ok);
-        let active = fields.finish(active)?;
-        let mitra = match app.mitras().set_status(&id, active).await? {
-            StatusChange::NotFound => return Err(ApiError::NotFound("mitra not found")),
+    async fn handle(
+        app: &App,
+        _: &Ctx,
+        staff: Staff,
+        (Path(MitraId { id }), Json(new)): (Path<MitraId>, Json<NewStatus>),
+    ) -> Result<Reply<MitraStatus>, Refused> {
+        let mitra = match app.mitras().set_status(&id, new.is_active).await? {
+            StatusChange::NotFound => return Err(Refused::MitraNotFound),
             StatusChange::Unchanged(mitra) => mitra,
             StatusChange::Changed(mitra) => {
-                tracing::info!(mitra_id = %id, is_active = active, by = %ctx.caller.staff()?.user.id, "mitra status changed");
+                tracing::info!(mitra_id = %id, is_active = new.is_active, by = %staff.user.id, "mitra status changed");
                 mitra
             }
         };
-        Reply::ok(Status { id: mitra.id, is_active: mitra.is_active })
+        Ok(Reply::ok(MitraStatus { id: mitra.id, is_active: mitra.is_active }))
     }
 }
 

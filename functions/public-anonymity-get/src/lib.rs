@@ -1,15 +1,27 @@
 //! `GET /api/shared/config/anonymity`: the anonymity flag, for the apps' register wall.
 
+use http::StatusCode;
+use schemars::JsonSchema;
 use shared::views::Anonymity;
-use shared::{ApiError, App, Ctx, Endpoint, Reply, Request, routes};
+use shared::{App, Ctx, Endpoint, FirebaseUser, NoRefusal, Reply, routes};
 
+/// Read the anonymity setting
+///
+/// Apps poll this to decide whether to show the force-register wall. Any valid Firebase token.
+#[derive(JsonSchema)]
 pub struct ReadAnonymity;
 
 impl Endpoint for ReadAnonymity {
     const ROUTE: routes::Route = routes::PUBLIC_ANONYMITY_GET;
+    const TAG: &'static str = "Config";
+    const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::OK, "The current setting.")];
+    type Caller = FirebaseUser;
+    type Input = ();
+    type Output = Anonymity;
+    type Error = NoRefusal;
 
-    async fn handle(app: &App, _ctx: Ctx, _req: Request) -> Result<Reply, ApiError> {
-        Reply::ok(Anonymity { anonymity_enabled: app.anonymity.get().await? })
+    async fn handle(app: &App, _: &Ctx, _: FirebaseUser, _: ()) -> Result<Reply<Anonymity>, NoRefusal> {
+        Ok(Reply::ok(Anonymity { anonymity_enabled: app.anonymity.get().await? }))
     }
 }
 

@@ -1,16 +1,29 @@
 //! `GET /internal/roles` (`control_center_users:read`): every role with its permissions.
 
+use http::StatusCode;
+use schemars::JsonSchema;
+use shared::auth::Staff;
 use shared::views::RoleView;
-use shared::{ApiError, App, Ctx, Endpoint, Reply, Request, routes};
+use shared::{App, Ctx, Endpoint, NoRefusal, Reply, routes};
 
+/// List roles
+///
+/// Every role with its permissions.
+#[derive(JsonSchema)]
 pub struct ListRoles;
 
 impl Endpoint for ListRoles {
     const ROUTE: routes::Route = routes::ROLES_LIST;
+    const TAG: &'static str = "Roles";
+    const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::OK, "Every role.")];
+    type Caller = Staff;
+    type Input = ();
+    type Output = Vec<RoleView>;
+    type Error = NoRefusal;
 
-    async fn handle(app: &App, _ctx: Ctx, _req: Request) -> Result<Reply, ApiError> {
+    async fn handle(app: &App, _: &Ctx, _: Staff, _: ()) -> Result<Reply<Vec<RoleView>>, NoRefusal> {
         let roles = app.roles().all().await?;
-        Reply::ok(roles.iter().map(RoleView::from).collect::<Vec<_>>())
+        Ok(Reply::ok(roles.iter().map(RoleView::from).collect()))
     }
 }
 

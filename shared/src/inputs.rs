@@ -1,0 +1,63 @@
+//! Inputs several endpoints share: list pages and the mitra id in a path.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::domain::ListQuery;
+use crate::endpoint::QueryParams;
+use crate::error::ApiError;
+use crate::schema;
+
+/// `page` and `limit` of a list.
+#[derive(Debug)]
+pub struct Page(pub ListQuery);
+
+#[derive(JsonSchema)]
+pub struct PageParams {
+    #[serde(default)]
+    #[schemars(schema_with = "schema::page_number")]
+    pub page: u32,
+    #[serde(default)]
+    #[schemars(schema_with = "schema::page_limit")]
+    pub limit: u32,
+}
+
+impl QueryParams for Page {
+    type Doc = PageParams;
+    fn parse<'r>(get: impl Fn(&str) -> Option<&'r str>) -> Result<Self, ApiError> {
+        ListQuery::parse(get, false).map(Page)
+    }
+}
+
+/// A page of mitras, optionally only the active or inactive ones.
+#[derive(Debug)]
+pub struct MitraPage(pub ListQuery);
+
+#[derive(JsonSchema)]
+pub struct MitraPageParams {
+    #[serde(default)]
+    #[schemars(schema_with = "schema::page_number")]
+    pub page: u32,
+    #[serde(default)]
+    #[schemars(schema_with = "schema::page_limit")]
+    pub limit: u32,
+    /// Only active (`true`) or inactive (`false`) mitras.
+    #[serde(default)]
+    pub is_active: bool,
+}
+
+impl QueryParams for MitraPage {
+    type Doc = MitraPageParams;
+    fn parse<'r>(get: impl Fn(&str) -> Option<&'r str>) -> Result<Self, ApiError> {
+        ListQuery::parse(get, true).map(MitraPage)
+    }
+}
+
+/// `{id}` in a mitra's path.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct MitraId {
+    /// The mitra's id.
+    #[schemars(schema_with = "schema::id")]
+    pub id: Uuid,
+}

@@ -1,0 +1,173 @@
+//! The JSON schemas of the domain values, as the OpenAPI specs state them: what a request
+//! may send (exactly what the parsers in [`crate::domain`] accept) and what an answer holds.
+//! Request and view types point their fields here with `#[schemars(schema_with = …)]`.
+
+use schemars::{Schema, SchemaGenerator, json_schema};
+
+use crate::domain::{CustomerDisplayName, DisplayName, Email, ListQuery};
+
+/// What `str::trim` removes: Unicode `White_Space` (Rust's `char::is_whitespace`).
+const WHITESPACE: &str = r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+/// Neither whitespace nor a control character (`char::is_control`: U+0000–U+001F, U+007F–U+009F).
+const VISIBLE: &str = r"[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
+/// Not a control character.
+const NOT_CONTROL: &str = r"[^\x00-\x1F\x7F-\x9F]";
+
+/// A name as the parsers accept it: any surrounding whitespace (trimmed away), then
+/// 1..=`max` characters with no control characters that start and end visibly.
+pub fn name_input_pattern(max: usize) -> String {
+    format!("^[{WHITESPACE}]*{VISIBLE}(?:{NOT_CONTROL}{{0,{}}}{VISIBLE})?[{WHITESPACE}]*$", max - 2)
+}
+
+/// A name as the API returns it: already trimmed.
+pub fn name_output_pattern(max: usize) -> String {
+    format!("^{VISIBLE}(?:{NOT_CONTROL}{{0,{}}}{VISIBLE})?$", max - 2)
+}
+
+/// A phone number in any form `Phone::parse` accepts: `+628…`, `628…` or `08…`.
+pub const PHONE_INPUT_PATTERN: &str = r"^(?:\+62|62|0)8[0-9]{7,11}$";
+/// A stored phone number: E.164, `+628` and 7–11 more digits.
+pub const PHONE_E164_PATTERN: &str = r"^\+628[0-9]{7,11}$";
+/// RFC 3339 in UTC with a trailing `Z`, fractional seconds allowed.
+pub const TIMESTAMP_PATTERN: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?Z$";
+
+pub fn id(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "string", "format": "uuid", "example": "0190a6f4-e89b-72d3-a456-426614174000" })
+}
+
+pub fn timestamp(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string", "format": "date-time", "pattern": TIMESTAMP_PATTERN,
+        "description": "RFC 3339 in UTC with a trailing `Z`.", "example": "2026-04-04T00:00:00Z",
+    })
+}
+
+pub fn phone_input(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string", "pattern": PHONE_INPUT_PATTERN, "example": "+6281234567890",
+        "description": "`+628…`, `628…` or `08…` with 7–11 digits after the `8`; stored as `+628…`.",
+    })
+}
+
+pub fn phone(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string", "pattern": PHONE_E164_PATTERN, "example": "+6281234567890",
+        "description": "An Indonesian mobile number in E.164.",
+    })
+}
+
+pub fn customer_phone(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string", "nullable": true, "pattern": PHONE_E164_PATTERN, "example": "+6281234567890",
+        "description": "E.164; null until a phone login is linked.",
+    })
+}
+
+pub fn customer_name_input(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string",
+        "pattern": name_input_pattern(CustomerDisplayName::MAX_CHARS),
+        "description": format!(
+            "Trimmed; then 1–{} characters without control characters. Missing, null or blank: \
+             `DISPLAY_NAME_REQUIRED`; too long or with control characters: `VALIDATION_ERROR`.",
+            CustomerDisplayName::MAX_CHARS
+        ),
+        "example": "Angin Malam",
+    })
+}
+
+pub fn customer_name(_: &mut SchemaGenerator) -> Schema {
+    let max = CustomerDisplayName::MAX_CHARS;
+    json_schema!({
+        "type": "string", "minLength": 1, "maxLength": max, "pattern": name_output_pattern(max),
+        "example": "Angin Malam",
+    })
+}
+
+pub fn display_name_input(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string",
+        "pattern": name_input_pattern(DisplayName::MAX_CHARS),
+        "description": format!("Trimmed; then 1–{} characters without control characters.", DisplayName::MAX_CHARS),
+        "example": "Dr. Budi",
+    })
+}
+
+pub fn display_name(_: &mut SchemaGenerator) -> Schema {
+    let max = DisplayName::MAX_CHARS;
+    json_schema!({
+        "type": "string", "minLength": 1, "maxLength": max, "pattern": name_output_pattern(max),
+        "example": "Dr. Budi",
+    })
+}
+
+pub fn email_input(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string", "format": "email", "maxLength": Email::MAX_LEN,
+        "description": "Case-insensitive; stored lower-case.", "example": "operator@halobestie.com",
+    })
+}
+
+pub fn email(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string", "format": "email", "maxLength": Email::MAX_LEN, "example": "operator@halobestie.com",
+    })
+}
+
+pub fn role_name(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "string", "minLength": 1, "example": "operator" })
+}
+
+/// A role id a request may name: in Phase 1 roles are only seeded, so the spec lists their
+/// ids, and a fuzzer's valid requests name a role that exists.
+pub fn role_id_input(_: &mut SchemaGenerator) -> Schema {
+    let ids: Vec<String> =
+        [crate::seed::super_admin_role(), crate::seed::operator_role()].iter().map(|r| r.id.to_string()).collect();
+    json_schema!({
+        "type": "string", "format": "uuid", "enum": ids,
+        "description": "The id of a role listed by `GET /internal/roles` (in Phase 1, the seeded `super_admin` \
+                        and `operator`); any other id is `VALIDATION_ERROR`.",
+    })
+}
+
+pub fn page_number(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "integer", "minimum": 1, "maximum": u32::MAX, "default": 1, "description": "1-based page number." })
+}
+
+pub fn page_limit(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "integer", "minimum": 1, "maximum": ListQuery::MAX_LIMIT, "default": 20,
+        "description": "Items per page.",
+    })
+}
+
+pub fn total(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "integer", "minimum": 0, "description": "How many items the filter matches." })
+}
+
+/// `{"mitra": [...], "control_center_users": [...], "config": [...]}`: every resource, in the
+/// contract's order, with the actions the role has on it.
+impl schemars::JsonSchema for crate::domain::Permissions {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Permissions".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let mut properties = serde_json::Map::new();
+        let mut required = Vec::new();
+        for resource in crate::domain::Resource::ALL {
+            let name = serde_json::to_value(resource).unwrap_or_default().as_str().unwrap_or_default().to_owned();
+            properties.insert(
+                name.clone(),
+                serde_json::json!({
+                    "type": "array",
+                    "uniqueItems": true,
+                    "description": format!("What the role may do with `{name}`."),
+                    "items": { "type": "string", "enum": ["create", "read", "update", "delete"] },
+                }),
+            );
+            required.push(name);
+        }
+        json_schema!({ "type": "object", "required": required, "additionalProperties": false, "properties": properties })
+    }
+}
