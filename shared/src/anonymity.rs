@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_ssm::types::ParameterType;
 
+use crate::clock::Clock;
 use crate::store::{StoreError, classify};
 
 /// Phase 1 launches with anonymity on; a missing parameter reads as this.
@@ -28,10 +29,11 @@ pub struct AnonymityFlag {
     cached: Mutex<Option<Cached>>,
     reading: tokio::sync::Mutex<()>,
     reads: AtomicU64,
+    clock: Clock,
 }
 
 impl AnonymityFlag {
-    pub fn new(ssm: aws_sdk_ssm::Client, parameter: String, ttl: Duration, stale_for: Duration) -> Self {
+    pub fn new(ssm: aws_sdk_ssm::Client, parameter: String, ttl: Duration, stale_for: Duration, clock: Clock) -> Self {
         Self {
             ssm,
             parameter,
@@ -40,6 +42,7 @@ impl AnonymityFlag {
             cached: Mutex::new(None),
             reading: tokio::sync::Mutex::new(()),
             reads: AtomicU64::new(0),
+            clock,
         }
     }
 
@@ -64,21 +67,21 @@ impl AnonymityFlag {
     }
 
     pub async fn get(&self) -> Result<bool, StoreError> {
-        if let Some(value) = self.usable(self.cached(), Instant::now()) {
+        if let Some(value) = self.usable(self.cached(), self.clock.now()) {
             return Ok(value);
         }
         let _one_reader = self.reading.lock().await;
-        if let Some(value) = self.usable(self.cached(), Instant::now()) {
+        if let Some(value) = self.usable(self.cached(), self.clock.now()) {
             return Ok(value);
         }
         self.reads.fetch_add(1, Ordering::Relaxed);
         match self.read().await {
             Ok(value) => {
-                self.store(Some(Cached { value, read_at: Instant::now(), retry_after: None }));
+                self.store(Some(Cached { value, read_at: self.clock.now(), retry_after: None }));
                 Ok(value)
             }
             Err(error) => {
-                let now = Instant::now();
+                let now = self.clock.now();
                 match self.cached() {
                     Some(c) if now < c.read_at + self.stale_for => {
                         tracing::warn!(
@@ -126,7 +129,7 @@ impl AnonymityFlag {
             .send()
             .await
             .map_err(|e| classify(e, "writing the anonymity parameter"))?;
-        self.store(Some(Cached { value, read_at: Instant::now(), retry_after: None }));
+        self.store(Some(Cached { value, read_at: self.clock.now(), retry_after: None }));
         Ok(value)
     }
 

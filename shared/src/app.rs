@@ -88,11 +88,14 @@ impl App {
         dynamo: aws_sdk_dynamodb::Client,
         ssm: aws_sdk_ssm::Client,
     ) -> anyhow::Result<Self> {
-        let verifier = FirebaseVerifier::new(&config.firebase).context("building the Firebase verifier")?;
+        let verifier = FirebaseVerifier::new(&config.firebase)
+            .context("building the Firebase verifier")?
+            .with_clock(config.clock.clone());
         Ok(Self::from_parts(config, dynamo, ssm, verifier))
     }
 
-    /// An app from clients and a verifier built elsewhere (the Lambda init builds them concurrently).
+    /// An app from clients and a verifier built elsewhere (the Lambda init builds them
+    /// concurrently); the verifier keeps the clock it was built with.
     pub fn from_parts(
         config: Config,
         dynamo: aws_sdk_dynamodb::Client,
@@ -106,6 +109,7 @@ impl App {
                 config.anonymity_parameter.clone(),
                 config.anonymity_cache_ttl,
                 config.anonymity_stale_for,
+                config.clock.clone(),
             ),
             ssm,
             tables: Tables::new(&config.table_prefix),

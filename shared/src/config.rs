@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
+use crate::clock::Clock;
+
 pub const GOOGLE_CERTS_URL: &str =
     "https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com";
 
@@ -23,6 +25,8 @@ pub struct Config {
     pub aws_attempt_timeout: Duration,
     /// A whole AWS call, retries included: well under the Lambda timeout.
     pub aws_operation_timeout: Duration,
+    /// What the caches go by; always the system clock outside tests.
+    pub clock: Clock,
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +83,7 @@ impl Config {
             aws_connect_timeout: millis("AWS_CONNECT_TIMEOUT_MS", 1_000)?,
             aws_attempt_timeout: millis("AWS_ATTEMPT_TIMEOUT_MS", 1_500)?,
             aws_operation_timeout: millis("AWS_OPERATION_TIMEOUT_MS", 4_000)?,
+            clock: Clock::system(),
             stage,
         })
     }

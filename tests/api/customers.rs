@@ -5,7 +5,9 @@ use infra::devtoken::Persona;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::helpers::{Answer, TestApp, is_rfc3339_utc, phone, spawn_app, unique};
+use shared::clock::Clock;
+
+use crate::helpers::{Answer, TestApp, is_rfc3339_utc, phone, spawn_app, spawn_app_at, unique};
 
 const CREATE: &str = "/api/shared/customer/anonymous";
 const LINK: &str = "/api/shared/customer/link";
@@ -354,12 +356,23 @@ async fn public_anonymity_get_defaults_to_true_and_needs_a_token() {
 
 #[tokio::test]
 async fn public_anonymity_get_reads_the_ssm_parameter() {
-    let app = spawn_app_with_short_ttl().await;
-    app.app.anonymity.set(false).await.unwrap();
-    let answer = app.public("GET", "/api/shared/config/anonymity", Some(&app.anonymous_token("a")), None).await;
-    assert_eq!(answer.assert_ok(200), &json!({ "anonymity_enabled": false }));
-}
-
-async fn spawn_app_with_short_ttl() -> crate::helpers::TestApp {
-    crate::helpers::spawn_app_with(&[("ANONYMITY_CACHE_TTL_MS", "100")]).await
+    let clock = Clock::manual();
+    let app = spawn_app_at(&clock).await;
+    let token = app.anonymous_token("a");
+    // Written with a plain SSM client, past the flag's cache, as another process or the console would.
+    for value in [false, true, false] {
+        app.app
+            .ssm
+            .put_parameter()
+            .name(&app.app.config.anonymity_parameter)
+            .value(value.to_string())
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .overwrite(true)
+            .send()
+            .await
+            .unwrap();
+        clock.advance(app.app.config.anonymity_cache_ttl);
+        let answer = app.public("GET", "/api/shared/config/anonymity", Some(&token), None).await;
+        assert_eq!(answer.assert_ok(200), &json!({ "anonymity_enabled": value }));
+    }
 }

@@ -5,16 +5,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
+use shared::clock::Clock;
 
 use crate::fault_proxy::{FaultProxy, Mode};
-use crate::helpers::{TestApp, spawn_app_behind};
+use crate::helpers::{TestApp, captured_logs, spawn_app_at, spawn_app_behind};
 
 const ANONYMITY: &str = "/api/shared/config/anonymity";
 const CREATE: &str = "/api/shared/customer/anonymous";
 
 async fn behind_dynamodb_proxy(overrides: &[(&str, &str)]) -> (TestApp, Arc<FaultProxy>) {
     let proxy = FaultProxy::start(&std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap()).await;
-    (spawn_app_behind(Some(&proxy.url), None, overrides).await, proxy)
+    (spawn_app_behind(Some(&proxy.url), None, overrides, Clock::system()).await, proxy)
 }
 
 #[track_caller]
@@ -58,7 +59,7 @@ async fn a_dynamodb_throttling_error_is_503() {
     let answer = app.public("POST", "/api/client/auth/verify", Some(&token), None).await;
     assert_unavailable_without_internals(&answer);
     let request_id = answer.headers["x-request-id"].to_str().unwrap();
-    let logged = crate::helpers::captured_logs();
+    let logged = captured_logs();
     let line =
         logged.lines().find(|l| l.contains(request_id) && l.contains("request failed")).expect("the failure is logged");
     assert!(line.contains("ThrottlingException") && line.contains("\"status\":503"), "{line}");
@@ -70,22 +71,24 @@ async fn a_dynamodb_throttling_error_is_503() {
 #[tokio::test]
 async fn ssm_down_serves_the_last_known_flag_for_a_bounded_time_then_503() {
     let proxy = FaultProxy::start(&std::env::var("AWS_ENDPOINT_URL_SSM").unwrap()).await;
-    let app = spawn_app_behind(
-        None,
-        Some(&proxy.url),
-        &[("ANONYMITY_CACHE_TTL_MS", "100"), ("ANONYMITY_STALE_MS", "2000"), ("AWS_OPERATION_TIMEOUT_MS", "400")],
-    )
-    .await;
+    let clock = Clock::manual();
+    let app = spawn_app_behind(None, Some(&proxy.url), &[("AWS_OPERATION_TIMEOUT_MS", "400")], clock.clone()).await;
+    let (ttl, stale_for) = (app.app.config.anonymity_cache_ttl, app.app.config.anonymity_stale_for);
     let token = app.anonymous_token("ssm");
     app.app.anonymity.set(false).await.unwrap();
     proxy.set(Mode::Refuse);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let reads = app.app.anonymity.ssm_reads();
+    clock.advance(ttl);
     let answer = app.public("GET", ANONYMITY, Some(&token), None).await;
     assert_eq!(answer.assert_ok(200), &json!({ "anonymity_enabled": false }));
-    tokio::time::sleep(Duration::from_millis(2000)).await;
+    // The last moment of the stale window, past the rest after the failed read: SSM is tried again.
+    clock.advance(stale_for - ttl - Duration::from_millis(1));
+    let answer = app.public("GET", ANONYMITY, Some(&token), None).await;
+    assert_eq!(answer.assert_ok(200), &json!({ "anonymity_enabled": false }));
+    assert_eq!(app.app.anonymity.ssm_reads(), reads + 2, "each GET after a rest tried SSM");
+    clock.advance(Duration::from_millis(1));
     assert_unavailable_without_internals(&app.public("GET", ANONYMITY, Some(&token), None).await);
     proxy.set(Mode::Forward);
-    tokio::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(
         app.public("GET", ANONYMITY, Some(&token), None).await.assert_ok(200),
         &json!({ "anonymity_enabled": false })
@@ -94,11 +97,34 @@ async fn ssm_down_serves_the_last_known_flag_for_a_bounded_time_then_503() {
 
 #[tokio::test]
 async fn the_key_endpoint_going_down_after_warm_up_does_not_stop_verification() {
-    let app = crate::helpers::spawn_app().await;
-    let token = app.anonymous_token("keys");
-    app.public("GET", ANONYMITY, Some(&token), None).await.assert_ok(200);
+    const MAX_AGE: u64 = 60;
+    let clock = Clock::manual();
+    let app = spawn_app_at(&clock).await;
+    app.certs.set_max_age(MAX_AGE);
+    read_flag(&app, "keys").await;
+    assert_eq!(app.certs.fetches(), 1);
     app.certs.set_up(false);
-    for _ in 0..5 {
-        app.public("GET", ANONYMITY, Some(&token), None).await.assert_ok(200);
+    clock.advance(Duration::from_secs(MAX_AGE));
+    for i in 0..5 {
+        read_flag(&app, &format!("keys-{i}")).await;
     }
+    assert_eq!(app.certs.fetches(), 2, "the expired keys were refetched once, then rested after the failure");
+    let failure = captured_logs()
+        .lines()
+        .any(|l| l.contains("firebase certificate fetch failed") && l.contains(app.certs.url()) && l.contains("503"));
+    assert!(failure, "the failed refetch is logged");
+    // Still down after the rest: tried again, and the last good keys still verify.
+    clock.advance(Duration::from_secs(5));
+    read_flag(&app, "keys-again").await;
+    assert_eq!(app.certs.fetches(), 3);
+    app.certs.set_up(true);
+    clock.advance(Duration::from_secs(5));
+    read_flag(&app, "keys-back").await;
+    read_flag(&app, "keys-fresh").await;
+    assert_eq!(app.certs.fetches(), 4, "once the endpoint is back, one fetch makes the keys fresh again");
+}
+
+/// A request with a token never seen before, so it is a full signature check against the keys.
+async fn read_flag(app: &TestApp, uid: &str) {
+    app.public("GET", ANONYMITY, Some(&app.anonymous_token(uid)), None).await.assert_ok(200);
 }

@@ -10,6 +10,7 @@ use infra::devtoken::{Minter, Persona};
 use infra::gateway::{Gateway, serve};
 use serde_json::Value;
 use shared::App;
+use shared::clock::Clock;
 use shared::config::Config;
 use shared::domain::{Email, Phone};
 use shared::routes::Surface;
@@ -120,11 +121,21 @@ pub async fn spawn_app() -> TestApp {
 
 /// `overrides` are environment-style settings (e.g. `ANONYMITY_CACHE_TTL_MS`).
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
-    spawn_app_behind(None, None, overrides).await
+    spawn_app_behind(None, None, overrides, Clock::system()).await
+}
+
+/// An app whose caches go by `clock` (usually [`Clock::manual`]), so a test moves time on instead of sleeping.
+pub async fn spawn_app_at(clock: &Clock) -> TestApp {
+    spawn_app_behind(None, None, &[], clock.clone()).await
 }
 
 /// Like [`spawn_app_with`], with DynamoDB and/or SSM reached through other endpoints (a fault proxy).
-pub async fn spawn_app_behind(dynamodb: Option<&str>, ssm: Option<&str>, overrides: &[(&str, &str)]) -> TestApp {
+pub async fn spawn_app_behind(
+    dynamodb: Option<&str>,
+    ssm: Option<&str>,
+    overrides: &[(&str, &str)],
+    clock: Clock,
+) -> TestApp {
     capture_logs();
     let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_default();
     assert!(
@@ -142,6 +153,7 @@ pub async fn spawn_app_behind(dynamodb: Option<&str>, ssm: Option<&str>, overrid
     ]);
     vars.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config is valid");
+    let config = Config { clock, ..config };
     let sdk = App::sdk_config(&config).await;
     let mut dynamo = aws_sdk_dynamodb::config::Builder::from(&sdk);
     if let Some(url) = dynamodb {

@@ -10,6 +10,7 @@ use infra::certs::CertServer;
 use infra::devtoken::{DEV_CERT_PEM, DEV_KID, Minter, Persona, now};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
+use shared::clock::Clock;
 use shared::config::FirebaseConfig;
 use shared::firebase::{FirebaseVerifier, TokenError};
 
@@ -32,14 +33,14 @@ pub async fn cert_server(max_age: u64) -> Arc<CertServer> {
     CertServer::dev_key("127.0.0.1:0", max_age).await.unwrap()
 }
 
-async fn verifier() -> (FirebaseVerifier, Arc<CertServer>) {
-    verifier_with_max_age(3600).await
+pub async fn verifier() -> (FirebaseVerifier, Arc<CertServer>) {
+    verifier_at(&Clock::system(), 3600).await
 }
 
-/// A verifier whose keys come from its own certificate server, answering with `max_age`.
-pub async fn verifier_with_max_age(max_age: u64) -> (FirebaseVerifier, Arc<CertServer>) {
+/// A verifier going by `clock`, whose keys come from its own certificate server, answering with `max_age`.
+pub async fn verifier_at(clock: &Clock, max_age: u64) -> (FirebaseVerifier, Arc<CertServer>) {
     let certs = cert_server(max_age).await;
-    (FirebaseVerifier::new(&firebase_config(certs.url())).unwrap(), certs)
+    (FirebaseVerifier::new(&firebase_config(certs.url())).unwrap().with_clock(clock.clone()), certs)
 }
 
 fn minter() -> Minter {
@@ -229,24 +230,27 @@ async fn a_key_outage_with_no_keys_answers_503_with_retry_after() {
 
 #[tokio::test]
 async fn a_cached_token_is_refused_once_it_expires() {
-    let (verifier, _certs) = verifier().await;
-    // Valid for two more seconds, the 60 s leeway included.
-    let token = minter().sign(&with(phone_claims(), "exp", json!(now() - 58)));
+    let clock = Clock::manual();
+    let (verifier, _certs) = verifier_at(&clock, 3600).await;
+    // Valid for two more seconds of the verifier's clock, the 60 s leeway included.
+    let token = minter().sign(&with(phone_claims(), "exp", json!(clock.unix_secs() - 58)));
     verifier.verify(&token).await.unwrap();
+    clock.advance(Duration::from_secs(1));
     verifier.verify(&token).await.expect("the same token again, from the cache");
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    clock.advance(Duration::from_secs(1));
     assert_invalid(verifier.verify(&token).await);
 }
 
 #[tokio::test]
 async fn a_cached_token_is_refused_once_its_key_is_replaced() {
-    let certs = cert_server(1).await;
-    let verifier = FirebaseVerifier::new(&firebase_config(certs.url())).unwrap();
+    let clock = Clock::manual();
+    let (verifier, certs) = verifier_at(&clock, 60).await;
     let token = minter().sign(&phone_claims());
     verifier.verify(&token).await.unwrap();
     verifier.verify(&token).await.expect("the same token again, from the cache");
     // Google now publishes another key under the same kid: the cached verdict must not outlive it.
     certs.insert(DEV_KID, include_str!("../fixtures/other-cert.pem"));
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    clock.advance(Duration::from_secs(60));
     assert_invalid(verifier.verify(&token).await);
+    assert_eq!(certs.fetches(), 2);
 }

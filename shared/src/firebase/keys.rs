@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
@@ -20,6 +19,8 @@ use jsonwebtoken::DecodingKey;
 use tokio::sync::{Mutex, RwLock};
 use x509_parser::prelude::*;
 use x509_parser::public_key::PublicKey;
+
+use crate::clock::Clock;
 
 /// Used when the response carries no `max-age`.
 const DEFAULT_MAX_AGE: Duration = Duration::from_secs(300);
@@ -54,7 +55,7 @@ pub struct KeyStore {
     cooldown: Duration,
     set: RwLock<KeySet>,
     fetching: Mutex<()>,
-    fetches: AtomicU64,
+    clock: Clock,
 }
 
 impl KeyStore {
@@ -68,19 +69,19 @@ impl KeyStore {
             cooldown,
             set: RwLock::default(),
             fetching: Mutex::new(()),
-            fetches: AtomicU64::new(0),
+            clock: Clock::system(),
         })
     }
 
-    /// How many fetches have been attempted; for tests and benchmarks.
-    pub fn fetch_count(&self) -> u64 {
-        self.fetches.load(Ordering::Relaxed)
+    /// Judges freshness and cooldowns by `clock` instead of the system clock.
+    pub fn with_clock(self, clock: Clock) -> Self {
+        Self { clock, ..self }
     }
 
     pub async fn key(&self, kid: &str) -> KeyLookup {
         let (found, fresh, generation, quiet) = {
             let set = self.set.read().await;
-            let now = Instant::now();
+            let now = self.clock.now();
             (
                 set.keys.get(kid).cloned(),
                 set.fresh_until.is_some_and(|t| now < t),
@@ -123,11 +124,10 @@ impl KeyStore {
         if self.set.read().await.generation != seen_generation {
             return Ok(());
         }
-        self.fetches.fetch_add(1, Ordering::Relaxed);
         let fetched = self.fetch().await;
         let mut set = self.set.write().await;
         set.generation += 1;
-        let now = Instant::now();
+        let now = self.clock.now();
         match fetched {
             Ok((keys, max_age)) => {
                 set.keys = keys;

@@ -13,13 +13,14 @@ pub mod keys;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
+use crate::clock::Clock;
 use crate::config::FirebaseConfig;
 use keys::{KeyLookup, KeyStore};
 
@@ -82,6 +83,7 @@ pub struct FirebaseVerifier {
     keys: KeyStore,
     validation: Validation,
     verified: TokenCache,
+    clock: Clock,
 }
 
 impl FirebaseVerifier {
@@ -100,11 +102,13 @@ impl FirebaseVerifier {
             keys: KeyStore::new(config.certs_url.clone(), config.fetch_timeout, config.unknown_kid_cooldown)?,
             validation,
             verified: TokenCache::new(TOKEN_CACHE_ENTRIES),
+            clock: Clock::system(),
         })
     }
 
-    pub fn key_store(&self) -> &KeyStore {
-        &self.keys
+    /// Judges token times, key freshness and cooldowns by `clock` instead of the system clock.
+    pub fn with_clock(self, clock: Clock) -> Self {
+        Self { keys: self.keys.with_clock(clock.clone()), clock, ..self }
     }
 
     /// Fetches the signing keys ahead of the first request (Lambda's init phase has CPU to spare).
@@ -113,7 +117,7 @@ impl FirebaseVerifier {
     }
 
     pub async fn verify(&self, token: &str) -> Result<FirebaseUser, TokenError> {
-        if let Some(hit) = self.verified.get(token, now(), self.leeway_secs()) {
+        if let Some(hit) = self.verified.get(token, self.clock.unix_secs(), self.leeway_secs()) {
             // Only while the key that verified it is still the one published under its kid;
             // otherwise the token goes through the full check (which then decides).
             if let KeyLookup::Found(key) = self.keys.key(&hit.kid).await
@@ -171,7 +175,7 @@ impl FirebaseVerifier {
         if claims.sub.is_empty() || claims.sub.chars().count() > 128 {
             return Err(TokenError::Invalid("sub must be 1-128 characters"));
         }
-        claims.times().check(now(), self.leeway_secs())?;
+        claims.times().check(self.clock.unix_secs(), self.leeway_secs())?;
         Ok(FirebaseUser {
             uid: claims.sub,
             phone_number: claims.phone_number,
@@ -186,10 +190,6 @@ impl Claims {
     fn times(&self) -> Times {
         Times { exp: self.exp, iat: self.iat, auth_time: self.auth_time }
     }
-}
-
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
 }
 
 /// The time claims of a token, checked on every verification, cached or not.

@@ -86,7 +86,7 @@ impl<'a> Customers<'a> {
         }
         match transact(self.client, writes, "creating a customer").await? {
             TxOutcome::Committed => Ok(Created::New(customer)),
-            TxOutcome::ConditionFailed(_) => {
+            TxOutcome::ConditionFailed => {
                 let uid =
                     uid.ok_or_else(|| StoreError::Failed(anyhow::anyhow!("a fresh customer id already existed")))?;
                 let existing = self.by_uid(uid).await?;
@@ -123,7 +123,7 @@ impl<'a> Customers<'a> {
             writes.push(put_new(self.table, claim(phone_pk(phone), id)));
         }
         match transact(self.client, writes, "linking a customer").await? {
-            TxOutcome::ConditionFailed(_) => Ok(LinkOutcome::AlreadyRegistered),
+            TxOutcome::ConditionFailed => Ok(LinkOutcome::AlreadyRegistered),
             TxOutcome::Committed => Ok(LinkOutcome::Linked(Customer {
                 is_anonymous: false,
                 phone: identity.phone.map(str::to_owned),

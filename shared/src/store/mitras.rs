@@ -82,7 +82,7 @@ impl<'a> Mitras<'a> {
         ];
         match transact(self.client, writes, "creating a mitra").await? {
             TxOutcome::Committed => Ok(Some(mitra)),
-            TxOutcome::ConditionFailed(_) => Ok(None),
+            TxOutcome::ConditionFailed => Ok(None),
         }
     }
 
@@ -136,7 +136,7 @@ impl<'a> Mitras<'a> {
         match (outcome, self.by_id(id).await?) {
             (_, None) => Ok(StatusChange::NotFound),
             (TxOutcome::Committed, Some(mitra)) => Ok(StatusChange::Changed(mitra)),
-            (TxOutcome::ConditionFailed(_), Some(mitra)) => Ok(StatusChange::Unchanged(mitra)),
+            (TxOutcome::ConditionFailed, Some(mitra)) => Ok(StatusChange::Unchanged(mitra)),
         }
     }
 

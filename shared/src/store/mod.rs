@@ -110,14 +110,8 @@ impl CreatedAt {
 #[derive(Debug)]
 pub enum TxOutcome {
     Committed,
-    /// Which items' conditions failed, in the order they were written.
-    ConditionFailed(Vec<bool>),
-}
-
-impl TxOutcome {
-    pub fn failed_at(&self, index: usize) -> bool {
-        matches!(self, Self::ConditionFailed(f) if f.get(index).copied().unwrap_or(false))
-    }
+    /// At least one item's condition failed; nothing was written.
+    ConditionFailed,
 }
 
 /// Runs a write transaction; another transaction touching the same items at the same
@@ -139,9 +133,7 @@ pub async fn transact(
             Some(E::TransactionCanceledException(cancel)) => {
                 let codes = cancellation_codes(cancel.cancellation_reasons());
                 if codes.contains(&"ConditionalCheckFailed") {
-                    return Ok(TxOutcome::ConditionFailed(
-                        codes.iter().map(|c| *c == "ConditionalCheckFailed").collect(),
-                    ));
+                    return Ok(TxOutcome::ConditionFailed);
                 }
                 codes
                     .iter()

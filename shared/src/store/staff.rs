@@ -83,7 +83,7 @@ impl<'a> ControlCenterUsers<'a> {
         ];
         match transact(self.client, writes, "creating a control-center user").await? {
             TxOutcome::Committed => Ok(Some(user)),
-            TxOutcome::ConditionFailed(_) => Ok(None),
+            TxOutcome::ConditionFailed => Ok(None),
         }
     }
 
