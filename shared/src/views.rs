@@ -1,9 +1,11 @@
 //! The exact `data` shapes of the contract's responses.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::domain::Permissions;
+use crate::domain::{Email, Permissions, Phone};
 use crate::store::customers::Customer;
 use crate::store::mitras::Mitra;
 use crate::store::roles::Role;
@@ -20,7 +22,12 @@ pub struct NewCustomer<'a> {
 
 impl<'a> From<&'a Customer> for NewCustomer<'a> {
     fn from(c: &'a Customer) -> Self {
-        Self { id: c.id, display_name: &c.display_name, is_anonymous: c.is_anonymous, created_at: &c.created_at }
+        Self {
+            id: c.id,
+            display_name: c.display_name.as_str(),
+            is_anonymous: c.is_anonymous,
+            created_at: &c.created_at,
+        }
     }
 }
 
@@ -40,10 +47,10 @@ impl<'a> From<&'a Customer> for CustomerProfile<'a> {
     fn from(c: &'a Customer) -> Self {
         Self {
             id: c.id,
-            display_name: &c.display_name,
+            display_name: c.display_name.as_str(),
             is_anonymous: c.is_anonymous,
-            phone: c.phone.as_deref(),
-            email: c.email.as_deref(),
+            phone: c.phone.as_ref().map(Phone::as_str),
+            email: c.email.as_ref().map(Email::as_str),
             created_at: &c.created_at,
         }
     }
@@ -63,8 +70,8 @@ impl<'a> From<&'a Mitra> for MitraView<'a> {
     fn from(m: &'a Mitra) -> Self {
         Self {
             id: m.id,
-            phone: &m.phone,
-            display_name: &m.display_name,
+            phone: m.phone.as_str(),
+            display_name: m.display_name.as_str(),
             is_active: m.is_active,
             created_at: &m.created_at,
         }
@@ -104,12 +111,31 @@ impl<'a> StaffView<'a> {
     pub fn new(user: &'a ControlCenterUser, role_name: &'a str) -> Self {
         Self {
             id: user.id,
-            email: &user.email,
-            display_name: &user.display_name,
+            email: user.email.as_str(),
+            display_name: user.display_name.as_str(),
             role: RoleName { id: user.role_id, name: role_name },
             created_at: &user.created_at,
         }
     }
+}
+
+/// The role name a listed user shows when their role no longer exists. Roles are only
+/// written by the seed, so this means one was deleted by hand: the user stays in the list
+/// (so `total` holds) with the stale role id, and this name tells an admin to reassign them.
+pub const MISSING_ROLE_NAME: &str = "(role not found)";
+
+/// Control-center users as a list shows them, each with its role's name from `roles`.
+/// A user whose role is not among `roles` gets [`MISSING_ROLE_NAME`] and is logged at
+/// error level with the user and role ids.
+pub fn staff_list<'a>(users: &'a [ControlCenterUser], roles: &'a [Role]) -> Vec<StaffView<'a>> {
+    let names: HashMap<Uuid, &str> = roles.iter().map(|r| (r.id, r.name.as_str())).collect();
+    let name_of = |user: &ControlCenterUser| {
+        names.get(&user.role_id).copied().unwrap_or_else(|| {
+            tracing::error!(user_id = %user.id, role_id = %user.role_id, "control-center user has a role that does not exist");
+            MISSING_ROLE_NAME
+        })
+    };
+    users.iter().map(|user| StaffView::new(user, name_of(user))).collect()
 }
 
 /// `POST /internal/auth/verify`: the caller with their role's permissions.

@@ -34,7 +34,7 @@ impl Endpoint for CreateControlCenterUser {
         ensure_can_grant(ctx.caller.staff()?, &role.permissions)?;
         let user = app
             .control_center_users()
-            .create(&email, name.into_inner(), role.id)
+            .create(&email, name, role.id)
             .await?
             .ok_or(ApiError::Conflict("a control-center user with this email already exists"))?;
         tracing::info!(user_id = %user.id, role = %role.name, by = %ctx.caller.staff()?.user.id, "control-center user created");

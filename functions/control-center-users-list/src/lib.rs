@@ -1,10 +1,9 @@
 //! `GET /internal/control-center-users` (`control_center_users:read`): newest first.
-
-use std::collections::HashMap;
+//! A user whose role no longer exists is listed with `shared::views::MISSING_ROLE_NAME`.
 
 use shared::domain::ListQuery;
 use shared::http::query;
-use shared::views::{ListPage, StaffView};
+use shared::views::{ListPage, staff_list};
 use shared::{ApiError, App, Ctx, Endpoint, Reply, Request, routes};
 
 pub struct ListControlCenterUsers;
@@ -17,9 +16,7 @@ impl Endpoint for ListControlCenterUsers {
         let (users, roles) = (app.control_center_users(), app.roles());
         let (page, roles) = tokio::try_join!(users.list(&list), roles.all())?;
         let (users, total) = page;
-        let role_names: HashMap<_, _> = roles.iter().map(|r| (r.id, r.name.as_str())).collect();
-        let items =
-            users.iter().map(|u| StaffView::new(u, role_names.get(&u.role_id).copied().unwrap_or(""))).collect();
+        let items = staff_list(&users, &roles);
         Reply::ok(ListPage { items, total, page: list.page, limit: list.limit })
     }
 }

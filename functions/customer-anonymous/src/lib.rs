@@ -21,7 +21,7 @@ impl Endpoint for CreateAnonymousCustomer {
     async fn handle(app: &App, ctx: Ctx, req: Request) -> Result<Reply, ApiError> {
         let body: Body = json_body(&req)?;
         let name = CustomerDisplayName::parse(body.display_name.as_deref())?;
-        match app.customers().create_anonymous(name.into_inner(), ctx.caller.uid()).await? {
+        match app.customers().create_anonymous(name, ctx.caller.uid()).await? {
             Created::New(customer) => Reply::created(NewCustomer::from(&customer)),
             Created::Existing(customer) => Reply::ok(NewCustomer::from(&customer)),
         }

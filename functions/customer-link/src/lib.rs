@@ -2,6 +2,7 @@
 //! caller's verified token to an anonymous customer.
 
 use serde::Deserialize;
+use shared::domain::{Email, InvalidFields, Phone};
 use shared::http::{Fields, json_body};
 use shared::store::customers::{Identity, LinkOutcome};
 use shared::views::CustomerProfile;
@@ -36,8 +37,16 @@ impl Endpoint for LinkCustomer {
                 "sign in with a phone number or a social account before linking",
             ));
         }
-        let identity =
-            Identity { uid: &token.uid, phone: token.phone_number.as_deref(), email: token.email.as_deref() };
+        // The phone becomes a uniqueness claim, so one that is no Indonesian mobile number is refused;
+        // the email is only shown, so one that is no address is left out.
+        let phone = token.phone_number.as_deref().map(Phone::parse).transpose();
+        let phone = phone.map_err(|invalid| InvalidFields(vec![("phone_number".to_owned(), invalid)]))?;
+        let email = token.email.as_deref().and_then(|raw| {
+            Email::parse(raw)
+                .inspect_err(|_| tracing::warn!("the token's email is not an address; linking without it"))
+                .ok()
+        });
+        let identity = Identity { uid: &token.uid, phone: phone.as_ref(), email: email.as_ref() };
         match app.customers().link(&customer_id, identity).await? {
             LinkOutcome::Linked(customer) => Reply::ok(CustomerProfile::from(&customer)),
             LinkOutcome::NotFound => Err(ApiError::NotFound("customer not found")),

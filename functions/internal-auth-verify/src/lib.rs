@@ -13,8 +13,8 @@ impl Endpoint for VerifyControlCenterUser {
         let staff = ctx.caller.staff()?;
         Reply::ok(StaffProfile {
             id: staff.user.id,
-            email: &staff.user.email,
-            display_name: &staff.user.display_name,
+            email: staff.user.email.as_str(),
+            display_name: staff.user.display_name.as_str(),
             role: RoleView::from(&staff.role),
         })
     }

@@ -25,11 +25,11 @@ impl Endpoint for CreateMitra {
         let phone = fields.required("phone", body.phone, |p| Phone::parse(&p));
         let name = fields.required("display_name", body.display_name, |n| DisplayName::parse(&n));
         let (phone, name) = fields.finish(phone.zip(name))?;
-        let mitra = app.mitras().create(&phone, name.into_inner()).await?.ok_or_else(|| {
+        let mitra = app.mitras().create(&phone, name).await?.ok_or_else(|| {
             tracing::info!(phone = %mask_phone(phone.as_str()), "mitra phone already registered");
             ApiError::Conflict("a mitra with this phone number already exists")
         })?;
-        tracing::info!(mitra_id = %mitra.id, phone = %mask_phone(&mitra.phone), "mitra created");
+        tracing::info!(mitra_id = %mitra.id, phone = %mask_phone(mitra.phone.as_str()), "mitra created");
         Reply::created(MitraView::from(&mitra))
     }
 }
