@@ -1,20 +1,53 @@
 //! Parsed domain values. A value of one of these types has passed validation;
-//! the private fields make it impossible to build one any other way.
+//! the private fields make it impossible to build one any other way. None of them is
+//! `Deserialize`: requests and stored items alike reach them through `parse`.
+//!
+//! Parsers answer with the domain's own errors ([`Invalid`], [`CustomerNameError`],
+//! [`InvalidFields`]); `crate::error` maps them to HTTP answers.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ApiError, FieldError};
+/// Why a raw value is not a valid domain value, in words meant for the caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(String);
+
+impl Invalid {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Invalid {
+    fn from(message: &str) -> Self {
+        Self(message.to_owned())
+    }
+}
+
+impl From<String> for Invalid {
+    fn from(message: String) -> Self {
+        Self(message)
+    }
+}
+
+/// Several named values that failed at once, in the order they were checked.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InvalidFields(pub Vec<(String, Invalid)>);
 
 /// An Indonesian mobile number in E.164 form, `+628…`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Phone(String);
 
 impl Phone {
     /// Accepts `+628…`, `628…` and `08…`; the subscriber part after the `8` is 7–11 digits.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let national = raw
             .strip_prefix("+62")
             .or_else(|| raw.strip_prefix("62"))
@@ -34,20 +67,35 @@ impl Phone {
     }
 }
 
+/// A customer's name is the one value whose absence has its own error code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CustomerNameError {
+    #[error("display_name is required")]
+    Missing,
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+}
+
 /// A customer's chosen name: trimmed, 1–50 characters, no control characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
 pub struct CustomerDisplayName(String);
 
 impl CustomerDisplayName {
     pub const MAX_CHARS: usize = 50;
 
-    pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
+    /// Missing, null and blank are all [`CustomerNameError::Missing`].
+    pub fn parse(raw: Option<&str>) -> Result<Self, CustomerNameError> {
         let trimmed = raw.map(str::trim).unwrap_or_default();
         if trimmed.is_empty() {
-            return Err(ApiError::DisplayNameRequired);
+            return Err(CustomerNameError::Missing);
         }
-        check_name(trimmed, Self::MAX_CHARS).map_err(|m| ApiError::validation("display_name", m))?;
+        check_name(trimmed, Self::MAX_CHARS)?;
         Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 
     pub fn into_inner(self) -> String {
@@ -56,13 +104,14 @@ impl CustomerDisplayName {
 }
 
 /// A mitra's or control-center user's name: trimmed, 1–100 characters, no control characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
 pub struct DisplayName(String);
 
 impl DisplayName {
     pub const MAX_CHARS: usize = 100;
 
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
             return Err("must not be blank".into());
@@ -71,14 +120,18 @@ impl DisplayName {
         Ok(Self(trimmed.to_owned()))
     }
 
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     pub fn into_inner(self) -> String {
         self.0
     }
 }
 
-fn check_name(name: &str, max_chars: usize) -> Result<(), String> {
+fn check_name(name: &str, max_chars: usize) -> Result<(), Invalid> {
     if name.chars().count() > max_chars {
-        return Err(format!("must be at most {max_chars} characters"));
+        return Err(format!("must be at most {max_chars} characters").into());
     }
     if name.chars().any(char::is_control) {
         return Err("must not contain control characters".into());
@@ -87,7 +140,7 @@ fn check_name(name: &str, max_chars: usize) -> Result<(), String> {
 }
 
 /// A lower-cased email address of plausible shape.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Email(String);
 
@@ -95,7 +148,7 @@ impl Email {
     /// RFC 5321's limit on a whole address.
     pub const MAX_LEN: usize = 254;
 
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let email = raw.trim().to_lowercase();
         let (local, domain) = email.split_once('@').ok_or("must be an email address")?;
         let valid = !local.is_empty()
@@ -129,7 +182,7 @@ impl ListQuery {
     pub const MAX_LIMIT: u32 = 100;
 
     /// `get` answers a query parameter by name; `allow_is_active` says whether the route filters.
-    pub fn parse<'a>(get: impl Fn(&str) -> Option<&'a str>, allow_is_active: bool) -> Result<Self, ApiError> {
+    pub fn parse<'a>(get: impl Fn(&str) -> Option<&'a str>, allow_is_active: bool) -> Result<Self, InvalidFields> {
         let mut errors = Vec::new();
         let page = parse_bounded(get("page"), "page", 1, u32::MAX, 1, &mut errors);
         let limit = parse_bounded(get("limit"), "limit", 1, Self::MAX_LIMIT, 20, &mut errors);
@@ -137,12 +190,12 @@ impl ListQuery {
             (true, Some("true")) => Some(true),
             (true, Some("false")) => Some(false),
             (true, Some(_)) => {
-                errors.push(FieldError::new("is_active", "must be true or false"));
+                errors.push(("is_active".to_owned(), Invalid::from("must be true or false")));
                 None
             }
             _ => None,
         };
-        if errors.is_empty() { Ok(Self { page, limit, is_active }) } else { Err(ApiError::Validation(errors)) }
+        if errors.is_empty() { Ok(Self { page, limit, is_active }) } else { Err(InvalidFields(errors)) }
     }
 
     /// How many items precede this page.
@@ -157,13 +210,13 @@ fn parse_bounded(
     min: u32,
     max: u32,
     default: u32,
-    errors: &mut Vec<FieldError>,
+    errors: &mut Vec<(String, Invalid)>,
 ) -> u32 {
     let Some(raw) = raw else { return default };
     match raw.parse::<u32>() {
         Ok(n) if (min..=max).contains(&n) && !raw.starts_with('+') => n,
         _ => {
-            errors.push(FieldError::new(field, format!("must be an integer from {min} to {max}")));
+            errors.push((field.to_owned(), format!("must be an integer from {min} to {max}").into()));
             default
         }
     }
@@ -286,16 +339,22 @@ mod tests {
     #[test]
     fn customer_display_name_missing_or_blank_is_display_name_required() {
         for raw in [None, Some(""), Some("   \t ")] {
-            assert!(matches!(CustomerDisplayName::parse(raw), Err(ApiError::DisplayNameRequired)));
+            assert_eq!(CustomerDisplayName::parse(raw), Err(CustomerNameError::Missing));
         }
     }
 
     #[test]
-    fn customer_display_name_over_50_chars_or_with_control_chars_is_a_validation_error() {
+    fn customer_display_name_over_50_chars_or_with_control_chars_is_invalid_not_missing() {
         let long = "é".repeat(51);
-        assert!(matches!(CustomerDisplayName::parse(Some(&long)), Err(ApiError::Validation(_))));
+        assert_eq!(
+            CustomerDisplayName::parse(Some(&long)),
+            Err(CustomerNameError::Invalid("must be at most 50 characters".into()))
+        );
         assert!(CustomerDisplayName::parse(Some(&"é".repeat(50))).is_ok());
-        assert!(matches!(CustomerDisplayName::parse(Some("a\u{7}b")), Err(ApiError::Validation(_))));
+        assert_eq!(
+            CustomerDisplayName::parse(Some("a\u{7}b")),
+            Err(CustomerNameError::Invalid("must not contain control characters".into()))
+        );
     }
 
     #[test]
@@ -331,8 +390,24 @@ mod tests {
             ("page", "+1"),
         ] {
             let result = ListQuery::parse(|name| (name == k).then_some(v), true);
-            assert!(matches!(result, Err(ApiError::Validation(_))), "{k}={v}");
+            let fields: Vec<String> =
+                result.err().map(|e| e.0.into_iter().map(|(f, _)| f).collect()).unwrap_or_default();
+            assert_eq!(fields, [k], "{k}={v}");
         }
+    }
+
+    #[test]
+    fn list_query_reports_every_bad_parameter_at_once_and_ignores_is_active_where_not_allowed() {
+        let raw = |name: &str| match name {
+            "page" => Some("0"),
+            "limit" => Some("x"),
+            "is_active" => Some("maybe"),
+            _ => None,
+        };
+        let fields: Vec<String> = ListQuery::parse(raw, true).unwrap_err().0.into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, ["page", "limit", "is_active"]);
+        let fields: Vec<String> = ListQuery::parse(raw, false).unwrap_err().0.into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, ["page", "limit"]);
     }
 
     #[test]

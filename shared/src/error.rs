@@ -4,6 +4,8 @@
 use http::StatusCode;
 use serde::Serialize;
 
+use crate::domain::{CustomerNameError, InvalidFields};
+
 /// One field that failed validation, reported in `error.details`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
@@ -199,6 +201,22 @@ impl ApiError {
     }
 }
 
+/// The domain's errors as the caller sees them: the only place they become HTTP answers.
+impl From<InvalidFields> for ApiError {
+    fn from(InvalidFields(fields): InvalidFields) -> Self {
+        Self::Validation(fields.into_iter().map(|(field, invalid)| FieldError::new(field, invalid.message())).collect())
+    }
+}
+
+impl From<CustomerNameError> for ApiError {
+    fn from(err: CustomerNameError) -> Self {
+        match err {
+            CustomerNameError::Missing => Self::DisplayNameRequired,
+            CustomerNameError::Invalid(invalid) => InvalidFields(vec![("display_name".to_owned(), invalid)]).into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +236,19 @@ mod tests {
         assert_eq!(body["error"]["code"], "VALIDATION_ERROR");
         assert_eq!(body["error"]["details"][0]["field"], "phone");
         assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[test]
+    fn a_missing_customer_name_is_display_name_required_and_a_bad_one_a_validation_error_on_display_name() {
+        let missing = ApiError::from(CustomerNameError::Missing);
+        assert_eq!((missing.status(), missing.code().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "DISPLAY_NAME_REQUIRED"));
+        let long = ApiError::from(CustomerNameError::Invalid("must be at most 50 characters".into()));
+        assert_eq!(
+            long.body()["error"]["details"],
+            serde_json::json!([
+                { "field": "display_name", "message": "must be at most 50 characters" }
+            ])
+        );
     }
 
     #[test]

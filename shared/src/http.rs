@@ -150,7 +150,7 @@ pub fn query<'r>(req: &'r Request) -> impl Fn(&str) -> Option<&'r str> {
 /// Collects every field's failure so one 422 reports them all.
 #[derive(Default)]
 pub struct Fields {
-    errors: Vec<crate::error::FieldError>,
+    errors: crate::domain::InvalidFields,
 }
 
 impl Fields {
@@ -159,24 +159,22 @@ impl Fields {
         &mut self,
         name: &str,
         raw: Option<R>,
-        parse: impl FnOnce(R) -> Result<T, String>,
+        parse: impl FnOnce(R) -> Result<T, crate::domain::Invalid>,
     ) -> Option<T> {
         match raw {
             None => {
-                self.errors.push(crate::error::FieldError::new(name, "is required"));
+                self.errors.0.push((name.to_owned(), "is required".into()));
                 None
             }
-            Some(raw) => {
-                parse(raw).map_err(|message| self.errors.push(crate::error::FieldError::new(name, message))).ok()
-            }
+            Some(raw) => parse(raw).map_err(|invalid| self.errors.0.push((name.to_owned(), invalid))).ok(),
         }
     }
 
     /// The parsed values (pass them `zip`ped), or one 422 listing every failure.
     pub fn finish<T>(self, values: Option<T>) -> Result<T, ApiError> {
         match values {
-            Some(values) if self.errors.is_empty() => Ok(values),
-            _ => Err(ApiError::Validation(self.errors)),
+            Some(values) if self.errors.0.is_empty() => Ok(values),
+            _ => Err(self.errors.into()),
         }
     }
 }

@@ -26,7 +26,7 @@ pub struct PageParams {
 impl QueryParams for Page {
     type Doc = PageParams;
     fn parse<'r>(get: impl Fn(&str) -> Option<&'r str>) -> Result<Self, ApiError> {
-        ListQuery::parse(get, false).map(Page)
+        Ok(Page(ListQuery::parse(get, false)?))
     }
 }
 
@@ -50,7 +50,7 @@ pub struct MitraPageParams {
 impl QueryParams for MitraPage {
     type Doc = MitraPageParams;
     fn parse<'r>(get: impl Fn(&str) -> Option<&'r str>) -> Result<Self, ApiError> {
-        ListQuery::parse(get, true).map(MitraPage)
+        Ok(MitraPage(ListQuery::parse(get, true)?))
     }
 }
 

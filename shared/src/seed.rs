@@ -3,7 +3,7 @@
 use anyhow::Context;
 
 use crate::app::App;
-use crate::domain::{Action, Email, Permissions, Resource};
+use crate::domain::{Action, DisplayName, Email, Permissions, Resource};
 use crate::store::StoreError;
 use crate::store::roles::{Role, seeded_role_id};
 
@@ -50,7 +50,9 @@ pub async fn seed(app: &App, super_admin_email: &Email) -> Result<(), StoreError
     let super_admin = super_admin_role();
     roles.upsert(&super_admin).await?;
     roles.upsert(&operator_role()).await?;
-    let created = app.control_center_users().create(super_admin_email, "Super Admin".into(), super_admin.id).await?;
+    let name = DisplayName::parse("Super Admin")
+        .map_err(|e| StoreError::Failed(anyhow::anyhow!("the super admin's display name {e}")))?;
+    let created = app.control_center_users().create(super_admin_email, name, super_admin.id).await?;
     match created {
         Some(user) => {
             tracing::info!(user_id = %user.id, email = %crate::telemetry::mask_email(super_admin_email.as_str()), "seeded the super admin")

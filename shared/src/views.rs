@@ -1,6 +1,8 @@
 //! The exact `data` shapes of the contract's responses. Their schemas in the OpenAPI
 //! specs are derived from these types (`schemars`), so the two cannot disagree.
 
+use std::collections::HashMap;
+
 use schemars::JsonSchema;
 use serde::Serialize;
 use uuid::Uuid;
@@ -28,7 +30,7 @@ impl From<&Customer> for NewCustomer {
     fn from(c: &Customer) -> Self {
         Self {
             id: c.id,
-            display_name: c.display_name.clone(),
+            display_name: c.display_name.as_str().to_owned(),
             is_anonymous: c.is_anonymous,
             created_at: c.created_at.clone(),
         }
@@ -57,10 +59,10 @@ impl From<&Customer> for CustomerProfile {
     fn from(c: &Customer) -> Self {
         Self {
             id: c.id,
-            display_name: c.display_name.clone(),
+            display_name: c.display_name.as_str().to_owned(),
             is_anonymous: c.is_anonymous,
-            phone: c.phone.clone(),
-            email: c.email.clone(),
+            phone: c.phone.as_ref().map(|p| p.as_str().to_owned()),
+            email: c.email.as_ref().map(|e| e.as_str().to_owned()),
             created_at: c.created_at.clone(),
         }
     }
@@ -85,8 +87,8 @@ impl From<&Mitra> for MitraView {
     fn from(m: &Mitra) -> Self {
         Self {
             id: m.id,
-            phone: m.phone.clone(),
-            display_name: m.display_name.clone(),
+            phone: m.phone.as_str().to_owned(),
+            display_name: m.display_name.as_str().to_owned(),
             is_active: m.is_active,
             created_at: m.created_at.clone(),
         }
@@ -146,12 +148,31 @@ impl StaffView {
     pub fn new(user: &ControlCenterUser, role_name: &str) -> Self {
         Self {
             id: user.id,
-            email: user.email.clone(),
-            display_name: user.display_name.clone(),
+            email: user.email.as_str().to_owned(),
+            display_name: user.display_name.as_str().to_owned(),
             role: RoleName { id: user.role_id, name: role_name.to_owned() },
             created_at: user.created_at.clone(),
         }
     }
+}
+
+/// The role name a listed user shows when their role no longer exists. Roles are only
+/// written by the seed, so this means one was deleted by hand: the user stays in the list
+/// (so `total` holds) with the stale role id, and this name tells an admin to reassign them.
+pub const MISSING_ROLE_NAME: &str = "(role not found)";
+
+/// Control-center users as a list shows them, each with its role's name from `roles`.
+/// A user whose role is not among `roles` gets [`MISSING_ROLE_NAME`] and is logged at
+/// error level with the user and role ids.
+pub fn staff_list(users: &[ControlCenterUser], roles: &[Role]) -> Vec<StaffView> {
+    let names: HashMap<Uuid, &str> = roles.iter().map(|r| (r.id, r.name.as_str())).collect();
+    let name_of = |user: &ControlCenterUser| {
+        names.get(&user.role_id).copied().unwrap_or_else(|| {
+            tracing::error!(user_id = %user.id, role_id = %user.role_id, "control-center user has a role that does not exist");
+            MISSING_ROLE_NAME
+        })
+    };
+    users.iter().map(|user| StaffView::new(user, name_of(user))).collect()
 }
 
 /// `POST /internal/auth/verify`: the caller with their role's permissions.

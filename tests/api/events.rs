@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use lambda_http::RequestExt;
 use serde_json::Value;
+use shared::domain::CustomerDisplayName;
 use shared::routes::{self, Route};
 use shared::store::customers::Created;
 
@@ -52,7 +53,8 @@ fn var<'v>(vars: &'v [(&'static str, String)], name: &str) -> &'v str {
 
 /// A customer bound to `uid`, as `POST /api/shared/customer/anonymous` with a token makes one.
 async fn bound_customer(t: &TestApp, uid: &str) -> uuid::Uuid {
-    match t.app.customers().create_anonymous("Angin Malam".into(), Some(uid)).await.unwrap() {
+    let name = CustomerDisplayName::parse(Some("Angin Malam")).unwrap();
+    match t.app.customers().create_anonymous(name, Some(uid)).await.unwrap() {
         Created::New(customer) | Created::Existing(customer) => customer.id,
     }
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 use shared::App;
 use shared::clock::Clock;
 use shared::config::Config;
-use shared::domain::{Email, Phone};
+use shared::domain::{DisplayName, Email, Phone};
 use shared::routes::Surface;
 use shared::store::mitras::Mitra;
 
@@ -225,7 +225,7 @@ impl TestApp {
         let role = shared::seed::operator_role();
         self.app
             .control_center_users()
-            .create(&Email::parse(&email).unwrap(), "Operator".into(), role.id)
+            .create(&Email::parse(&email).unwrap(), DisplayName::parse("Operator").unwrap(), role.id)
             .await
             .unwrap()
             .expect("operator is new");
@@ -237,8 +237,8 @@ impl TestApp {
     /// Inserts a mitra through the repository layer.
     pub async fn insert_mitra(&self, phone: &str, active: bool) -> Mitra {
         let mitras = self.app.mitras();
-        let mitra =
-            mitras.create(&Phone::parse(phone).unwrap(), "Dr. Budi".into()).await.unwrap().expect("phone is new");
+        let name = DisplayName::parse("Dr. Budi").unwrap();
+        let mitra = mitras.create(&Phone::parse(phone).unwrap(), name).await.unwrap().expect("phone is new");
         if active {
             mitras.set_status(&mitra.id, true).await.unwrap();
         }

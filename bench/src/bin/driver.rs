@@ -25,7 +25,7 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 use shared::App;
 use shared::config::Config;
-use shared::domain::Phone;
+use shared::domain::{CustomerDisplayName, DisplayName, Phone};
 use shared::routes::{self, Route};
 use tokio::process::{Child, Command};
 
@@ -101,7 +101,11 @@ impl Fixtures {
             email_verified: true,
         });
         let client_uid = format!("bench-client-{run}");
-        let client_customer = match app.customers().create_anonymous("Bench Client".into(), Some(&client_uid)).await? {
+        let client_customer = match app
+            .customers()
+            .create_anonymous(CustomerDisplayName::parse(Some("Bench Client"))?, Some(&client_uid))
+            .await?
+        {
             shared::store::customers::Created::New(c) | shared::store::customers::Created::Existing(c) => c.id,
         };
         let client = minter.token(&Persona::Anonymous { uid: client_uid.clone() });
@@ -109,14 +113,14 @@ impl Fixtures {
         let mitra_phone = "+6281300000001";
         let mitra = app
             .mitras()
-            .create(&Phone::parse(mitra_phone).map_err(anyhow::Error::msg)?, "Bench Mitra".into())
+            .create(&Phone::parse(mitra_phone)?, DisplayName::parse("Bench Mitra")?)
             .await?
             .context("bench mitra exists already")?;
         app.mitras().set_status(&mitra.id, true).await?;
         let mitra = minter.token(&Persona::Mitra { uid: format!("bench-mitra-{run}"), phone: mitra_phone.to_owned() });
         let status_mitra = app
             .mitras()
-            .create(&Phone::parse("+6281300000002").map_err(anyhow::Error::msg)?, "Status Mitra".into())
+            .create(&Phone::parse("+6281300000002")?, DisplayName::parse("Status Mitra")?)
             .await?
             .context("status mitra exists already")?
             .id;
@@ -133,7 +137,11 @@ impl Fixtures {
         let links = futures::stream::iter(0..pool)
             .map(|i| async move {
                 let uid = format!("bench-link-{run}-{i}");
-                let customer = match app.customers().create_anonymous(format!("Link {i}"), Some(&uid)).await? {
+                let customer = match app
+                    .customers()
+                    .create_anonymous(CustomerDisplayName::parse(Some(&format!("Link {i}")))?, Some(&uid))
+                    .await?
+                {
                     shared::store::customers::Created::New(c) | shared::store::customers::Created::Existing(c) => c,
                 };
                 let token = minter.token(&Persona::PhoneCustomer { uid: uid.clone(), phone: format!("+62815{i:08}") });
@@ -795,14 +803,17 @@ async fn probe(app: &App, ddb_url: &str) -> anyhow::Result<()> {
         aws_sdk_dynamodb::config::Builder::from(&sdk).endpoint_url(rec.url()).build(),
     );
     let rec_app = App::with_clients(app.config.clone(), dynamo, app.ssm.clone())?;
-    rec_app.customers().create_anonymous("Probe".into(), Some("probe-recorded")).await?;
+    rec_app.customers().create_anonymous(CustomerDisplayName::parse(Some("Probe"))?, Some("probe-recorded")).await?;
     let script = Script::from_calls(rec.take().into_iter().map(|c| (ddb_url.to_owned(), c)).collect());
     let raw_http = reqwest::Client::new();
     let (mut via_sdk, mut raw) = (Vec::new(), Vec::new());
     for i in 0..300 {
         let t = Instant::now();
         app.customers()
-            .create_anonymous(format!("Probe {i}"), Some(&format!("probe-{i}-{}", std::process::id())))
+            .create_anonymous(
+                CustomerDisplayName::parse(Some(&format!("Probe {i}")))?,
+                Some(&format!("probe-{i}-{}", std::process::id())),
+            )
             .await?;
         via_sdk.push(t.elapsed());
         raw.push(script.replay(&raw_http).await?);

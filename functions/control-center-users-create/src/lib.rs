@@ -73,7 +73,7 @@ impl Endpoint for CreateControlCenterUser {
         }
         let user = app
             .control_center_users()
-            .create(&new.email, new.display_name.into_inner(), role.id)
+            .create(&new.email, new.display_name, role.id)
             .await?
             .ok_or(Refused::EmailTaken)?;
         tracing::info!(user_id = %user.id, role = %role.name, by = %staff.user.id, "control-center user created");

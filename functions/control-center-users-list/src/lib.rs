@@ -1,12 +1,11 @@
 //! `GET /internal/control-center-users` (`control_center_users:read`): newest first.
-
-use std::collections::HashMap;
+//! A user whose role no longer exists is listed with `shared::views::MISSING_ROLE_NAME`.
 
 use http::StatusCode;
 use schemars::JsonSchema;
 use shared::auth::Staff;
 use shared::inputs::Page;
-use shared::views::{ListPage, StaffView};
+use shared::views::{ListPage, StaffView, staff_list};
 use shared::{App, Ctx, Endpoint, NoRefusal, Query, Reply, routes};
 
 /// List control-center users
@@ -32,10 +31,7 @@ impl Endpoint for ListControlCenterUsers {
     ) -> Result<Reply<ListPage<StaffView>>, NoRefusal> {
         let (users, roles) = (app.control_center_users(), app.roles());
         let ((users, total), roles) = tokio::try_join!(users.list(&list), roles.all())?;
-        let role_names: HashMap<_, _> = roles.iter().map(|r| (r.id, r.name.as_str())).collect();
-        let items =
-            users.iter().map(|u| StaffView::new(u, role_names.get(&u.role_id).copied().unwrap_or(""))).collect();
-        Ok(Reply::ok(ListPage { items, total, page: list.page, limit: list.limit }))
+        Ok(Reply::ok(ListPage { items: staff_list(&users, &roles), total, page: list.page, limit: list.limit }))
     }
 }
 

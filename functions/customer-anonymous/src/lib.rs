@@ -57,7 +57,7 @@ impl Endpoint for CreateAnonymousCustomer {
         Json(new): Json<NewAnonymousCustomer>,
     ) -> Result<Reply<NewCustomer>, NoRefusal> {
         let uid = token.as_ref().map(|t| t.uid.as_str());
-        Ok(match app.customers().create_anonymous(new.display_name.into_inner(), uid).await? {
+        Ok(match app.customers().create_anonymous(new.display_name, uid).await? {
             Created::New(customer) => Reply::created(NewCustomer::from(&customer)),
             Created::Existing(customer) => Reply::ok(NewCustomer::from(&customer)),
         })

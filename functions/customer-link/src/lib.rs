@@ -4,6 +4,7 @@
 use http::StatusCode;
 use schemars::JsonSchema;
 use serde::Deserialize;
+use shared::domain::{Email, Phone};
 use shared::endpoint::Body;
 use shared::http::Fields;
 use shared::store::customers::{Identity, LinkOutcome};
@@ -54,6 +55,7 @@ shared::refusals! {
         CustomerNotFound => NotFound("customer not found"),
         AnotherUsersCustomer => Forbidden("this customer belongs to another user"),
         Registered => AlreadyRegistered("this customer or identity is already registered"),
+        TokenPhoneNotIndonesian => Validation("phone_number", "must be an Indonesian mobile number such as +6281234567890"),
     }
 }
 
@@ -78,8 +80,16 @@ impl Endpoint for LinkCustomer {
         if token.is_anonymous() {
             return Err(Refused::StillAnonymous);
         }
-        let identity =
-            Identity { uid: &token.uid, phone: token.phone_number.as_deref(), email: token.email.as_deref() };
+        // The phone becomes a uniqueness claim, so one that is no Indonesian mobile number is refused;
+        // the email is only shown, so one that is no address is left out.
+        let phone = token.phone_number.as_deref().map(Phone::parse).transpose();
+        let phone = phone.map_err(|_| Refused::TokenPhoneNotIndonesian)?;
+        let email = token.email.as_deref().and_then(|raw| {
+            Email::parse(raw)
+                .inspect_err(|_| tracing::warn!("the token's email is not an address; linking without it"))
+                .ok()
+        });
+        let identity = Identity { uid: &token.uid, phone: phone.as_ref(), email: email.as_ref() };
         match app.customers().link(&link.customer_id, identity).await? {
             LinkOutcome::Linked(customer) => Ok(Reply::ok(CustomerProfile::from(&customer))),
             LinkOutcome::NotFound => Err(Refused::CustomerNotFound),

@@ -27,8 +27,8 @@ impl Endpoint for VerifyControlCenterUser {
     async fn handle(_: &App, _: &Ctx, staff: Staff, _: ()) -> Result<Reply<StaffProfile>, NoRefusal> {
         Ok(Reply::ok(StaffProfile {
             id: staff.user.id,
-            email: staff.user.email,
-            display_name: staff.user.display_name,
+            email: staff.user.email.as_str().to_owned(),
+            display_name: staff.user.display_name.as_str().to_owned(),
             role: RoleView::from(&staff.role),
         }))
     }

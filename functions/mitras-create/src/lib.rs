@@ -60,11 +60,11 @@ impl Endpoint for CreateMitra {
     type Error = Refused;
 
     async fn handle(app: &App, _: &Ctx, staff: Staff, Json(new): Json<NewMitra>) -> Result<Reply<MitraView>, Refused> {
-        let mitra = app.mitras().create(&new.phone, new.display_name.into_inner()).await?.ok_or_else(|| {
+        let mitra = app.mitras().create(&new.phone, new.display_name).await?.ok_or_else(|| {
             tracing::info!(phone = %mask_phone(new.phone.as_str()), "mitra phone already registered");
             Refused::PhoneTaken
         })?;
-        tracing::info!(mitra_id = %mitra.id, phone = %mask_phone(&mitra.phone), by = %staff.user.id, "mitra created");
+        tracing::info!(mitra_id = %mitra.id, phone = %mask_phone(mitra.phone.as_str()), by = %staff.user.id, "mitra created");
         Ok(Reply::created(MitraView::from(&mitra)))
     }
 }

@@ -6,17 +6,20 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{CreatedAt, StoreError, TxOutcome, claimed_id, from_item, get, put_new, s, to_item, transact};
+use super::stored::{self, decode};
+use super::{CreatedAt, StoreError, TxOutcome, claimed_id, get, put_new, s, to_item, transact};
+use crate::domain::{CustomerDisplayName, Email, Phone};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {
     pub id: Uuid,
-    pub display_name: String,
+    #[serde(deserialize_with = "stored::customer_display_name")]
+    pub display_name: CustomerDisplayName,
     pub is_anonymous: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "stored::optional_phone")]
+    pub phone: Option<Phone>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "stored::optional_email")]
+    pub email: Option<Email>,
     /// The Firebase uid that created this customer, when it was created with a token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bound_uid: Option<String>,
@@ -35,8 +38,8 @@ pub enum Created {
 /// A real identity proven by a verified token.
 pub struct Identity<'a> {
     pub uid: &'a str,
-    pub phone: Option<&'a str>,
-    pub email: Option<&'a str>,
+    pub phone: Option<&'a Phone>,
+    pub email: Option<&'a Email>,
 }
 
 pub enum LinkOutcome {
@@ -57,8 +60,8 @@ fn customer_pk(id: &Uuid) -> String {
 fn uid_pk(uid: &str) -> String {
     format!("UID#{uid}")
 }
-fn phone_pk(phone: &str) -> String {
-    format!("PHONE#{phone}")
+fn phone_pk(phone: &Phone) -> String {
+    format!("PHONE#{}", phone.as_str())
 }
 
 impl<'a> Customers<'a> {
@@ -66,7 +69,11 @@ impl<'a> Customers<'a> {
         Self { client, table }
     }
 
-    pub async fn create_anonymous(&self, display_name: String, uid: Option<&str>) -> Result<Created, StoreError> {
+    pub async fn create_anonymous(
+        &self,
+        display_name: CustomerDisplayName,
+        uid: Option<&str>,
+    ) -> Result<Created, StoreError> {
         let id = Uuid::now_v7();
         let customer = Customer {
             id,
@@ -98,7 +105,7 @@ impl<'a> Customers<'a> {
     }
 
     pub async fn by_id(&self, id: &Uuid) -> Result<Option<Customer>, StoreError> {
-        get(self.client, self.table, &customer_pk(id)).await?.map(from_item).transpose()
+        get(self.client, self.table, &customer_pk(id)).await?.map(decode).transpose()
     }
 
     pub async fn by_uid(&self, uid: &str) -> Result<Option<Customer>, StoreError> {
@@ -126,8 +133,8 @@ impl<'a> Customers<'a> {
             TxOutcome::ConditionFailed => Ok(LinkOutcome::AlreadyRegistered),
             TxOutcome::Committed => Ok(LinkOutcome::Linked(Customer {
                 is_anonymous: false,
-                phone: identity.phone.map(str::to_owned),
-                email: identity.email.map(str::to_owned),
+                phone: identity.phone.cloned(),
+                email: identity.email.cloned(),
                 linked_uid: Some(identity.uid.to_owned()),
                 ..customer
             })),
@@ -146,11 +153,11 @@ impl<'a> Customers<'a> {
             .expression_attribute_values(":uid", s(identity.uid));
         if let Some(phone) = identity.phone {
             sets.push("phone = :phone");
-            update = update.expression_attribute_values(":phone", s(phone));
+            update = update.expression_attribute_values(":phone", s(phone.as_str()));
         }
         if let Some(email) = identity.email {
             sets.push("email = :email");
-            update = update.expression_attribute_values(":email", s(email));
+            update = update.expression_attribute_values(":email", s(email.as_str()));
         }
         let update = update
             .update_expression(format!("SET {}", sets.join(", ")))

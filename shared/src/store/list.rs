@@ -28,22 +28,9 @@ pub async fn page(
     let mut keys: Vec<String> = Vec::with_capacity(wanted.min(1000));
     let mut start = None;
     loop {
-        let out = client
-            .query()
-            .table_name(table)
-            .index_name(index.name)
-            .key_condition_expression("#p = :p")
-            .expression_attribute_names("#p", index.partition_key)
-            .expression_attribute_values(":p", AttributeValue::S(partition.to_owned()))
-            .scan_index_forward(false)
-            .projection_expression("pk")
-            .limit((wanted - keys.len()).min(1000) as i32)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| classify(e, "querying a list index"))?;
-        keys.extend(out.items().iter().filter_map(|i| get_s(i, "pk")).map(str::to_owned));
-        start = out.last_evaluated_key;
+        let (found, next) = key_page(client, table, index, partition, (wanted - keys.len()).min(1000), start).await?;
+        keys.extend(found);
+        start = next;
         if start.is_none() || keys.len() >= wanted {
             break;
         }
@@ -52,7 +39,52 @@ pub async fn page(
     Ok(Page { items: batch_get(client, table, &page_keys).await? })
 }
 
-/// Reads up to 100 items by `pk`, returned in the order of `pks`; missing ones are skipped.
+/// Every item of one index partition, newest first, however many: the index is followed
+/// page by page (`LastEvaluatedKey`), each page of keys read in one batch.
+pub async fn all(client: &Client, table: &str, index: IndexDef, partition: &str) -> Result<Vec<Item>, StoreError> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let (keys, next) = key_page(client, table, index, partition, BATCH_GET_MAX, start).await?;
+        items.extend(batch_get(client, table, &keys).await?);
+        start = next;
+        if start.is_none() {
+            return Ok(items);
+        }
+    }
+}
+
+/// DynamoDB's limit on the keys of one `BatchGetItem`.
+pub const BATCH_GET_MAX: usize = 100;
+
+/// Up to `limit` `pk`s of one index partition, newest first, after `start`; and where the next page starts.
+async fn key_page(
+    client: &Client,
+    table: &str,
+    index: IndexDef,
+    partition: &str,
+    limit: usize,
+    start: Option<Item>,
+) -> Result<(Vec<String>, Option<Item>), StoreError> {
+    let out = client
+        .query()
+        .table_name(table)
+        .index_name(index.name)
+        .key_condition_expression("#p = :p")
+        .expression_attribute_names("#p", index.partition_key)
+        .expression_attribute_values(":p", AttributeValue::S(partition.to_owned()))
+        .scan_index_forward(false)
+        .projection_expression("pk")
+        .limit(limit as i32)
+        .set_exclusive_start_key(start)
+        .send()
+        .await
+        .map_err(|e| classify(e, "querying a list index"))?;
+    let keys = out.items().iter().filter_map(|i| get_s(i, "pk")).map(str::to_owned).collect();
+    Ok((keys, out.last_evaluated_key))
+}
+
+/// Reads up to [`BATCH_GET_MAX`] items by `pk`, returned in the order of `pks`; missing ones are skipped.
 pub async fn batch_get(client: &Client, table: &str, pks: &[String]) -> Result<Vec<Item>, StoreError> {
     if pks.is_empty() {
         return Ok(Vec::new());

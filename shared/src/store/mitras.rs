@@ -8,17 +8,19 @@ use uuid::Uuid;
 
 use super::list::{self, counter};
 use super::schema::{BY_CREATED, BY_STATUS};
+use super::stored::{self, decode};
 use super::{
-    CreatedAt, StoreError, TxOutcome, bump_counters, claimed_id, classify, from_item, get, put_new, s, to_item,
-    transact,
+    CreatedAt, StoreError, TxOutcome, bump_counters, claimed_id, classify, get, put_new, s, to_item, transact,
 };
-use crate::domain::{ListQuery, Phone};
+use crate::domain::{DisplayName, ListQuery, Phone};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mitra {
     pub id: Uuid,
-    pub phone: String,
-    pub display_name: String,
+    #[serde(deserialize_with = "stored::phone")]
+    pub phone: Phone,
+    #[serde(deserialize_with = "stored::display_name")]
+    pub display_name: DisplayName,
     pub is_active: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firebase_uid: Option<String>,
@@ -57,12 +59,12 @@ impl<'a> Mitras<'a> {
     }
 
     /// Creates an inactive mitra; `None` when the phone already belongs to one.
-    pub async fn create(&self, phone: &Phone, display_name: String) -> Result<Option<Mitra>, StoreError> {
+    pub async fn create(&self, phone: &Phone, display_name: DisplayName) -> Result<Option<Mitra>, StoreError> {
         let id = Uuid::now_v7();
         let created = CreatedAt::now(&id);
         let mitra = Mitra {
             id,
-            phone: phone.as_str().to_owned(),
+            phone: phone.clone(),
             display_name,
             is_active: false,
             firebase_uid: None,
@@ -87,7 +89,7 @@ impl<'a> Mitras<'a> {
     }
 
     pub async fn by_id(&self, id: &Uuid) -> Result<Option<Mitra>, StoreError> {
-        get(self.client, self.table, &mitra_pk(id)).await?.map(from_item).transpose()
+        get(self.client, self.table, &mitra_pk(id)).await?.map(decode).transpose()
     }
 
     pub async fn by_phone(&self, phone: &Phone) -> Result<Option<Mitra>, StoreError> {
@@ -150,7 +152,7 @@ impl<'a> Mitras<'a> {
             list::page(self.client, self.table, index, partition, query.offset(), query.limit as usize),
             counter(self.client, self.table, total_attribute),
         )?;
-        let mitras = page.items.into_iter().map(from_item).collect::<Result<Vec<Mitra>, _>>()?;
+        let mitras = page.items.into_iter().map(decode).collect::<Result<Vec<Mitra>, _>>()?;
         Ok((mitras, total))
     }
 }

@@ -8,6 +8,7 @@ pub mod mitras;
 pub mod roles;
 pub mod schema;
 pub mod staff;
+mod stored;
 
 use std::collections::HashMap;
 

@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use super::list;
 use super::schema::BY_CREATED;
-use super::{CreatedAt, StoreError, classify, from_item, get, s, to_item};
+use super::stored::decode;
+use super::{CreatedAt, StoreError, classify, get, s, to_item};
 use crate::domain::Permissions;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,13 +41,13 @@ impl<'a> Roles<'a> {
     }
 
     pub async fn by_id(&self, id: &Uuid) -> Result<Option<Role>, StoreError> {
-        get(self.client, self.table, &role_pk(id)).await?.map(from_item).transpose()
+        get(self.client, self.table, &role_pk(id)).await?.map(decode).transpose()
     }
 
-    /// Every role, oldest first. Roles are few; one query and one batch read.
+    /// Every role, oldest first, however many there are.
     pub async fn all(&self) -> Result<Vec<Role>, StoreError> {
-        let page = list::page(self.client, self.table, BY_CREATED, LIST_PARTITION, 0, 100).await?;
-        let mut roles = page.items.into_iter().map(from_item).collect::<Result<Vec<Role>, _>>()?;
+        let items = list::all(self.client, self.table, BY_CREATED, LIST_PARTITION).await?;
+        let mut roles = items.into_iter().map(decode).collect::<Result<Vec<Role>, _>>()?;
         roles.reverse();
         Ok(roles)
     }

@@ -8,17 +8,19 @@ use uuid::Uuid;
 
 use super::list::{self, counter};
 use super::schema::BY_CREATED;
+use super::stored::{self, decode};
 use super::{
-    CreatedAt, StoreError, TxOutcome, bump_counters, claim_uuid, claimed_id, from_item, get, get_s, put_new, s,
-    to_item, transact,
+    CreatedAt, StoreError, TxOutcome, bump_counters, claim_uuid, claimed_id, get, get_s, put_new, s, to_item, transact,
 };
-use crate::domain::{Email, ListQuery};
+use crate::domain::{DisplayName, Email, ListQuery};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ControlCenterUser {
     pub id: Uuid,
-    pub email: String,
-    pub display_name: String,
+    #[serde(deserialize_with = "stored::email")]
+    pub email: Email,
+    #[serde(deserialize_with = "stored::display_name")]
+    pub display_name: DisplayName,
     pub role_id: Uuid,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firebase_uid: Option<String>,
@@ -59,14 +61,14 @@ impl<'a> ControlCenterUsers<'a> {
     pub async fn create(
         &self,
         email: &Email,
-        display_name: String,
+        display_name: DisplayName,
         role_id: Uuid,
     ) -> Result<Option<ControlCenterUser>, StoreError> {
         let id = Uuid::now_v7();
         let created = CreatedAt::now(&id);
         let user = ControlCenterUser {
             id,
-            email: email.as_str().to_owned(),
+            email: email.clone(),
             display_name,
             role_id,
             firebase_uid: None,
@@ -88,7 +90,7 @@ impl<'a> ControlCenterUsers<'a> {
     }
 
     pub async fn by_id(&self, id: &Uuid) -> Result<Option<ControlCenterUser>, StoreError> {
-        get(self.client, self.table, &user_pk(id)).await?.map(from_item).transpose()
+        get(self.client, self.table, &user_pk(id)).await?.map(decode).transpose()
     }
 
     /// Whose this Firebase uid is, and the role they had when it was bound.
@@ -128,7 +130,7 @@ impl<'a> ControlCenterUsers<'a> {
             list::page(self.client, self.table, BY_CREATED, LIST_PARTITION, query.offset(), query.limit as usize),
             counter(self.client, self.table, "total"),
         )?;
-        let users = page.items.into_iter().map(from_item).collect::<Result<Vec<ControlCenterUser>, _>>()?;
+        let users = page.items.into_iter().map(decode).collect::<Result<Vec<ControlCenterUser>, _>>()?;
         Ok((users, total))
     }
 }

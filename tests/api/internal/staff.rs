@@ -57,7 +57,7 @@ async fn control_center_user_create_returns_409_for_a_duplicate_email_in_another
     let listed = app.internal("GET", STAFF, Some(&admin), None).await;
     assert_eq!(listed.assert_ok(200)["total"], 2, "the super admin and the first user only");
     let stored = app.app.control_center_users().by_email(&Email::parse(&email).unwrap()).await.unwrap().unwrap();
-    assert_eq!(stored.display_name, "First");
+    assert_eq!(stored.display_name.as_str(), "First");
 }
 
 #[tokio::test]
@@ -177,4 +177,39 @@ async fn a_user_cannot_grant_a_role_with_permissions_they_lack() {
     app.internal("GET", ROLES, Some(&manager), None).await.assert_ok(200);
     let listed = app.internal("GET", STAFF, Some(&manager), None).await;
     assert_eq!(listed.assert_ok(200)["total"], 4, "super admin, manager, viewer, peer");
+}
+
+#[tokio::test]
+async fn control_center_user_list_shows_a_user_whose_role_was_deleted_with_the_placeholder_and_logs_it() {
+    let app = spawn_app().await;
+    let admin = app.super_admin_token().await;
+    let role = custom_role(&app, &[(Resource::Mitra, &[Action::Read])]).await;
+    let orphan = create_user(&app, &admin, &new_email(), "Orphan", &role.id.to_string()).await.assert_ok(201).clone();
+    app.app
+        .dynamo
+        .delete_item()
+        .table_name(&app.app.tables.roles)
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("ROLE#{}", role.id)))
+        .send()
+        .await
+        .expect("the role is deleted");
+
+    let answer = app.internal("GET", STAFF, Some(&admin), None).await;
+    let data = answer.assert_ok(200);
+    assert_eq!(data["total"], 2, "the orphan is still counted");
+    let items = data["items"].as_array().unwrap();
+    let listed = items.iter().find(|u| u["id"] == orphan["id"]).unwrap_or_else(|| panic!("orphan listed: {data}"));
+    assert_eq!(listed["role"], json!({ "id": role.id.to_string(), "name": shared::views::MISSING_ROLE_NAME }));
+    assert_eq!(listed["display_name"], "Orphan");
+    let seeded = items.iter().find(|u| u["id"] != orphan["id"]).unwrap();
+    assert_eq!(seeded["role"]["name"], "super_admin", "other users keep their role's name");
+
+    let user_id = orphan["id"].as_str().unwrap();
+    let logged = crate::helpers::captured_logs().lines().any(|line| {
+        let line: Value = serde_json::from_str(line).unwrap_or_default();
+        line["level"] == "ERROR"
+            && line["fields"]["user_id"] == user_id
+            && line["fields"]["role_id"] == role.id.to_string()
+    });
+    assert!(logged, "an error naming the user and the missing role is logged");
 }
