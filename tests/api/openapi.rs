@@ -1,4 +1,4 @@
-//! The OpenAPI specs (issue 5, item 1): the spec's routes are the handlers' routes,
+//! The OpenAPI specs: the spec's routes are the handlers' routes,
 //! the committed files are the generated ones, the gateway serves them, and every
 //! answer of a scripted tour of both surfaces matches what its spec documents.
 //! `scripts/schemathesis.sh` fuzzes the same specs against a running gateway.
