@@ -204,8 +204,17 @@ try:
         with urllib.request.urlopen(req, timeout=2) as r:
             sys.exit(0 if "TableNames" in json.load(r) else 1)
     else:
-        with urllib.request.urlopen(base + "/moto-api/", timeout=2) as r:
-            sys.exit(0 if r.status == 200 else 1)
+        # An SSM call, not moto's /moto-api/: moto loads a service's backend on its first call
+        # (~3 s, more under load), which then outlasted the tests' 4 s SDK timeout.
+        req = urllib.request.Request(base + "/", data=b"{}", method="POST", headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "AmazonSSM.DescribeParameters",
+            "X-Amz-Date": "20240101T000000Z",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=local/20240101/ap-southeast-3/ssm/aws4_request, "
+                             "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=00",
+        })
+        with urllib.request.urlopen(req, timeout=10) as r:
+            sys.exit(0 if "Parameters" in json.load(r) else 1)
 except Exception:
     sys.exit(1)
 PY

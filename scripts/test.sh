@@ -7,8 +7,6 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 started=$(date +%s)
-# Stops, when the run ends (passed, failed or interrupted), the stand-ins this run started;
-# ones that already answered on these ports stay up.
 standins_started="$(mktemp)"
 stop_own_standins() {
     local own
