@@ -28,7 +28,7 @@ for dir in "$ROOT"/functions/*/; do packages+=(-p "$(basename "$dir")"); done
 # One build for everything, criterion bench included: a separate `cargo bench` would
 # resolve features for another package set and rebuild much of the dependency graph.
 echo "bench.sh: building release binaries ..." >&2
-verify_bench=$(cargo build --release --locked "${packages[@]}" -p bench-hello -p bench --bins --benches \
+verify_bench=$(cargo build --release --locked "${packages[@]}" -p bench-hello -p bench --bins --benches --features bench/criterion \
     --message-format=json-render-diagnostics | python3 "$ROOT/scripts/cargo-executable.py" verify || true)
 [ -x "$verify_bench" ] || { echo "bench.sh: the criterion bench was not built" >&2; exit 1; }
 

@@ -11,12 +11,14 @@ export PUBLIC_PORT="${PUBLIC_PORT:-3000}"
 export INTERNAL_PORT="${INTERNAL_PORT:-3001}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
-# Builds halo-dev as `cargo test --workspace` builds it (infra's integration tests run it)
-# and prints its path. run.sh, test.sh and schemathesis.sh then share one build: building
-# it alone (`cargo build -p infra`) resolves other features and recompiles much of the SDK.
+# Builds halo-dev and prints its path. Its dependencies resolve to the same features as in
+# `cargo test --workspace` and a function's own build (bench/Cargo.toml says how), so this,
+# the tests and `cargo lambda watch` share one build of the AWS SDK.
 halo_dev_bin() {
-    cargo test --workspace --locked --no-run --message-format=json-render-diagnostics |
-        python3 "$ROOT/scripts/cargo-executable.py" halo-dev
+    cargo build --locked -p infra --bin halo-dev >&2
+    local target="${CARGO_TARGET_DIR:-$ROOT/target}"
+    [[ "$target" == /* ]] || target="$ROOT/$target"
+    echo "$target/debug/halo-dev"
 }
 
 # Starts `halo-dev serve` (path $1) in its own session, logging to $2, and waits until both

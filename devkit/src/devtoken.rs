@@ -27,6 +27,14 @@ pub enum Persona {
 }
 
 impl Persona {
+    /// The uid of a dev persona of `kind` (`admin`, `mitra`, ...) when none is given: the same
+    /// on every mint, because the first `POST /internal/auth/verify` (or mitra sign-in) binds
+    /// the seeded email or phone to the uid it sees, and a token with another uid then finds
+    /// no user. So the tokens `halo-dev serve` prints and every later `halo-dev token` agree.
+    pub fn default_uid(kind: &str) -> String {
+        format!("local-{kind}")
+    }
+
     pub fn uid(&self) -> &str {
         match self {
             Self::Anonymous { uid }

@@ -1,10 +1,10 @@
 //! Local development around the Lambda functions: an API Gateway stand-in that
-//! hosts the very same handlers, table set-up and seed, dev tokens, and a
-//! certificate server that plays Google's key endpoint.
+//! hosts the very same handlers, the OpenAPI specs and a load run. Table set-up
+//! and seed are `shared::seed`; dev tokens and the certificate server that plays
+//! Google's key endpoint are `devkit`'s, re-exported here.
 
 pub use devkit::{certs, devtoken};
 pub mod endpoints;
 pub mod gateway;
 pub mod load;
 pub mod openapi;
-pub mod setup;

@@ -51,3 +51,24 @@ fn openapi_prints_the_committed_spec_of_each_surface() {
         assert_eq!(printed, serde_json::from_str::<Value>(&committed).unwrap(), "openapi/{surface}.json");
     }
 }
+
+/// The `sub` of the token `halo-dev token <args>` prints, verified with the dev certificate.
+fn minted_uid(args: &[&str]) -> String {
+    let out = halo_dev(&[&["token"], args].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_audience(&["halobestie-cli-test"]);
+    let key = decoding_key_from_cert(DEV_CERT_PEM).unwrap();
+    let claims = decode::<Value>(String::from_utf8(out.stdout).unwrap().trim(), &key, &validation).unwrap().claims;
+    claims["sub"].as_str().expect("sub is a string").to_owned()
+}
+
+#[test]
+fn token_without_a_uid_names_the_same_user_every_time_so_a_bound_uid_keeps_working() {
+    for kind in ["anonymous", "phone", "google", "mitra", "admin"] {
+        let first = minted_uid(&[kind]);
+        assert_eq!(minted_uid(&[kind]), first, "{kind}");
+        assert_eq!(first, infra::devtoken::Persona::default_uid(kind), "{kind}");
+    }
+    assert_eq!(minted_uid(&["admin", "--uid", "someone-else"]), "someone-else");
+}

@@ -43,10 +43,12 @@ fn ca_bundle(is_set: impl Fn(&str) -> bool, exists: impl Fn(&str) -> bool) -> Op
 /// Builds the clients once per cold start, then serves invocations of `E`.
 pub async fn serve<E: Endpoint>() -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
-    let app = init::<E>().await?;
-    let app = &app;
-    lambda_http::run(lambda_http::service_fn(move |req| async move { Ok::<_, Infallible>(run::<E>(app, req).await) }))
-        .await
+    // One App for the process's life; `run_concurrent` wants a 'static handler.
+    let app: &'static App = Box::leak(Box::new(init::<E>().await?));
+    lambda_http::run_concurrent(lambda_http::service_fn(move |req| async move {
+        Ok::<_, Infallible>(run::<E>(app, req).await)
+    }))
+    .await
 }
 
 /// The init phase, which Lambda gives a full CPU burst: everything slow happens here,

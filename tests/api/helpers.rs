@@ -166,7 +166,7 @@ pub async fn spawn_app_behind(
     let clients =
         (aws_sdk_dynamodb::Client::from_conf(dynamo.build()), aws_sdk_ssm::Client::from_conf(ssm_config.build()));
     let app = Arc::new(App::with_clients(config, clients.0, clients.1).expect("app builds"));
-    infra::setup::prepare_local(&app, SUPER_ADMIN_EMAIL).await.expect("tables and seed are created");
+    shared::seed::prepare_local(&app, SUPER_ADMIN_EMAIL).await.expect("tables and seed are created");
     with_gateways(app, certs, prefix).await
 }
 

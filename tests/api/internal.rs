@@ -1,4 +1,4 @@
-//! The nine `/internal` endpoints of the control center (issue 3), over HTTP,
+//! The nine `/internal` endpoints of the control center, over HTTP,
 //! against the local gateway, DynamoDB Local and moto.
 
 mod access;

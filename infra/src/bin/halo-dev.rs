@@ -28,13 +28,16 @@ async fn main() -> anyhow::Result<()> {
         Some("setup") => {
             shared::telemetry::init();
             let app = App::from_env().await?;
-            infra::setup::prepare_local(&app, &env_or("SUPER_ADMIN_EMAIL", "admin@halobestie.com")).await
+            shared::seed::prepare_local(&app, &env_or("SUPER_ADMIN_EMAIL", "admin@halobestie.com")).await
         }
         Some("seed") => {
             shared::telemetry::init();
             let app = App::from_env().await?;
-            infra::setup::seed(&app, &std::env::var("SUPER_ADMIN_EMAIL").context("SUPER_ADMIN_EMAIL must be set")?)
-                .await
+            shared::seed::seed_super_admin(
+                &app,
+                &std::env::var("SUPER_ADMIN_EMAIL").context("SUPER_ADMIN_EMAIL must be set")?,
+            )
+            .await
         }
         Some("load") => {
             infra::load::run(infra::load::LoadPlan {
@@ -76,7 +79,7 @@ async fn run_local() -> anyhow::Result<()> {
         .context("starting the dev certificate server")?;
     let app = Arc::new(App::from_env().await?);
     let admin = env_or("SUPER_ADMIN_EMAIL", "admin@halobestie.com");
-    infra::setup::prepare_local(&app, &admin).await?;
+    shared::seed::prepare_local(&app, &admin).await?;
     let public_port = env_or("PUBLIC_PORT", "3000");
     let internal_port = env_or("INTERNAL_PORT", "3001");
     let public =
@@ -85,9 +88,12 @@ async fn run_local() -> anyhow::Result<()> {
         .await
         .context("binding the internal port")?;
     let minter = Minter::dev(&app.config.firebase.project_id)?;
-    let admin_token =
-        minter.token(&Persona::ControlCenter { uid: "local-admin".into(), email: admin.clone(), email_verified: true });
-    let customer_token = minter.token(&Persona::Anonymous { uid: "local-anonymous".into() });
+    let admin_token = minter.token(&Persona::ControlCenter {
+        uid: Persona::default_uid("admin"),
+        email: admin.clone(),
+        email_verified: true,
+    });
+    let customer_token = minter.token(&Persona::Anonymous { uid: Persona::default_uid("anonymous") });
     eprintln!(
         "\nHaloBestie is up.\n  public API:    http://127.0.0.1:{public_port}\n  internal API:  http://127.0.0.1:{internal_port}\n  \
          dev certs:     {}\n  Firebase certs in use: {}\n\nTry:\n  curl -s http://127.0.0.1:{public_port}/api/shared/config/anonymity -H 'Authorization: Bearer {customer_token}'\n  \
@@ -110,8 +116,7 @@ fn flag(args: &[String], name: &str) -> Option<String> {
 }
 
 fn mint(args: &[String]) -> anyhow::Result<String> {
-    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..12];
-    let uid = flag(args, "--uid").unwrap_or_else(|| format!("dev-{suffix}"));
+    let uid = flag(args, "--uid").unwrap_or_else(|| Persona::default_uid(args.first().map_or("", String::as_str)));
     let phone = flag(args, "--phone").unwrap_or_else(|| "+6281234567890".into());
     let persona = match args.first().map(String::as_str) {
         Some("anonymous") => Persona::Anonymous { uid },

@@ -1,1 +1,0 @@
-//! The tests live in `api/`; this crate has no library code.
