@@ -5,6 +5,7 @@
 pub use devkit::{certs, devtoken};
 pub mod endpoints;
 pub mod gateway;
+pub mod generate;
 pub mod load;
 pub mod openapi;
 pub mod setup;
