@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::Request;
+use axum::middleware::Next;
 use axum::routing::{MethodFilter, MethodRouter, get};
 use http::{HeaderValue, StatusCode};
 use http_body_util::{BodyExt, Limited};
@@ -58,35 +59,39 @@ impl Gateway {
         }
         let gateway = self.clone();
         let spec = get(move || async move { into_axum(spec_response(&gateway, &new_request_id())) });
-        router
+        let router = router
             .route(crate::openapi::SPEC_PATH, refuse_others(spec, vec!["GET"]))
-            .fallback(|req: Request| async move { into_axum(no_route(&req, ApiError::RouteNotFound, &[])) })
+            .fallback(|req: Request| async move { into_axum(no_route(&req, ApiError::RouteNotFound, &[])) });
+        Router::new().fallback_service(router).layer(axum::middleware::from_fn(normalise_path))
     }
 }
 
 /// Serves one surface on `listener` until the task is dropped.
 pub async fn serve(gateway: Arc<Gateway>, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    // Routing sees the path without trailing slashes, as API Gateway matches `/internal/mitras/`.
-    let app = Router::new().fallback_service(gateway.router()).layer(axum::middleware::map_request(
-        |mut req: Request| async move {
-            let path = req.uri().path();
-            if path.len() > 1 && path.ends_with('/') {
-                let trimmed = match path.trim_end_matches('/') {
-                    "" => "/",
-                    t => t,
-                };
-                let uri = match req.uri().query() {
-                    Some(q) => format!("{trimmed}?{q}"),
-                    None => trimmed.to_owned(),
-                };
-                if let Ok(uri) = uri.parse() {
-                    *req.uri_mut() = uri;
-                }
-            }
-            req
-        },
-    ));
-    axum::serve(listener, app).await
+    axum::serve(listener, gateway.router()).await
+}
+
+/// Routing sees the path without its trailing slashes, as API Gateway matches `/internal/mitras/`;
+/// an empty segment inside it matches no route (axum would take it for an empty `{id}`).
+async fn normalise_path(mut req: Request, next: Next) -> axum::response::Response {
+    let path = req.uri().path();
+    if path.len() > 1 && path.ends_with('/') {
+        let trimmed = match path.trim_end_matches('/') {
+            "" => "/",
+            t => t,
+        };
+        let uri = match req.uri().query() {
+            Some(q) => format!("{trimmed}?{q}"),
+            None => trimmed.to_owned(),
+        };
+        if let Ok(uri) = uri.parse() {
+            *req.uri_mut() = uri;
+        }
+    }
+    if req.uri().path().contains("//") {
+        return into_axum(no_route(&req, ApiError::RouteNotFound, &[]));
+    }
+    next.run(req).await
 }
 
 /// `methods` answering any method it lacks with a 405 naming `allow`; HEAD too, which axum
