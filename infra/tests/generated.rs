@@ -29,7 +29,15 @@ fn scratch_copy() -> PathBuf {
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(root().join(path), to).unwrap();
     };
-    for file in ["template.yaml", "Makefile", "infra/Cargo.toml", "CargoLambda.toml", "infra/src/endpoints.rs"] {
+    for file in [
+        "template.yaml",
+        "Makefile",
+        "infra/Cargo.toml",
+        "CargoLambda.toml",
+        "infra/src/endpoints.rs",
+        "openapi/public.json",
+        "openapi/internal.json",
+    ] {
         copy(file);
     }
     for route in shared::routes::ALL {
