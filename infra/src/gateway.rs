@@ -5,22 +5,25 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::Router;
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::routing::{MethodFilter, MethodRouter, get};
 use http::{HeaderValue, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 use shared::http::{MAX_BODY_BYTES, envelope};
-use shared::routes::Surface;
+use shared::routes::{Route, Surface};
 use shared::{ApiError, App};
 
-use crate::endpoints::{self, Handler};
+use crate::endpoints;
+use crate::mount::Handler;
 
 pub struct Gateway {
     app: Arc<App>,
-    surface: Surface,
-    routes: Vec<(shared::routes::Route, Handler)>,
+    routes: Vec<(Route, Handler)>,
     /// This surface's OpenAPI spec, served at `GET /openapi.json`.
     spec: String,
 }
@@ -29,15 +32,39 @@ impl Gateway {
     pub fn new(app: Arc<App>, surface: Surface) -> Arc<Self> {
         let routes =
             endpoints::all().into_iter().filter(|m| m.route.surface == surface).map(|m| (m.route, m.handler)).collect();
-        Arc::new(Self { app, surface, routes, spec: crate::openapi::to_json(surface) })
+        Arc::new(Self { app, routes, spec: crate::openapi::to_json(surface) })
     }
 
-    pub fn router(self: Arc<Self>) -> axum::Router {
-        axum::Router::new().fallback(dispatch).with_state(self)
-    }
-
-    pub fn surface(&self) -> Surface {
-        self.surface
+    /// One axum route per path template (axum's `{id}` syntax is the route table's), each
+    /// method of it a handler; other methods get the envelope's 405, other paths its 404.
+    pub fn router(self: Arc<Self>) -> Router {
+        let mut paths: Vec<&'static str> = Vec::new();
+        for (route, _) in &self.routes {
+            if !paths.contains(&route.path) {
+                paths.push(route.path);
+            }
+        }
+        let mut router = Router::new();
+        for path in paths {
+            let here: Vec<(Route, Handler)> = self.routes.iter().filter(|(r, _)| r.path == path).copied().collect();
+            let allow: Vec<&'static str> = here.iter().map(|(r, _)| r.method).collect();
+            let mut methods = MethodRouter::new();
+            for (route, handler) in here {
+                let gateway = self.clone();
+                let filter = http::Method::from_bytes(route.method.as_bytes())
+                    .ok()
+                    .and_then(|m| MethodFilter::try_from(m).ok())
+                    .unwrap_or_else(|| panic!("{}: no axum method filter for {}", route.name, route.method));
+                methods = methods.on(filter, move |req: Request| call(gateway, route, handler, req));
+            }
+            router = router.route(path, refuse_others(methods, allow));
+        }
+        let gateway = self.clone();
+        let spec = get(move || async move { into_axum(spec_response(&gateway, &new_request_id())) });
+        let router = router
+            .route(crate::openapi::SPEC_PATH, refuse_others(spec, vec!["GET"]))
+            .fallback(|req: Request| async move { into_axum(no_route(&req, ApiError::RouteNotFound, &[])) });
+        Router::new().fallback_service(router).layer(axum::middleware::from_fn(normalise_path))
     }
 }
 
@@ -46,21 +73,46 @@ pub async fn serve(gateway: Arc<Gateway>, listener: tokio::net::TcpListener) -> 
     axum::serve(listener, gateway.router()).await
 }
 
-async fn dispatch(State(gateway): State<Arc<Gateway>>, req: axum::extract::Request) -> axum::response::Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
+/// Routing sees the path without its trailing slashes, as API Gateway matches `/internal/mitras/`;
+/// an empty segment inside it matches no route (axum would take it for an empty `{id}`).
+async fn normalise_path(mut req: Request, next: Next) -> axum::response::Response {
+    let path = req.uri().path();
+    if path.len() > 1 && path.ends_with('/') {
+        let trimmed = match path.trim_end_matches('/') {
+            "" => "/",
+            t => t,
+        };
+        let uri = match req.uri().query() {
+            Some(q) => format!("{trimmed}?{q}"),
+            None => trimmed.to_owned(),
+        };
+        if let Ok(uri) = uri.parse() {
+            *req.uri_mut() = uri;
+        }
+    }
+    if req.uri().path().contains("//") {
+        return into_axum(no_route(&req, ApiError::RouteNotFound, &[]));
+    }
+    next.run(req).await
+}
+
+/// `methods` answering any method it lacks with a 405 naming `allow`; HEAD too, which axum
+/// would otherwise hand to a GET handler.
+fn refuse_others(methods: MethodRouter, allow: Vec<&'static str>) -> MethodRouter {
+    let has_head = allow.contains(&"HEAD");
+    let refuse = move |req: Request| async move { into_axum(no_route(&req, ApiError::MethodNotAllowed, &allow)) };
+    let methods = if has_head { methods } else { methods.on(MethodFilter::HEAD, refuse.clone()) };
+    methods.fallback(refuse)
+}
+
+fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+async fn call(gateway: Arc<Gateway>, route: Route, handler: Handler, req: Request) -> axum::response::Response {
+    let request_id = new_request_id();
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
-    if path == crate::openapi::SPEC_PATH {
-        return into_axum(spec_response(&gateway, &parts.method, &request_id));
-    }
-    let matching: Vec<_> =
-        gateway.routes.iter().filter_map(|(route, h)| Some((route, h, route.match_path(&path)?))).collect();
-    let Some((_, handler, params)) = matching.iter().find(|(route, _, _)| route.method == parts.method.as_str()) else {
-        let error = if matching.is_empty() { ApiError::RouteNotFound } else { ApiError::MethodNotAllowed };
-        tracing::info!(request_id, method = %parts.method, path, status = error.status().as_u16(), "no route");
-        let allow: Vec<_> = matching.iter().map(|(route, _, _)| route.method).collect();
-        return into_axum(no_route(error, &allow, &request_id));
-    };
     let bytes = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
@@ -72,12 +124,21 @@ async fn dispatch(State(gateway): State<Arc<Gateway>>, req: axum::extract::Reque
         Ok(text) => Body::Text(text),
         Err(e) => Body::Binary(e.into_bytes()),
     };
+    // The segments as sent (not percent-decoded), as API Gateway's path parameters were taken here before.
+    let params: HashMap<String, String> = route
+        .path
+        .split('/')
+        .zip(path.split('/'))
+        .filter_map(|(template, segment)| {
+            let name = template.strip_prefix('{')?.strip_suffix('}')?;
+            Some((name.to_owned(), segment.to_owned()))
+        })
+        .collect();
     let mut context = ApiGatewayProxyRequestContext::default();
     context.request_id = Some(request_id);
     context.http_method = parts.method.clone();
     context.resource_path = Some(path);
     let query: HashMap<String, Vec<String>> = parts.uri.query().map(parse_query).unwrap_or_default();
-    let params: HashMap<String, String> = params.iter().cloned().collect();
     let req = lambda_http::Request::from_parts(parts, body)
         .with_query_string_parameters(query)
         .with_path_parameters(params)
@@ -85,19 +146,19 @@ async fn dispatch(State(gateway): State<Arc<Gateway>>, req: axum::extract::Reque
     into_axum(handler(&gateway.app, req).await)
 }
 
-/// `GET /openapi.json`: the surface's spec; any other method is a 405 like any known path's.
-fn spec_response(gateway: &Gateway, method: &http::Method, request_id: &str) -> lambda_http::Response<Body> {
-    if method != http::Method::GET {
-        return no_route(ApiError::MethodNotAllowed, &["GET"], request_id);
-    }
+/// `GET /openapi.json`: the surface's spec in the envelope's headers.
+fn spec_response(gateway: &Gateway, request_id: &str) -> lambda_http::Response<Body> {
     let mut response = envelope(StatusCode::OK, &serde_json::Value::Null, request_id);
     *response.body_mut() = Body::Text(gateway.spec.clone());
     response
 }
 
 /// A 404 or 405 in the envelope; a 405 names the methods the path takes in `Allow`.
-fn no_route(error: ApiError, allow: &[&str], request_id: &str) -> lambda_http::Response<Body> {
-    let mut response = envelope(error.status(), &error.body(), request_id);
+fn no_route(req: &Request, error: ApiError, allow: &[&str]) -> lambda_http::Response<Body> {
+    let request_id = new_request_id();
+    let status = error.status().as_u16();
+    tracing::info!(request_id, method = %req.method(), path = req.uri().path(), status, "no route");
+    let mut response = envelope(error.status(), &error.body(), &request_id);
     if let Ok(allow) = HeaderValue::from_str(&allow.join(", "))
         && !allow.is_empty()
     {

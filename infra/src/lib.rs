@@ -6,5 +6,7 @@
 pub use devkit::{certs, devtoken};
 pub mod endpoints;
 pub mod gateway;
+pub mod generate;
 pub mod load;
+pub mod mount;
 pub mod openapi;

@@ -77,6 +77,7 @@ pub fn spec(surface: Surface) -> Value {
          the envelope. Request bodies are JSON objects; properties not described here are ignored.";
     json!({
         "openapi": OPENAPI_VERSION,
+        "x-generated": "by `halo-dev gen` from the endpoints' declarations (infra/src/openapi.rs); do not edit by hand",
         "info": { "title": title, "version": API_VERSION, "description": format!("{description}{common}") },
         "servers": [
             { "url": production, "description": "production" },

@@ -31,9 +31,37 @@ pub struct Route {
     pub path: &'static str,
     pub surface: Surface,
     pub access: Access,
+    /// A successful request, from which `halo-dev gen` writes `events/<name>.json`.
+    pub example: Example,
+}
+
+/// A sample request. `{{NAME}}` placeholders stand for what only a live stage knows
+/// (a token, an id); tests/api/events.rs and the bench fill them in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Example {
+    /// A value for every `{param}` of the path template.
+    pub path_params: &'static [(&'static str, &'static str)],
+    pub query: &'static [(&'static str, &'static str)],
+    /// The JSON body, as sent.
+    pub body: Option<&'static str>,
 }
 
 impl Route {
+    pub const fn with_path_params(mut self, params: &'static [(&'static str, &'static str)]) -> Self {
+        self.example.path_params = params;
+        self
+    }
+
+    pub const fn with_query(mut self, query: &'static [(&'static str, &'static str)]) -> Self {
+        self.example.query = query;
+        self
+    }
+
+    pub const fn with_body(mut self, body: &'static str) -> Self {
+        self.example.body = Some(body);
+        self
+    }
+
     /// The path parameters when `path` matches this route's template.
     pub fn match_path(&self, path: &str) -> Option<Vec<(String, String)>> {
         let mut params = Vec::new();
@@ -51,21 +79,25 @@ impl Route {
     }
 }
 
+const NO_EXAMPLE: Example = Example { path_params: &[], query: &[], body: None };
+
 const fn needs(resource: Resource, action: Action) -> Access {
     Access::ControlCenter(Permission { resource, action })
 }
 
 const fn public(name: &'static str, method: &'static str, path: &'static str, access: Access) -> Route {
-    Route { name, method, path, surface: Surface::Public, access }
+    Route { name, method, path, surface: Surface::Public, access, example: NO_EXAMPLE }
 }
 
 const fn internal(name: &'static str, method: &'static str, path: &'static str, access: Access) -> Route {
-    Route { name, method, path, surface: Surface::Internal, access }
+    Route { name, method, path, surface: Surface::Internal, access, example: NO_EXAMPLE }
 }
 
 pub const CUSTOMER_ANONYMOUS: Route =
-    public("customer-anonymous", "POST", "/api/shared/customer/anonymous", Access::Open);
-pub const CUSTOMER_LINK: Route = public("customer-link", "POST", "/api/shared/customer/link", Access::Token);
+    public("customer-anonymous", "POST", "/api/shared/customer/anonymous", Access::Open)
+        .with_body(r#"{"display_name":"Angin Malam"}"#);
+pub const CUSTOMER_LINK: Route = public("customer-link", "POST", "/api/shared/customer/link", Access::Token)
+    .with_body(r#"{"customer_id":"{{CUSTOMER_ID}}","firebase_uid":"{{UID}}"}"#);
 pub const CLIENT_AUTH_VERIFY: Route = public("client-auth-verify", "POST", "/api/client/auth/verify", Access::Token);
 pub const MITRA_AUTH_VERIFY: Route = public("mitra-auth-verify", "POST", "/api/mitra/auth/verify", Access::Token);
 pub const PUBLIC_ANONYMITY_GET: Route =
@@ -74,28 +106,35 @@ pub const PUBLIC_ANONYMITY_GET: Route =
 pub const INTERNAL_AUTH_VERIFY: Route =
     internal("internal-auth-verify", "POST", "/internal/auth/verify", Access::ControlCenterLogin);
 pub const MITRAS_CREATE: Route =
-    internal("mitras-create", "POST", "/internal/mitras", needs(Resource::Mitra, Action::Create));
-pub const MITRAS_LIST: Route = internal("mitras-list", "GET", "/internal/mitras", needs(Resource::Mitra, Action::Read));
+    internal("mitras-create", "POST", "/internal/mitras", needs(Resource::Mitra, Action::Create))
+        .with_body(r#"{"phone":"{{PHONE}}","display_name":"Dr. Budi"}"#);
+pub const MITRAS_LIST: Route = internal("mitras-list", "GET", "/internal/mitras", needs(Resource::Mitra, Action::Read))
+    .with_query(&[("page", "1"), ("limit", "20"), ("is_active", "false")]);
 pub const MITRAS_STATUS: Route =
-    internal("mitras-status", "PATCH", "/internal/mitras/{id}/status", needs(Resource::Mitra, Action::Update));
+    internal("mitras-status", "PATCH", "/internal/mitras/{id}/status", needs(Resource::Mitra, Action::Update))
+        .with_path_params(&[("id", "{{MITRA_ID}}")])
+        .with_body(r#"{"is_active":true}"#);
 pub const STAFF_CREATE: Route = internal(
     "control-center-users-create",
     "POST",
     "/internal/control-center-users",
     needs(Resource::ControlCenterUsers, Action::Create),
-);
+)
+.with_body(r#"{"email":"{{EMAIL}}","display_name":"Operator 1","role_id":"{{ROLE_ID}}"}"#);
 pub const STAFF_LIST: Route = internal(
     "control-center-users-list",
     "GET",
     "/internal/control-center-users",
     needs(Resource::ControlCenterUsers, Action::Read),
-);
+)
+.with_query(&[("page", "1"), ("limit", "20")]);
 pub const ROLES_LIST: Route =
     internal("roles-list", "GET", "/internal/roles", needs(Resource::ControlCenterUsers, Action::Read));
 pub const ANONYMITY_GET: Route =
     internal("anonymity-get", "GET", "/internal/config/anonymity", needs(Resource::Config, Action::Read));
 pub const ANONYMITY_PATCH: Route =
-    internal("anonymity-patch", "PATCH", "/internal/config/anonymity", needs(Resource::Config, Action::Update));
+    internal("anonymity-patch", "PATCH", "/internal/config/anonymity", needs(Resource::Config, Action::Update))
+        .with_body(r#"{"anonymity_enabled":false}"#);
 
 pub const ALL: [Route; 14] = [
     CUSTOMER_ANONYMOUS,
@@ -134,6 +173,19 @@ mod tests {
             for b in &ALL[i + 1..] {
                 assert_ne!(a.name, b.name);
                 assert!(a.method != b.method || a.path != b.path, "{} and {}", a.name, b.name);
+            }
+        }
+    }
+
+    #[test]
+    fn every_example_names_exactly_the_path_parameters_of_its_template_and_sends_a_json_body() {
+        for route in ALL {
+            let in_template: Vec<&str> =
+                route.path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).collect();
+            let in_example: Vec<&str> = route.example.path_params.iter().map(|(k, _)| *k).collect();
+            assert_eq!(in_example, in_template, "{}", route.name);
+            if let Some(body) = route.example.body {
+                assert!(body.starts_with('{') && body.ends_with('}'), "{}: {body}", route.name);
             }
         }
     }

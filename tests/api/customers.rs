@@ -133,6 +133,28 @@ async fn unknown_paths_are_404_and_wrong_methods_405_as_json_envelopes() {
 }
 
 #[tokio::test]
+async fn the_gateway_takes_trailing_slashes_and_path_parameters_and_refuses_head_and_options() {
+    let app = spawn_app().await;
+    let token = app.super_admin_token().await;
+    let listed = app.internal("GET", "/internal/mitras/?page=1&limit=5", Some(&token), None).await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert_eq!(listed.body["data"]["limit"], 5, "the query survives the trimmed slash");
+    let mitra = app.insert_mitra(&phone(), false).await;
+    let path = format!("/internal/mitras/{}/status", mitra.id);
+    let patched = app.internal("PATCH", &path, Some(&token), Some(json!({ "is_active": true }))).await;
+    assert_eq!((patched.status, &patched.body["data"]["id"]), (200, &json!(mitra.id)), "{}", patched.body);
+    app.internal("PATCH", "/internal/mitras//status", Some(&token), None).await.assert_error(404, "NOT_FOUND");
+
+    // Both methods of a path in Allow, in the route table's order; HEAD is not GET here.
+    let options = app.internal("OPTIONS", "/internal/mitras", Some(&token), None).await;
+    options.assert_error(405, "METHOD_NOT_ALLOWED");
+    assert_eq!(options.headers["allow"], "POST, GET");
+    let head = app.http.head(format!("{}/internal/roles", app.internal_url)).send().await.unwrap();
+    assert_eq!(head.status(), 405);
+    assert_eq!(head.headers()["allow"], "GET");
+}
+
+#[tokio::test]
 async fn the_callers_sane_request_id_is_echoed_and_an_insane_one_replaced() {
     let app = spawn_app().await;
     let url = format!("{}{CREATE}", app.public_url);

@@ -26,51 +26,47 @@ use serde_json::{Value, json};
 use shared::App;
 use shared::config::Config;
 use shared::domain::{CustomerDisplayName, DisplayName, Phone};
-use shared::routes::{self, Route};
+use shared::routes::{self, Access, Route};
 use tokio::process::{Child, Command};
 
 const HELLO: &str = "bench-hello";
 const MB: f64 = 1_000_000.0;
 
+/// Runs every measurement of `scripts/bench.sh` against the release binaries.
+#[derive(clap::Parser)]
+#[command(name = "bench-driver")]
 struct Args {
+    /// Where the release binaries of the functions and bench-hello are.
+    #[arg(long, default_value = "target/release")]
     bin_dir: PathBuf,
+    /// Where the table, logs and zips go.
+    #[arg(long = "out", default_value = "target/bench")]
     out_dir: PathBuf,
+    /// Criterion's output directory, for the token verification figures.
+    #[arg(long = "criterion", default_value = "target/criterion")]
     criterion_dir: PathBuf,
+    /// The API Gateway event fixtures (`halo-dev gen` writes them), one per route.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../events"))]
+    events: PathBuf,
+    /// Cold starts per function.
+    #[arg(long, default_value_t = 11)]
     spawns: usize,
+    /// Warm-up invocations per function before measuring.
+    #[arg(long, default_value_t = 20)]
     warmup: usize,
+    /// Measured warm invocations per function.
+    #[arg(long, default_value_t = 400)]
     warm: usize,
+    /// Anonymity GETs in the SSM measurement.
+    #[arg(long, default_value_t = 1000)]
     ssm_gets: usize,
+    #[arg(skip = Duration::from_secs(5))]
     ssm_window: Duration,
 }
 
 impl Args {
     fn parse() -> anyhow::Result<Self> {
-        let mut args = Self {
-            bin_dir: PathBuf::from("target/release"),
-            out_dir: PathBuf::from("target/bench"),
-            criterion_dir: PathBuf::from("target/criterion"),
-            spawns: 11,
-            warmup: 20,
-            warm: 400,
-            ssm_gets: 1000,
-            ssm_window: Duration::from_secs(5),
-        };
-        let mut it = std::env::args().skip(1);
-        while let Some(flag) = it.next() {
-            let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
-            match flag.as_str() {
-                "--bin-dir" => args.bin_dir = value()?.into(),
-                "--out" => args.out_dir = value()?.into(),
-                "--criterion" => args.criterion_dir = value()?.into(),
-                "--spawns" => args.spawns = value()?.parse()?,
-                "--warmup" => args.warmup = value()?.parse()?,
-                "--warm" => args.warm = value()?.parse()?,
-                "--ssm-gets" => args.ssm_gets = value()?.parse()?,
-                _ => {
-                    bail!("unknown flag {flag}; flags: --bin-dir --out --criterion --spawns --warmup --warm --ssm-gets")
-                }
-            }
-        }
+        let args = <Self as clap::Parser>::parse();
         if args.spawns < 1 || args.warm < 1 {
             bail!("--spawns and --warm must be at least 1");
         }
@@ -80,6 +76,8 @@ impl Args {
 
 /// Everything the requests need: tokens, ids, and pools of one-use identities.
 struct Fixtures {
+    /// `events/<route>.json` of each route, with its `{{NAME}}` placeholders.
+    events: HashMap<&'static str, String>,
     admin: String,
     client: String,
     client_customer: uuid::Uuid,
@@ -93,7 +91,21 @@ struct Fixtures {
 }
 
 impl Fixtures {
-    async fn new(app: &App, minter: &Minter, admin_email: &str, pool: usize) -> anyhow::Result<Self> {
+    async fn new(
+        app: &App,
+        minter: &Minter,
+        admin_email: &str,
+        pool: usize,
+        events_dir: &Path,
+    ) -> anyhow::Result<Self> {
+        let events = routes::ALL
+            .iter()
+            .map(|r| {
+                let file = events_dir.join(format!("{}.json", r.name));
+                let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+                anyhow::Ok((r.name, text))
+            })
+            .collect::<anyhow::Result<_>>()?;
         let run = std::process::id();
         let admin = minter.token(&Persona::ControlCenter {
             uid: format!("bench-admin-{run}"),
@@ -153,6 +165,7 @@ impl Fixtures {
             .into_iter()
             .collect::<anyhow::Result<_>>()?;
         Ok(Self {
+            events,
             admin,
             client,
             client_customer,
@@ -166,58 +179,57 @@ impl Fixtures {
         })
     }
 
-    /// A realistic, successful request for `route`; one-use identities are taken from the pools.
+    /// The route's event fixture, its placeholders filled for a successful request; one-use
+    /// identities are taken from the pools. An open route is sent with a fresh anonymous token,
+    /// its heavier path (the customer is bound to the token's uid).
     fn event(&self, route: &Route) -> anyhow::Result<Vec<u8>> {
         let n = self.serial.fetch_add(1, Ordering::Relaxed);
-        let admin = Some(self.admin.as_str());
-        let ev = |token: Option<&str>, body: Option<Value>, query: &[(&str, &str)]| {
-            apigw_event(route.method, route.path, route.path, token, body.as_ref(), query, &[])
-        };
-        let page = [("page", "1"), ("limit", "20")];
-        Ok(match route.name {
-            "customer-anonymous" => {
-                let token = self.fresh_anonymous.lock().unwrap().pop_front().context("anonymous pool empty")?;
-                ev(Some(&token), Some(json!({ "display_name": format!("Angin {n}") })), &[])
-            }
-            "customer-link" => {
+        let template = self.events.get(route.name).with_context(|| format!("no event fixture for {}", route.name))?;
+        let mut vars: HashMap<&str, String> = HashMap::new();
+        let token = match (route.name, route.access) {
+            ("client-auth-verify", _) => self.client.clone(),
+            ("mitra-auth-verify", _) => self.mitra.clone(),
+            ("customer-link", _) => {
                 let (id, token, uid) = self.links.lock().unwrap().pop_front().context("link pool empty")?;
-                ev(Some(&token), Some(json!({ "customer_id": id, "firebase_uid": uid })), &[])
+                vars.insert("CUSTOMER_ID", id.to_string());
+                vars.insert("UID", uid);
+                token
             }
-            "client-auth-verify" => ev(Some(&self.client), None, &[]),
-            "mitra-auth-verify" => ev(Some(&self.mitra), None, &[]),
-            "public-anonymity-get" => ev(Some(&self.poller), None, &[]),
-            "internal-auth-verify" | "roles-list" | "anonymity-get" => ev(admin, None, &[]),
-            "mitras-list" | "control-center-users-list" => ev(admin, None, &page),
-            "mitras-create" => ev(
-                admin,
-                Some(json!({ "phone": format!("+62813{:08}", 1000 + n), "display_name": format!("Mitra {n}") })),
-                &[],
-            ),
-            "mitras-status" => {
-                let id = self.status_mitra.to_string();
-                let path = format!("/internal/mitras/{id}/status");
-                apigw_event(
-                    route.method,
-                    &path,
-                    route.path,
-                    admin,
-                    Some(&json!({ "is_active": n.is_multiple_of(2) })),
-                    &[],
-                    &[("id", &id)],
-                )
-            }
-            "control-center-users-create" => ev(
-                admin,
-                Some(json!({
-                    "email": format!("bench-operator-{n}@halobestie.com"),
-                    "display_name": format!("Operator {n}"),
-                    "role_id": self.operator_role,
-                })),
-                &[],
-            ),
-            "anonymity-patch" => ev(admin, Some(json!({ "anonymity_enabled": true })), &[]),
-            other => bail!("no bench request for route {other}"),
-        })
+            (_, Access::Open) => self.fresh_anonymous.lock().unwrap().pop_front().context("anonymous pool empty")?,
+            (_, Access::Token) => self.poller.clone(),
+            (_, Access::ControlCenter(_) | Access::ControlCenterLogin) => self.admin.clone(),
+        };
+        vars.insert("TOKEN", token.clone());
+        let mut text = String::with_capacity(template.len() + token.len());
+        let mut rest = template.as_str();
+        while let Some(start) = rest.find("{{") {
+            let end = rest[start..].find("}}").map(|e| start + e).context("an unclosed {{ placeholder")?;
+            let name = &rest[start + 2..end];
+            let value = match (vars.get(name), name) {
+                (Some(value), _) => value.clone(),
+                (None, "PHONE") => format!("+62813{:08}", 1000 + n),
+                (None, "EMAIL") => format!("bench-operator-{n}@halobestie.com"),
+                (None, "ROLE_ID") => self.operator_role.to_string(),
+                (None, "MITRA_ID") => self.status_mitra.to_string(),
+                (None, "CUSTOMER_ID") => self.client_customer.to_string(),
+                (None, other) => bail!(
+                    "events/{}.json has {{{{{other}}}}}: give it a value in the bench driver's Fixtures::event",
+                    route.name
+                ),
+            };
+            text.push_str(&rest[..start]);
+            text.push_str(&value);
+            rest = &rest[end + 2..];
+        }
+        text.push_str(rest);
+        let mut event: Value = serde_json::from_str(&text).with_context(|| format!("events/{}.json", route.name))?;
+        event["requestContext"]["requestId"] = json!(uuid::Uuid::new_v4().to_string());
+        if route.access == Access::Open {
+            let bearer = format!("Bearer {token}");
+            event["headers"]["Authorization"] = json!(bearer);
+            event["multiValueHeaders"]["Authorization"] = json!([bearer]);
+        }
+        Ok(serde_json::to_vec(&event)?)
     }
 }
 
@@ -388,7 +400,7 @@ async fn main() -> anyhow::Result<()> {
     shared::seed::prepare_local(&app, &admin_email).await?;
     let minter = Minter::dev(&project)?;
     let pool = args.spawns + args.warmup + args.warm + 8;
-    let fixtures = Fixtures::new(&app, &minter, &admin_email, pool).await?;
+    let fixtures = Fixtures::new(&app, &minter, &admin_email, pool, &args.events).await?;
     app.verifier.verify(&fixtures.admin).await.context("the dev token does not verify in-process")?;
     eprintln!("bench: fixtures ready in {:.1}s", started.elapsed().as_secs_f64());
     if std::env::var("BENCH_PROBE").is_ok() {

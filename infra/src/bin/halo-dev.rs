@@ -7,9 +7,13 @@
 //!   halo-dev token <anonymous|phone|google|mitra|admin> [--uid U] [--phone P] [--email E] [--unverified]
 //!   halo-dev openapi <public|internal>   print that surface's OpenAPI spec (as in openapi/*.json)
 
+//! Local development commands. See the README, or `halo-dev --help`.
+
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
 use infra::certs::CertServer;
 use infra::devtoken::{Minter, Persona};
 use infra::gateway::{Gateway, serve};
@@ -20,54 +24,137 @@ fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
 }
 
+/// HaloBestie's local development commands.
+#[derive(Parser)]
+#[command(name = "halo-dev")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Prepare the local stage, then serve the public and internal APIs (PUBLIC_PORT, INTERNAL_PORT).
+    Serve,
+    /// Create the tables and the anonymity parameter, and seed (local stages).
+    Setup,
+    /// Seed the roles and the super admin SUPER_ADMIN_EMAIL (any stage).
+    Seed,
+    /// A bounded load run against a running local API.
+    Load {
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// How long to run.
+        #[arg(long, default_value_t = 120)]
+        seconds: u64,
+    },
+    /// Print a dev ID token, signed by the dev key, for FIREBASE_PROJECT_ID.
+    Token(TokenArgs),
+    /// Print a surface's OpenAPI spec (as in openapi/*.json).
+    Openapi {
+        #[arg(value_enum)]
+        surface: SurfaceArg,
+    },
+    /// Write every file derived from the route table (shared::routes::ALL).
+    Gen {
+        /// Write nothing; list the files that differ and fail if any does.
+        #[arg(long)]
+        check: bool,
+        /// The repository to write into.
+        #[arg(long, default_value_os_t = infra::generate::default_root())]
+        root: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct TokenArgs {
+    #[arg(value_enum)]
+    kind: Kind,
+    /// The token's uid (sub); a fresh one when not given.
+    #[arg(long)]
+    uid: Option<String>,
+    /// The phone number of a phone or mitra token.
+    #[arg(long, default_value = "+6281234567890")]
+    phone: String,
+    /// The email of a google or admin token (admin: SUPER_ADMIN_EMAIL by default).
+    #[arg(long)]
+    email: Option<String>,
+    /// An admin token whose email is not verified.
+    #[arg(long)]
+    unverified: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Kind {
+    Anonymous,
+    Phone,
+    Google,
+    Mitra,
+    Admin,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SurfaceArg {
+    Public,
+    Internal,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("serve") => run_local().await,
-        Some("setup") => {
+    match Cli::parse().command {
+        Command::Serve => run_local().await,
+        Command::Setup => {
             shared::telemetry::init();
             let app = App::from_env().await?;
             shared::seed::prepare_local(&app, &env_or("SUPER_ADMIN_EMAIL", "admin@halobestie.com")).await
         }
-        Some("seed") => {
+        Command::Seed => {
             shared::telemetry::init();
             let app = App::from_env().await?;
-            shared::seed::seed_super_admin(
-                &app,
-                &std::env::var("SUPER_ADMIN_EMAIL").context("SUPER_ADMIN_EMAIL must be set")?,
-            )
-            .await
+            let email = std::env::var("SUPER_ADMIN_EMAIL").context("SUPER_ADMIN_EMAIL must be set")?;
+            shared::seed::seed_super_admin(&app, &email).await
         }
-        Some("load") => {
+        Command::Load { clients, seconds } => {
             infra::load::run(infra::load::LoadPlan {
                 public_url: format!("http://127.0.0.1:{}", env_or("PUBLIC_PORT", "3000")),
                 internal_url: format!("http://127.0.0.1:{}", env_or("INTERNAL_PORT", "3001")),
                 admin_email: env_or("SUPER_ADMIN_EMAIL", "admin@halobestie.com"),
                 project_id: env_or("FIREBASE_PROJECT_ID", "halobestie-local"),
-                clients: flag(&args, "--clients").map(|c| c.parse()).transpose()?.unwrap_or(32),
-                duration: std::time::Duration::from_secs(
-                    flag(&args, "--seconds").map(|s| s.parse()).transpose()?.unwrap_or(120),
-                ),
+                clients,
+                duration: std::time::Duration::from_secs(seconds),
             })
             .await
         }
-        Some("token") => {
-            println!("{}", mint(&args[1..])?);
+        Command::Token(args) => {
+            println!("{}", mint(args)?);
             Ok(())
         }
-        Some("openapi") => {
-            let surface = match args.get(1).map(String::as_str) {
-                Some("public") => Surface::Public,
-                Some("internal") => Surface::Internal,
-                _ => bail!("usage: halo-dev openapi <public|internal>"),
+        Command::Openapi { surface } => {
+            let surface = match surface {
+                SurfaceArg::Public => Surface::Public,
+                SurfaceArg::Internal => Surface::Internal,
             };
             print!("{}", infra::openapi::to_json(surface));
             Ok(())
         }
-        _ => bail!(
-            "usage: halo-dev serve | setup | seed | openapi <public|internal> | token <anonymous|phone|google|mitra|admin> [--uid U] [--phone P] [--email E] [--unverified]"
-        ),
+        Command::Gen { check: true, root } => {
+            let stale = infra::generate::stale(&root, &shared::routes::ALL)?;
+            if stale.is_empty() {
+                return Ok(());
+            }
+            for file in &stale {
+                eprintln!("stale: {file}");
+            }
+            eprintln!("{} file(s) differ from the route table; run `halo-dev gen`", stale.len());
+            std::process::exit(1)
+        }
+        Command::Gen { check: false, root } => {
+            for file in infra::generate::write(&root, &shared::routes::ALL)? {
+                eprintln!("wrote {file}");
+            }
+            Ok(())
+        }
     }
 }
 
@@ -110,28 +197,21 @@ async fn run_local() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The value after `--name` on the command line.
-fn flag(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
-}
-
-fn mint(args: &[String]) -> anyhow::Result<String> {
-    let uid = flag(args, "--uid").unwrap_or_else(|| Persona::default_uid(args.first().map_or("", String::as_str)));
-    let phone = flag(args, "--phone").unwrap_or_else(|| "+6281234567890".into());
-    let persona = match args.first().map(String::as_str) {
-        Some("anonymous") => Persona::Anonymous { uid },
-        Some("phone") => Persona::PhoneCustomer { uid, phone },
-        Some("google") => Persona::GoogleCustomer {
+fn mint(args: TokenArgs) -> anyhow::Result<String> {
+    let kind = args.kind.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default();
+    let uid = args.uid.unwrap_or_else(|| Persona::default_uid(&kind));
+    let persona = match args.kind {
+        Kind::Anonymous => Persona::Anonymous { uid },
+        Kind::Phone => Persona::PhoneCustomer { uid, phone: args.phone },
+        Kind::Google => {
+            Persona::GoogleCustomer { uid, email: args.email.unwrap_or_else(|| "customer@example.com".into()) }
+        }
+        Kind::Mitra => Persona::Mitra { uid, phone: args.phone },
+        Kind::Admin => Persona::ControlCenter {
             uid,
-            email: flag(args, "--email").unwrap_or_else(|| "customer@example.com".into()),
+            email: args.email.unwrap_or_else(|| env_or("SUPER_ADMIN_EMAIL", "admin@halobestie.com")),
+            email_verified: !args.unverified,
         },
-        Some("mitra") => Persona::Mitra { uid, phone },
-        Some("admin") => Persona::ControlCenter {
-            uid,
-            email: flag(args, "--email").unwrap_or_else(|| env_or("SUPER_ADMIN_EMAIL", "admin@halobestie.com")),
-            email_verified: !args.iter().any(|a| a == "--unverified"),
-        },
-        _ => bail!("token kind must be one of: anonymous, phone, google, mitra, admin"),
     };
     Ok(Minter::dev(&env_or("FIREBASE_PROJECT_ID", "halobestie-local"))?.token(&persona))
 }
