@@ -13,11 +13,11 @@ use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 use crate::anonymity::AnonymityFlag;
 use crate::config::Config;
 use crate::firebase::FirebaseVerifier;
+use crate::store::control_center_users::ControlCenterUsers;
 use crate::store::customers::Customers;
 use crate::store::mitras::Mitras;
 use crate::store::roles::Roles;
 use crate::store::schema::Tables;
-use crate::store::staff::ControlCenterUsers;
 
 pub struct App {
     pub config: Config,

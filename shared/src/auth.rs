@@ -8,8 +8,8 @@ use crate::domain::{Email, Permissions};
 use crate::error::ApiError;
 use crate::firebase::{FirebaseUser, TokenError};
 use crate::routes::{Access, Route};
+use crate::store::control_center_users::{ControlCenterUser, UidClaim};
 use crate::store::roles::Role;
-use crate::store::staff::{ControlCenterUser, UidClaim};
 
 /// Who is calling, as far as the route's rule required us to establish it.
 #[derive(Debug, Clone)]
@@ -17,11 +17,11 @@ pub enum Caller {
     /// An open route called without a token.
     Nobody,
     User(FirebaseUser),
-    Staff(Staff),
+    ControlCenterUser(ControlCenterCaller),
 }
 
 #[derive(Debug, Clone)]
-pub struct Staff {
+pub struct ControlCenterCaller {
     pub token: FirebaseUser,
     pub user: ControlCenterUser,
     pub role: Role,
@@ -32,7 +32,7 @@ impl Caller {
         match self {
             Self::Nobody => None,
             Self::User(user) => Some(&user.uid),
-            Self::Staff(staff) => Some(&staff.token.uid),
+            Self::ControlCenterUser(caller) => Some(&caller.token.uid),
         }
     }
 }
@@ -49,21 +49,21 @@ pub async fn authorize(app: &App, route: &Route, headers: &HeaderMap) -> Result<
     let user = verify(app, token).await?;
     match access {
         Access::Open | Access::Token => Ok(Caller::User(user)),
-        Access::ControlCenterLogin => staff(app, user, true).await.map(Caller::Staff),
+        Access::ControlCenterLogin => control_center_user(app, user, true).await.map(Caller::ControlCenterUser),
         Access::ControlCenter(permission) => {
-            let staff = staff(app, user, false).await?;
-            if !staff.role.permissions.allows(permission) {
-                tracing::info!(%permission, role = %staff.role.name, "permission denied");
+            let caller = control_center_user(app, user, false).await?;
+            if !caller.role.permissions.allows(permission) {
+                tracing::info!(%permission, role = %caller.role.name, "permission denied");
                 return Err(ApiError::Forbidden("your role does not allow this action"));
             }
-            Ok(Caller::Staff(staff))
+            Ok(Caller::ControlCenterUser(caller))
         }
     }
 }
 
 /// A control-center user may only grant a role whose permissions are a subset of their own.
-pub fn can_grant(staff: &Staff, role_permissions: &Permissions) -> bool {
-    staff.role.permissions.includes(role_permissions)
+pub fn can_grant(granter: &ControlCenterCaller, role_permissions: &Permissions) -> bool {
+    granter.role.permissions.includes(role_permissions)
 }
 
 fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
@@ -89,7 +89,11 @@ async fn verify(app: &App, token: &str) -> Result<FirebaseUser, ApiError> {
     })
 }
 
-async fn staff(app: &App, token: FirebaseUser, first_login: bool) -> Result<Staff, ApiError> {
+async fn control_center_user(
+    app: &App,
+    token: FirebaseUser,
+    first_login: bool,
+) -> Result<ControlCenterCaller, ApiError> {
     let found = match app.control_center_users().uid_claim(&token.uid).await? {
         Some(claim) => user_and_role(app, claim).await?,
         None if first_login => bind_by_verified_email(app, &token).await?.map(|user| (user, None)),
@@ -111,7 +115,7 @@ async fn staff(app: &App, token: FirebaseUser, first_login: bool) -> Result<Staf
         tracing::error!(user_id = %user.id, role_id = %user.role_id, "control-center user has a role that does not exist");
         ApiError::Forbidden("your role no longer exists")
     })?;
-    Ok(Staff { token, user, role })
+    Ok(ControlCenterCaller { token, user, role })
 }
 
 /// The claimed user, and the role the claim recorded at binding, read side by side.
@@ -139,5 +143,5 @@ async fn bind_by_verified_email(app: &App, token: &FirebaseUser) -> Result<Optio
         return Ok(None);
     }
     tracing::info!(user_id = %user.id, "bound control-center user to its Firebase uid");
-    Ok(Some(crate::store::staff::ControlCenterUser { firebase_uid: Some(token.uid.clone()), ..user }))
+    Ok(Some(crate::store::control_center_users::ControlCenterUser { firebase_uid: Some(token.uid.clone()), ..user }))
 }

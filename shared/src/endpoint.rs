@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::app::App;
-use crate::auth::{Caller, Staff};
+use crate::auth::{Caller, ControlCenterCaller};
 use crate::error::{ApiError, Code};
 use crate::firebase::FirebaseUser;
 use crate::routes::{Access, Route};
@@ -109,7 +109,7 @@ impl Resolved for Anyone {
         match caller {
             Caller::Nobody => Some(Self(None)),
             Caller::User(user) => Some(Self(Some(user))),
-            Caller::Staff(_) => None,
+            Caller::ControlCenterUser(_) => None,
         }
     }
 }
@@ -124,11 +124,11 @@ impl Resolved for FirebaseUser {
     }
 }
 
-impl Resolved for Staff {
+impl Resolved for ControlCenterCaller {
     const KIND: CallerKind = CallerKind::ControlCenterUser;
     fn from_caller(caller: Caller) -> Option<Self> {
         match caller {
-            Caller::Staff(staff) => Some(staff),
+            Caller::ControlCenterUser(caller) => Some(caller),
             _ => None,
         }
     }

@@ -241,7 +241,10 @@ mod tests {
     #[test]
     fn a_missing_customer_name_is_display_name_required_and_a_bad_one_a_validation_error_on_display_name() {
         let missing = ApiError::from(CustomerNameError::Missing);
-        assert_eq!((missing.status(), missing.code().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "DISPLAY_NAME_REQUIRED"));
+        assert_eq!(
+            (missing.status(), missing.code().as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "DISPLAY_NAME_REQUIRED")
+        );
         let long = ApiError::from(CustomerNameError::Invalid("must be at most 50 characters".into()));
         assert_eq!(
             long.body()["error"]["details"],

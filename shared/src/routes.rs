@@ -114,14 +114,14 @@ pub const MITRAS_STATUS: Route =
     internal("mitras-status", "PATCH", "/internal/mitras/{id}/status", needs(Resource::Mitra, Action::Update))
         .with_path_params(&[("id", "{{MITRA_ID}}")])
         .with_body(r#"{"is_active":true}"#);
-pub const STAFF_CREATE: Route = internal(
+pub const CONTROL_CENTER_USERS_CREATE: Route = internal(
     "control-center-users-create",
     "POST",
     "/internal/control-center-users",
     needs(Resource::ControlCenterUsers, Action::Create),
 )
 .with_body(r#"{"email":"{{EMAIL}}","display_name":"Operator 1","role_id":"{{ROLE_ID}}"}"#);
-pub const STAFF_LIST: Route = internal(
+pub const CONTROL_CENTER_USERS_LIST: Route = internal(
     "control-center-users-list",
     "GET",
     "/internal/control-center-users",
@@ -146,8 +146,8 @@ pub const ALL: [Route; 14] = [
     MITRAS_CREATE,
     MITRAS_LIST,
     MITRAS_STATUS,
-    STAFF_CREATE,
-    STAFF_LIST,
+    CONTROL_CENTER_USERS_CREATE,
+    CONTROL_CENTER_USERS_LIST,
     ROLES_LIST,
     ANONYMITY_GET,
     ANONYMITY_PATCH,

@@ -9,10 +9,10 @@ use uuid::Uuid;
 
 use crate::domain::Permissions;
 use crate::schema;
+use crate::store::control_center_users::ControlCenterUser;
 use crate::store::customers::Customer;
 use crate::store::mitras::Mitra;
 use crate::store::roles::Role;
-use crate::store::staff::ControlCenterUser;
 
 /// `POST /api/shared/customer/anonymous`.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -132,7 +132,7 @@ pub struct RoleName {
 /// A control-center user in create and list answers: the role by id and name.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "ControlCenterUser")]
-pub struct StaffView {
+pub struct ControlCenterUserView {
     #[schemars(schema_with = "schema::id")]
     pub id: Uuid,
     #[schemars(schema_with = "schema::email")]
@@ -144,7 +144,7 @@ pub struct StaffView {
     pub created_at: String,
 }
 
-impl StaffView {
+impl ControlCenterUserView {
     pub fn new(user: &ControlCenterUser, role_name: &str) -> Self {
         Self {
             id: user.id,
@@ -164,7 +164,7 @@ pub const MISSING_ROLE_NAME: &str = "(role not found)";
 /// Control-center users as a list shows them, each with its role's name from `roles`.
 /// A user whose role is not among `roles` gets [`MISSING_ROLE_NAME`] and is logged at
 /// error level with the user and role ids.
-pub fn staff_list(users: &[ControlCenterUser], roles: &[Role]) -> Vec<StaffView> {
+pub fn control_center_user_list(users: &[ControlCenterUser], roles: &[Role]) -> Vec<ControlCenterUserView> {
     let names: HashMap<Uuid, &str> = roles.iter().map(|r| (r.id, r.name.as_str())).collect();
     let name_of = |user: &ControlCenterUser| {
         names.get(&user.role_id).copied().unwrap_or_else(|| {
@@ -172,13 +172,13 @@ pub fn staff_list(users: &[ControlCenterUser], roles: &[Role]) -> Vec<StaffView>
             MISSING_ROLE_NAME
         })
     };
-    users.iter().map(|user| StaffView::new(user, name_of(user))).collect()
+    users.iter().map(|user| ControlCenterUserView::new(user, name_of(user))).collect()
 }
 
 /// `POST /internal/auth/verify`: the caller with their role's permissions.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "ControlCenterUserProfile")]
-pub struct StaffProfile {
+pub struct ControlCenterUserProfile {
     #[schemars(schema_with = "schema::id")]
     pub id: Uuid,
     #[schemars(schema_with = "schema::email")]

@@ -95,11 +95,14 @@ async fn prepare(t: &TestApp, name: &str) -> Case {
         "public-anonymity-get" => Case::new(200, vec![("TOKEN", t.anonymous_token(&unique("uid-anon")))])
             .check(|data, _| assert_eq!(data["anonymity_enabled"], true)),
         // The seeded super admin's first login: the fixture itself binds the uid by verified email.
-        "internal-auth-verify" => Case::new(200, vec![("TOKEN", t.staff_token("uid-super-admin", SUPER_ADMIN_EMAIL))])
-            .check(|data, _| {
-                assert_eq!(data["email"], SUPER_ADMIN_EMAIL);
-                assert_eq!(data["role"]["name"], "super_admin");
-            }),
+        "internal-auth-verify" => {
+            Case::new(200, vec![("TOKEN", t.control_center_user_token("uid-super-admin", SUPER_ADMIN_EMAIL))]).check(
+                |data, _| {
+                    assert_eq!(data["email"], SUPER_ADMIN_EMAIL);
+                    assert_eq!(data["role"]["name"], "super_admin");
+                },
+            )
+        }
         "mitras-create" => {
             Case::new(201, vec![("TOKEN", t.super_admin_token().await), ("PHONE", phone())]).check(|data, vars| {
                 assert_eq!(data["phone"], var(vars, "PHONE"));

@@ -208,13 +208,13 @@ impl TestApp {
         self.token(Persona::Mitra { uid: uid.into(), phone: phone.into() })
     }
 
-    pub fn staff_token(&self, uid: &str, email: &str) -> String {
+    pub fn control_center_user_token(&self, uid: &str, email: &str) -> String {
         self.token(Persona::ControlCenter { uid: uid.into(), email: email.into(), email_verified: true })
     }
 
     /// The seeded super admin's token (bound on its first call to `/internal/auth/verify`).
     pub async fn super_admin_token(&self) -> String {
-        let token = self.staff_token("uid-super-admin", SUPER_ADMIN_EMAIL);
+        let token = self.control_center_user_token("uid-super-admin", SUPER_ADMIN_EMAIL);
         self.internal("POST", "/internal/auth/verify", Some(&token), None).await.assert_ok(200);
         token
     }
@@ -229,7 +229,7 @@ impl TestApp {
             .await
             .unwrap()
             .expect("operator is new");
-        let token = self.staff_token(&unique("uid-operator"), &email);
+        let token = self.control_center_user_token(&unique("uid-operator"), &email);
         self.internal("POST", "/internal/auth/verify", Some(&token), None).await.assert_ok(200);
         token
     }

@@ -4,10 +4,10 @@
 mod access;
 mod anonymity;
 mod auth_verify;
+mod control_center_users;
 mod mitras;
 mod mitras_list;
 mod roles;
-mod staff;
 
 use std::fmt::Display;
 
@@ -18,7 +18,7 @@ use crate::helpers::{Answer, TestApp, phone, unique};
 
 pub const VERIFY: &str = "/internal/auth/verify";
 pub const MITRAS: &str = "/internal/mitras";
-pub const STAFF: &str = "/internal/control-center-users";
+pub const CONTROL_CENTER_USERS: &str = "/internal/control-center-users";
 pub const ROLES: &str = "/internal/roles";
 pub const ANONYMITY: &str = "/internal/config/anonymity";
 pub const PUBLIC_ANONYMITY: &str = "/api/shared/config/anonymity";
@@ -37,10 +37,10 @@ pub fn every_endpoint() -> Vec<(&'static str, String, Option<Value>)> {
         ("PATCH", status_path(Uuid::new_v4()), Some(json!({ "is_active": true }))),
         (
             "POST",
-            STAFF.into(),
+            CONTROL_CENTER_USERS.into(),
             Some(json!({ "email": new_email(), "display_name": "Op", "role_id": operator_role_id() })),
         ),
-        ("GET", STAFF.into(), None),
+        ("GET", CONTROL_CENTER_USERS.into(), None),
         ("GET", ROLES.into(), None),
         ("GET", ANONYMITY.into(), None),
         ("PATCH", ANONYMITY.into(), Some(json!({ "anonymity_enabled": false }))),
@@ -56,12 +56,12 @@ pub fn super_admin_role_id() -> String {
 }
 
 pub fn new_email() -> String {
-    format!("{}@halobestie.com", unique("staff"))
+    format!("{}@halobestie.com", unique("user"))
 }
 
 /// A fresh token of a valid Firebase user who is no control-center user.
 pub fn stranger_token(app: &TestApp) -> String {
-    app.staff_token(&unique("uid-stranger"), &format!("{}@example.com", unique("stranger")))
+    app.control_center_user_token(&unique("uid-stranger"), &format!("{}@example.com", unique("stranger")))
 }
 
 /// True for a canonical, lower-case, hyphenated UUID string.

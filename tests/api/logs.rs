@@ -31,7 +31,7 @@ async fn logs_hold_no_token_and_no_full_phone_number_or_email() {
     let app = spawn_app().await;
     let admin = app.super_admin_token().await;
     let number = phone();
-    let email = format!("{}@halobestie.com", unique("staff"));
+    let email = format!("{}@halobestie.com", unique("user"));
     let operator_role = shared::seed::operator_role().id;
     crate::internal::create_mitra(&app, &admin, &number).await;
     app.internal(
@@ -42,7 +42,7 @@ async fn logs_hold_no_token_and_no_full_phone_number_or_email() {
     )
     .await
     .assert_error(409, "CONFLICT");
-    let body = json!({ "email": email, "display_name": "Staff", "role_id": operator_role });
+    let body = json!({ "email": email, "display_name": "ControlCenterCaller", "role_id": operator_role });
     app.internal("POST", "/internal/control-center-users", Some(&admin), Some(body)).await.assert_ok(201);
     let customer_number = phone();
     let uid = unique("leak");

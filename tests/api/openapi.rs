@@ -201,11 +201,31 @@ async fn openapi_every_answer_of_a_tour_of_both_surfaces_matches_the_spec() {
     let admin = app.super_admin_token().await;
     let operator = app.operator_token().await;
     let stranger = crate::internal::stranger_token(&app);
-    let staff_verify = "/internal/auth/verify";
-    check(&internal, "POST", staff_verify, app.internal("POST", staff_verify, Some(&admin), None).await);
-    check(&internal, "POST", staff_verify, app.internal("POST", staff_verify, Some(&operator), None).await);
-    check(&internal, "POST", staff_verify, app.internal("POST", staff_verify, Some(&stranger), None).await);
-    check(&internal, "POST", staff_verify, app.internal("POST", staff_verify, None, None).await);
+    let control_center_user_verify = "/internal/auth/verify";
+    check(
+        &internal,
+        "POST",
+        control_center_user_verify,
+        app.internal("POST", control_center_user_verify, Some(&admin), None).await,
+    );
+    check(
+        &internal,
+        "POST",
+        control_center_user_verify,
+        app.internal("POST", control_center_user_verify, Some(&operator), None).await,
+    );
+    check(
+        &internal,
+        "POST",
+        control_center_user_verify,
+        app.internal("POST", control_center_user_verify, Some(&stranger), None).await,
+    );
+    check(
+        &internal,
+        "POST",
+        control_center_user_verify,
+        app.internal("POST", control_center_user_verify, None, None).await,
+    );
     let mitras = "/internal/mitras";
     let mitra_phone = phone();
     let mitra_body = json!({ "phone": mitra_phone.replace("+62", "0"), "display_name": " Dr. Budi " });
@@ -231,20 +251,30 @@ async fn openapi_every_answer_of_a_tour_of_both_surfaces_matches_the_spec() {
         let path = format!("/internal/mitras/{id}/status");
         check(&internal, "PATCH", status, app.internal("PATCH", &path, Some(&admin), Some(body)).await);
     }
-    let staff = "/internal/control-center-users";
+    let users = "/internal/control-center-users";
     let email = format!("{}@HaloBestie.com", unique("Op"));
     let (operator_role, super_role) = (crate::internal::operator_role_id(), crate::internal::super_admin_role_id());
-    let staff_body = json!({ "email": email, "display_name": "Operator 1", "role_id": operator_role });
-    check(&internal, "POST", staff, app.internal("POST", staff, Some(&admin), Some(staff_body.clone())).await);
-    check(&internal, "POST", staff, app.internal("POST", staff, Some(&admin), Some(staff_body.clone())).await);
-    check(&internal, "POST", staff, app.internal("POST", staff, Some(&admin), Some(json!({ "email": "x" }))).await);
+    let control_center_user_body = json!({ "email": email, "display_name": "Operator 1", "role_id": operator_role });
+    check(
+        &internal,
+        "POST",
+        users,
+        app.internal("POST", users, Some(&admin), Some(control_center_user_body.clone())).await,
+    );
+    check(
+        &internal,
+        "POST",
+        users,
+        app.internal("POST", users, Some(&admin), Some(control_center_user_body.clone())).await,
+    );
+    check(&internal, "POST", users, app.internal("POST", users, Some(&admin), Some(json!({ "email": "x" }))).await);
     let escalate =
         json!({ "email": format!("{}@halobestie.com", unique("e")), "display_name": "E", "role_id": super_role });
-    check(&internal, "POST", staff, app.internal("POST", staff, Some(&operator), Some(escalate)).await);
+    check(&internal, "POST", users, app.internal("POST", users, Some(&operator), Some(escalate)).await);
     for query in ["", "?page=2&limit=1", "?limit=0", "?page=4294967295&limit=100", "?page=4294967296"] {
-        check(&internal, "GET", staff, app.internal("GET", &format!("{staff}{query}"), Some(&admin), None).await);
+        check(&internal, "GET", users, app.internal("GET", &format!("{users}{query}"), Some(&admin), None).await);
     }
-    check(&internal, "GET", staff, app.internal("GET", staff, Some(&operator), None).await);
+    check(&internal, "GET", users, app.internal("GET", users, Some(&operator), None).await);
     let roles = "/internal/roles";
     check(&internal, "GET", roles, app.internal("GET", roles, Some(&admin), None).await);
     check(&internal, "GET", roles, app.internal("GET", roles, Some(&stranger), None).await);
@@ -355,8 +385,12 @@ fn openapi_request_patterns_agree_with_the_domain_parsers() {
     for name in names.iter().map(|s| s.to_string()).chain(long) {
         let customer = shared::domain::CustomerDisplayName::parse(Some(&name)).is_ok();
         assert_eq!(matches(&shared::schema::name_input_pattern(50), &name), customer, "customer name {name:?}");
-        let staff = shared::domain::DisplayName::parse(&name).is_ok();
-        assert_eq!(matches(&shared::schema::name_input_pattern(100), &name), staff, "staff name {name:?}");
+        let other = shared::domain::DisplayName::parse(&name).is_ok();
+        assert_eq!(
+            matches(&shared::schema::name_input_pattern(100), &name),
+            other,
+            "mitra or control-center user name {name:?}"
+        );
         if let Ok(parsed) = shared::domain::DisplayName::parse(&name) {
             assert!(matches(&shared::schema::name_output_pattern(100), &parsed.into_inner()), "{name:?}");
         }

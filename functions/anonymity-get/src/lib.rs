@@ -2,7 +2,7 @@
 
 use http::StatusCode;
 use schemars::JsonSchema;
-use shared::auth::Staff;
+use shared::auth::ControlCenterCaller;
 use shared::views::Anonymity;
 use shared::{App, Ctx, Endpoint, NoRefusal, Reply, routes};
 
@@ -14,12 +14,12 @@ impl Endpoint for ReadAnonymitySetting {
     const ROUTE: routes::Route = routes::ANONYMITY_GET;
     const TAG: &'static str = "Config";
     const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::OK, "The current setting.")];
-    type Caller = Staff;
+    type Caller = ControlCenterCaller;
     type Input = ();
     type Output = Anonymity;
     type Error = NoRefusal;
 
-    async fn handle(app: &App, _: &Ctx, _: Staff, _: ()) -> Result<Reply<Anonymity>, NoRefusal> {
+    async fn handle(app: &App, _: &Ctx, _: ControlCenterCaller, _: ()) -> Result<Reply<Anonymity>, NoRefusal> {
         Ok(Reply::ok(Anonymity { anonymity_enabled: app.anonymity.get().await? }))
     }
 }

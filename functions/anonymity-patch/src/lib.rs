@@ -3,7 +3,7 @@
 use http::StatusCode;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use shared::auth::Staff;
+use shared::auth::ControlCenterCaller;
 use shared::endpoint::Body;
 use shared::http::Fields;
 use shared::views::Anonymity;
@@ -39,7 +39,7 @@ impl Endpoint for UpdateAnonymitySetting {
     const ROUTE: routes::Route = routes::ANONYMITY_PATCH;
     const TAG: &'static str = "Config";
     const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::OK, "The new setting.")];
-    type Caller = Staff;
+    type Caller = ControlCenterCaller;
     type Input = Json<NewSetting>;
     type Output = Anonymity;
     type Error = NoRefusal;
@@ -47,11 +47,11 @@ impl Endpoint for UpdateAnonymitySetting {
     async fn handle(
         app: &App,
         _: &Ctx,
-        staff: Staff,
+        caller: ControlCenterCaller,
         Json(new): Json<NewSetting>,
     ) -> Result<Reply<Anonymity>, NoRefusal> {
         let enabled = app.anonymity.set(new.anonymity_enabled).await?;
-        tracing::info!(anonymity_enabled = enabled, by = %staff.user.id, "anonymity flag changed");
+        tracing::info!(anonymity_enabled = enabled, by = %caller.user.id, "anonymity flag changed");
         Ok(Reply::ok(Anonymity { anonymity_enabled: enabled }))
     }
 }

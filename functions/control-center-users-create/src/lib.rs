@@ -4,11 +4,11 @@
 use http::StatusCode;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use shared::auth::{Staff, can_grant};
+use shared::auth::{ControlCenterCaller, can_grant};
 use shared::domain::{DisplayName, Email};
 use shared::endpoint::Body;
 use shared::http::Fields;
-use shared::views::StaffView;
+use shared::views::ControlCenterUserView;
 use shared::{ApiError, App, Ctx, Endpoint, Json, Reply, routes, schema};
 use uuid::Uuid;
 
@@ -58,17 +58,22 @@ shared::refusals! {
 }
 
 impl Endpoint for CreateControlCenterUser {
-    const ROUTE: routes::Route = routes::STAFF_CREATE;
+    const ROUTE: routes::Route = routes::CONTROL_CENTER_USERS_CREATE;
     const TAG: &'static str = "Control-center users";
     const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::CREATED, "The new user.")];
-    type Caller = Staff;
+    type Caller = ControlCenterCaller;
     type Input = Json<NewUser>;
-    type Output = StaffView;
+    type Output = ControlCenterUserView;
     type Error = Refused;
 
-    async fn handle(app: &App, _: &Ctx, staff: Staff, Json(new): Json<NewUser>) -> Result<Reply<StaffView>, Refused> {
+    async fn handle(
+        app: &App,
+        _: &Ctx,
+        caller: ControlCenterCaller,
+        Json(new): Json<NewUser>,
+    ) -> Result<Reply<ControlCenterUserView>, Refused> {
         let role = app.roles().by_id(&new.role_id).await?.ok_or(Refused::UnknownRole)?;
-        if !can_grant(&staff, &role.permissions) {
+        if !can_grant(&caller, &role.permissions) {
             return Err(Refused::Escalation);
         }
         let user = app
@@ -76,8 +81,8 @@ impl Endpoint for CreateControlCenterUser {
             .create(&new.email, new.display_name, role.id)
             .await?
             .ok_or(Refused::EmailTaken)?;
-        tracing::info!(user_id = %user.id, role = %role.name, by = %staff.user.id, "control-center user created");
-        Ok(Reply::created(StaffView::new(&user, &role.name)))
+        tracing::info!(user_id = %user.id, role = %role.name, by = %caller.user.id, "control-center user created");
+        Ok(Reply::created(ControlCenterUserView::new(&user, &role.name)))
     }
 }
 

@@ -3,9 +3,9 @@
 
 use http::StatusCode;
 use schemars::JsonSchema;
-use shared::auth::Staff;
+use shared::auth::ControlCenterCaller;
 use shared::inputs::Page;
-use shared::views::{ListPage, StaffView, staff_list};
+use shared::views::{ControlCenterUserView, ListPage, control_center_user_list};
 use shared::{App, Ctx, Endpoint, NoRefusal, Query, Reply, routes};
 
 /// List control-center users
@@ -15,23 +15,28 @@ use shared::{App, Ctx, Endpoint, NoRefusal, Query, Reply, routes};
 pub struct ListControlCenterUsers;
 
 impl Endpoint for ListControlCenterUsers {
-    const ROUTE: routes::Route = routes::STAFF_LIST;
+    const ROUTE: routes::Route = routes::CONTROL_CENTER_USERS_LIST;
     const TAG: &'static str = "Control-center users";
     const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::OK, "One page of users.")];
-    type Caller = Staff;
+    type Caller = ControlCenterCaller;
     type Input = Query<Page>;
-    type Output = ListPage<StaffView>;
+    type Output = ListPage<ControlCenterUserView>;
     type Error = NoRefusal;
 
     async fn handle(
         app: &App,
         _: &Ctx,
-        _: Staff,
+        _: ControlCenterCaller,
         Query(Page(list)): Query<Page>,
-    ) -> Result<Reply<ListPage<StaffView>>, NoRefusal> {
+    ) -> Result<Reply<ListPage<ControlCenterUserView>>, NoRefusal> {
         let (users, roles) = (app.control_center_users(), app.roles());
         let ((users, total), roles) = tokio::try_join!(users.list(&list), roles.all())?;
-        Ok(Reply::ok(ListPage { items: staff_list(&users, &roles), total, page: list.page, limit: list.limit }))
+        Ok(Reply::ok(ListPage {
+            items: control_center_user_list(&users, &roles),
+            total,
+            page: list.page,
+            limit: list.limit,
+        }))
     }
 }
 

@@ -3,8 +3,8 @@
 
 use http::StatusCode;
 use schemars::JsonSchema;
-use shared::auth::Staff;
-use shared::views::{RoleView, StaffProfile};
+use shared::auth::ControlCenterCaller;
+use shared::views::{ControlCenterUserProfile, RoleView};
 use shared::{App, Ctx, Endpoint, NoRefusal, Reply, routes};
 
 /// Verify the token and return the control-center user
@@ -19,17 +19,22 @@ impl Endpoint for VerifyControlCenterUser {
     const TAG: &'static str = "Auth";
     const SUCCESS: &'static [(StatusCode, &'static str)] =
         &[(StatusCode::OK, "The caller with their role and permissions.")];
-    type Caller = Staff;
+    type Caller = ControlCenterCaller;
     type Input = ();
-    type Output = StaffProfile;
+    type Output = ControlCenterUserProfile;
     type Error = NoRefusal;
 
-    async fn handle(_: &App, _: &Ctx, staff: Staff, _: ()) -> Result<Reply<StaffProfile>, NoRefusal> {
-        Ok(Reply::ok(StaffProfile {
-            id: staff.user.id,
-            email: staff.user.email.as_str().to_owned(),
-            display_name: staff.user.display_name.as_str().to_owned(),
-            role: RoleView::from(&staff.role),
+    async fn handle(
+        _: &App,
+        _: &Ctx,
+        caller: ControlCenterCaller,
+        _: (),
+    ) -> Result<Reply<ControlCenterUserProfile>, NoRefusal> {
+        Ok(Reply::ok(ControlCenterUserProfile {
+            id: caller.user.id,
+            email: caller.user.email.as_str().to_owned(),
+            display_name: caller.user.display_name.as_str().to_owned(),
+            role: RoleView::from(&caller.role),
         }))
     }
 }

@@ -4,7 +4,7 @@
 use http::StatusCode;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use shared::auth::Staff;
+use shared::auth::ControlCenterCaller;
 use shared::domain::{DisplayName, Phone};
 use shared::endpoint::Body;
 use shared::http::Fields;
@@ -54,17 +54,22 @@ impl Endpoint for CreateMitra {
     const ROUTE: routes::Route = routes::MITRAS_CREATE;
     const TAG: &'static str = "Mitras";
     const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::CREATED, "The new mitra.")];
-    type Caller = Staff;
+    type Caller = ControlCenterCaller;
     type Input = Json<NewMitra>;
     type Output = MitraView;
     type Error = Refused;
 
-    async fn handle(app: &App, _: &Ctx, staff: Staff, Json(new): Json<NewMitra>) -> Result<Reply<MitraView>, Refused> {
+    async fn handle(
+        app: &App,
+        _: &Ctx,
+        caller: ControlCenterCaller,
+        Json(new): Json<NewMitra>,
+    ) -> Result<Reply<MitraView>, Refused> {
         let mitra = app.mitras().create(&new.phone, new.display_name).await?.ok_or_else(|| {
             tracing::info!(phone = %mask_phone(new.phone.as_str()), "mitra phone already registered");
             Refused::PhoneTaken
         })?;
-        tracing::info!(mitra_id = %mitra.id, phone = %mask_phone(mitra.phone.as_str()), by = %staff.user.id, "mitra created");
+        tracing::info!(mitra_id = %mitra.id, phone = %mask_phone(mitra.phone.as_str()), by = %caller.user.id, "mitra created");
         Ok(Reply::created(MitraView::from(&mitra)))
     }
 }

@@ -2,7 +2,7 @@
 
 use http::StatusCode;
 use schemars::JsonSchema;
-use shared::auth::Staff;
+use shared::auth::ControlCenterCaller;
 use shared::inputs::MitraPage;
 use shared::views::{ListPage, MitraView};
 use shared::{App, Ctx, Endpoint, NoRefusal, Query, Reply, routes};
@@ -17,7 +17,7 @@ impl Endpoint for ListMitras {
     const ROUTE: routes::Route = routes::MITRAS_LIST;
     const TAG: &'static str = "Mitras";
     const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::OK, "One page of mitras.")];
-    type Caller = Staff;
+    type Caller = ControlCenterCaller;
     type Input = Query<MitraPage>;
     type Output = ListPage<MitraView>;
     type Error = NoRefusal;
@@ -25,7 +25,7 @@ impl Endpoint for ListMitras {
     async fn handle(
         app: &App,
         _: &Ctx,
-        _: Staff,
+        _: ControlCenterCaller,
         Query(MitraPage(list)): Query<MitraPage>,
     ) -> Result<Reply<ListPage<MitraView>>, NoRefusal> {
         let (mitras, total) = app.mitras().list(&list).await?;

@@ -3,7 +3,7 @@
 use http::StatusCode;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use shared::auth::Staff;
+use shared::auth::ControlCenterCaller;
 use shared::endpoint::Body;
 use shared::http::Fields;
 use shared::inputs::MitraId;
@@ -47,7 +47,7 @@ impl Endpoint for SetMitraStatus {
     const ROUTE: routes::Route = routes::MITRAS_STATUS;
     const TAG: &'static str = "Mitras";
     const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::OK, "The mitra's id and status.")];
-    type Caller = Staff;
+    type Caller = ControlCenterCaller;
     type Input = (Path<MitraId>, Json<NewStatus>);
     type Output = MitraStatus;
     type Error = Refused;
@@ -55,14 +55,14 @@ impl Endpoint for SetMitraStatus {
     async fn handle(
         app: &App,
         _: &Ctx,
-        staff: Staff,
+        caller: ControlCenterCaller,
         (Path(MitraId { id }), Json(new)): (Path<MitraId>, Json<NewStatus>),
     ) -> Result<Reply<MitraStatus>, Refused> {
         let mitra = match app.mitras().set_status(&id, new.is_active).await? {
             StatusChange::NotFound => return Err(Refused::MitraNotFound),
             StatusChange::Unchanged(mitra) => mitra,
             StatusChange::Changed(mitra) => {
-                tracing::info!(mitra_id = %id, is_active = new.is_active, by = %staff.user.id, "mitra status changed");
+                tracing::info!(mitra_id = %id, is_active = new.is_active, by = %caller.user.id, "mitra status changed");
                 mitra
             }
         };

@@ -2,7 +2,7 @@
 
 use http::StatusCode;
 use schemars::JsonSchema;
-use shared::auth::Staff;
+use shared::auth::ControlCenterCaller;
 use shared::views::RoleView;
 use shared::{App, Ctx, Endpoint, NoRefusal, Reply, routes};
 
@@ -16,12 +16,12 @@ impl Endpoint for ListRoles {
     const ROUTE: routes::Route = routes::ROLES_LIST;
     const TAG: &'static str = "Roles";
     const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::OK, "Every role.")];
-    type Caller = Staff;
+    type Caller = ControlCenterCaller;
     type Input = ();
     type Output = Vec<RoleView>;
     type Error = NoRefusal;
 
-    async fn handle(app: &App, _: &Ctx, _: Staff, _: ()) -> Result<Reply<Vec<RoleView>>, NoRefusal> {
+    async fn handle(app: &App, _: &Ctx, _: ControlCenterCaller, _: ()) -> Result<Reply<Vec<RoleView>>, NoRefusal> {
         let roles = app.roles().all().await?;
         Ok(Reply::ok(roles.iter().map(RoleView::from).collect()))
     }

@@ -2,12 +2,12 @@
 //! (`PHONE#…`, `UID#…`, `EMAIL#…`) written in the same transaction, so that
 //! uniqueness is enforced by DynamoDB's condition checks, never by reading first.
 
+pub mod control_center_users;
 pub mod customers;
 pub mod list;
 pub mod mitras;
 pub mod roles;
 pub mod schema;
-pub mod staff;
 mod stored;
 
 use std::collections::HashMap;

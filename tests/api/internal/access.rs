@@ -71,19 +71,23 @@ async fn every_internal_endpoint_answers_403_to_a_stranger_and_verify_answers_40
     let admin = app.super_admin_token().await;
     let mitras = app.internal("GET", MITRAS, Some(&admin), None).await;
     assert_eq!(mitras.assert_ok(200)["total"], 0);
-    let staff = app.internal("GET", STAFF, Some(&admin), None).await;
-    assert_eq!(staff.assert_ok(200)["total"], 1, "only the seeded super admin");
+    let users = app.internal("GET", CONTROL_CENTER_USERS, Some(&admin), None).await;
+    assert_eq!(users.assert_ok(200)["total"], 1, "only the seeded super admin");
     let flag = app.internal("GET", ANONYMITY, Some(&admin), None).await;
     assert_eq!(flag.assert_ok(200)["anonymity_enabled"], true);
 }
 
 #[tokio::test]
-async fn an_operator_is_forbidden_from_staff_management_roles_and_the_config_update() {
+async fn an_operator_is_forbidden_from_control_center_user_management_roles_and_the_config_update() {
     let app = spawn_app().await;
     let operator = app.operator_token().await;
     let forbidden = [
-        ("POST", STAFF, Some(json!({ "email": new_email(), "display_name": "Op 2", "role_id": operator_role_id() }))),
-        ("GET", STAFF, None),
+        (
+            "POST",
+            CONTROL_CENTER_USERS,
+            Some(json!({ "email": new_email(), "display_name": "Op 2", "role_id": operator_role_id() })),
+        ),
+        ("GET", CONTROL_CENTER_USERS, None),
         ("GET", ROLES, None),
         ("PATCH", ANONYMITY, Some(json!({ "anonymity_enabled": false }))),
     ];
@@ -92,8 +96,8 @@ async fn an_operator_is_forbidden_from_staff_management_roles_and_the_config_upd
         answer.assert_error(403, "FORBIDDEN");
     }
     let admin = app.super_admin_token().await;
-    let staff = app.internal("GET", STAFF, Some(&admin), None).await;
-    assert_eq!(staff.assert_ok(200)["total"], 2, "the super admin and the operator, nobody else");
+    let users = app.internal("GET", CONTROL_CENTER_USERS, Some(&admin), None).await;
+    assert_eq!(users.assert_ok(200)["total"], 2, "the super admin and the operator, nobody else");
     let flag = app.internal("GET", ANONYMITY, Some(&admin), None).await;
     assert_eq!(flag.assert_ok(200)["anonymity_enabled"], true, "the operator's PATCH must not have landed");
 }
@@ -104,9 +108,9 @@ async fn permission_is_checked_before_input_validation() {
     let operator = app.operator_token().await;
     let answer = app.internal("PATCH", ANONYMITY, Some(&operator), Some(json!({ "anonymity_enabled": "false" }))).await;
     answer.assert_error(403, "FORBIDDEN");
-    let answer = app.internal_raw("POST", STAFF, Some(&operator), "{ not json").await;
+    let answer = app.internal_raw("POST", CONTROL_CENTER_USERS, Some(&operator), "{ not json").await;
     answer.assert_error(403, "FORBIDDEN");
-    let answer = app.internal("GET", &format!("{STAFF}?page=0"), Some(&operator), None).await;
+    let answer = app.internal("GET", &format!("{CONTROL_CENTER_USERS}?page=0"), Some(&operator), None).await;
     answer.assert_error(403, "FORBIDDEN");
     let stranger = stranger_token(&app);
     let answer =
@@ -123,7 +127,12 @@ async fn permission_is_checked_before_input_validation() {
 }
 
 /// Sets an attribute of an item of the control-center users table behind the API's back.
-async fn rewrite_staff_item(app: &crate::helpers::TestApp, pk: String, update: &str, value: Option<String>) {
+async fn rewrite_control_center_user_item(
+    app: &crate::helpers::TestApp,
+    pk: String,
+    update: &str,
+    value: Option<String>,
+) {
     use aws_sdk_dynamodb::types::AttributeValue;
     let mut request = app
         .app
@@ -146,9 +155,10 @@ async fn a_role_changed_after_login_binding_is_the_one_enforced() {
     let admin_id = app.app.control_center_users().by_email(&email).await.unwrap().expect("seeded").id;
 
     // Demoted to operator after the uid was bound (its claim still names super_admin).
-    rewrite_staff_item(&app, format!("USER#{admin_id}"), "SET role_id = :v", Some(operator_role_id())).await;
+    rewrite_control_center_user_item(&app, format!("USER#{admin_id}"), "SET role_id = :v", Some(operator_role_id()))
+        .await;
 
-    let answer = app.internal("GET", &format!("{STAFF}?page=1&limit=20"), Some(&admin), None).await;
+    let answer = app.internal("GET", &format!("{CONTROL_CENTER_USERS}?page=1&limit=20"), Some(&admin), None).await;
     answer.assert_error(403, "FORBIDDEN");
     let verified = app.internal("POST", VERIFY, Some(&admin), None).await;
     assert_eq!(verified.assert_ok(200)["role"]["name"], "operator");
@@ -158,7 +168,7 @@ async fn a_role_changed_after_login_binding_is_the_one_enforced() {
 async fn a_uid_claim_written_without_a_role_still_resolves_the_user_and_role() {
     let app = spawn_app().await;
     let admin = app.super_admin_token().await;
-    rewrite_staff_item(&app, "UID#uid-super-admin".into(), "REMOVE role_id", None).await;
+    rewrite_control_center_user_item(&app, "UID#uid-super-admin".into(), "REMOVE role_id", None).await;
 
     let verified = app.internal("POST", VERIFY, Some(&admin), None).await;
     assert_eq!(verified.assert_ok(200)["role"]["name"], "super_admin");

@@ -15,13 +15,13 @@ fn unverified_token(app: &TestApp, uid: &str, email: &str) -> String {
 async fn create_operator_account(app: &TestApp, email: &str) -> Value {
     let admin = app.super_admin_token().await;
     let body = json!({ "email": email, "display_name": "Operator 1", "role_id": operator_role_id() });
-    app.internal("POST", STAFF, Some(&admin), Some(body)).await.assert_ok(201).clone()
+    app.internal("POST", CONTROL_CENTER_USERS, Some(&admin), Some(body)).await.assert_ok(201).clone()
 }
 
 #[tokio::test]
 async fn auth_verify_returns_the_super_admin_with_role_and_every_permission() {
     let app = spawn_app().await;
-    let token = app.staff_token("uid-super-admin", SUPER_ADMIN_EMAIL);
+    let token = app.control_center_user_token("uid-super-admin", SUPER_ADMIN_EMAIL);
     let answer = app.internal("POST", VERIFY, Some(&token), None).await;
     let data = answer.assert_ok(200);
     assert_eq!(Answer::keys(data), ["display_name", "email", "id", "role"]);
@@ -54,7 +54,7 @@ async fn auth_verify_returns_an_operator_with_the_operator_permissions() {
     let app = spawn_app().await;
     let email = new_email();
     let created = create_operator_account(&app, &email).await;
-    let token = app.staff_token(&unique("uid-op"), &email);
+    let token = app.control_center_user_token(&unique("uid-op"), &email);
     let answer = app.internal("POST", VERIFY, Some(&token), None).await;
     let data = answer.assert_ok(200);
     assert_eq!(Answer::keys(data), ["display_name", "email", "id", "role"]);
@@ -83,7 +83,7 @@ async fn an_unverified_email_token_cannot_claim_a_control_center_account() {
     assert_eq!(stored.firebase_uid, None);
 
     // The rightful, verified login still claims the account afterwards.
-    let verified = app.staff_token(&unique("uid-verified"), &email);
+    let verified = app.control_center_user_token(&unique("uid-verified"), &email);
     let answer = app.internal("POST", VERIFY, Some(&verified), None).await;
     let data = answer.assert_ok(200);
     assert_eq!(data["id"], created["id"]);
@@ -98,17 +98,17 @@ async fn auth_verify_matches_the_email_case_insensitively_and_binds_only_the_fir
     let email = new_email();
     let created = create_operator_account(&app, &email).await;
     let first_uid = unique("uid-first");
-    let first = app.staff_token(&first_uid, &email.to_uppercase());
+    let first = app.control_center_user_token(&first_uid, &email.to_uppercase());
     let answer = app.internal("POST", VERIFY, Some(&first), None).await;
     assert_eq!(answer.assert_ok(200)["id"], created["id"]);
     assert_eq!(answer.data()["email"], email, "stored and answered lower-case");
 
     // Another Firebase account with the same verified email cannot take it over.
-    let second = app.staff_token(&unique("uid-second"), &email);
+    let second = app.control_center_user_token(&unique("uid-second"), &email);
     app.internal("POST", VERIFY, Some(&second), None).await.assert_error(404, "NOT_FOUND");
     app.internal("GET", MITRAS, Some(&second), None).await.assert_error(403, "FORBIDDEN");
     // The bound uid is recognised by uid, whatever its token says about email.
-    let same_uid_other_email = app.staff_token(&first_uid, &format!("{}@example.com", unique("renamed")));
+    let same_uid_other_email = app.control_center_user_token(&first_uid, &format!("{}@example.com", unique("renamed")));
     let answer = app.internal("POST", VERIFY, Some(&same_uid_other_email), None).await;
     assert_eq!(answer.assert_ok(200)["id"], created["id"]);
 }

@@ -8,8 +8,13 @@ use super::*;
 use crate::helpers::{SUPER_ADMIN_EMAIL, is_rfc3339_utc, spawn_app};
 
 async fn create_user(app: &TestApp, token: &str, email: &str, name: &str, role_id: &str) -> Answer {
-    app.internal("POST", STAFF, Some(token), Some(json!({ "email": email, "display_name": name, "role_id": role_id })))
-        .await
+    app.internal(
+        "POST",
+        CONTROL_CENTER_USERS,
+        Some(token),
+        Some(json!({ "email": email, "display_name": name, "role_id": role_id })),
+    )
+    .await
 }
 
 async fn custom_role(app: &TestApp, grants: &[(Resource, &[Action])]) -> Role {
@@ -34,7 +39,7 @@ async fn control_center_user_create_lower_cases_the_email_and_answers_the_role_b
     assert_eq!(ordered_keys(&data["role"]), ["id", "name"]);
     assert!(is_rfc3339_utc(&data["created_at"]), "{data}");
     // Stored lower-case: the new user signs in with its verified email and gets the role.
-    let token = app.staff_token(&unique("uid-new"), &email);
+    let token = app.control_center_user_token(&unique("uid-new"), &email);
     let me = app.internal("POST", VERIFY, Some(&token), None).await;
     assert_eq!(me.assert_ok(200)["id"], data["id"]);
     assert_eq!(me.data()["role"]["name"], "operator");
@@ -54,7 +59,7 @@ async fn control_center_user_create_returns_409_for_a_duplicate_email_in_another
     create_user(&app, &admin, &SUPER_ADMIN_EMAIL.to_uppercase(), "Impostor", &operator_role_id())
         .await
         .assert_error(409, "CONFLICT");
-    let listed = app.internal("GET", STAFF, Some(&admin), None).await;
+    let listed = app.internal("GET", CONTROL_CENTER_USERS, Some(&admin), None).await;
     assert_eq!(listed.assert_ok(200)["total"], 2, "the super admin and the first user only");
     let stored = app.app.control_center_users().by_email(&Email::parse(&email).unwrap()).await.unwrap().unwrap();
     assert_eq!(stored.display_name.as_str(), "First");
@@ -66,7 +71,7 @@ async fn control_center_user_create_rejects_invalid_input_with_422_naming_the_fi
     let admin = app.super_admin_token().await;
     let role = operator_role_id();
     for raw in ["{ \"email\": ", "{\"email\": \"a@b.com\",}", "email=a@b.com"] {
-        assert_validation(&app.internal_raw("POST", STAFF, Some(&admin), raw).await, &["body"]);
+        assert_validation(&app.internal_raw("POST", CONTROL_CENTER_USERS, Some(&admin), raw).await, &["body"]);
     }
     let email = new_email();
     let cases = [
@@ -90,12 +95,12 @@ async fn control_center_user_create_rejects_invalid_input_with_422_naming_the_fi
         (json!({ "email": "bad", "display_name": "", "role_id": "bad" }), vec!["display_name", "email", "role_id"]),
     ];
     for (body, fields) in cases {
-        let answer = app.internal("POST", STAFF, Some(&admin), Some(body.clone())).await;
+        let answer = app.internal("POST", CONTROL_CENTER_USERS, Some(&admin), Some(body.clone())).await;
         assert_validation(&answer, &fields);
     }
     // 100 characters is the longest name allowed.
     create_user(&app, &admin, &email, &"x".repeat(100), &role).await.assert_ok(201);
-    let listed = app.internal("GET", STAFF, Some(&admin), None).await;
+    let listed = app.internal("GET", CONTROL_CENTER_USERS, Some(&admin), None).await;
     assert_eq!(listed.assert_ok(200)["total"], 2, "none of the invalid requests created a user");
 }
 
@@ -105,7 +110,7 @@ async fn control_center_user_list_includes_the_role_by_id_and_name_newest_first(
     let admin = app.super_admin_token().await;
     let first = create_user(&app, &admin, &new_email(), "First", &operator_role_id()).await.assert_ok(201).clone();
     let second = create_user(&app, &admin, &new_email(), "Second", &super_admin_role_id()).await.assert_ok(201).clone();
-    let answer = app.internal("GET", STAFF, Some(&admin), None).await;
+    let answer = app.internal("GET", CONTROL_CENTER_USERS, Some(&admin), None).await;
     let data = answer.assert_ok(200);
     assert_eq!(Answer::keys(data), ["items", "limit", "page", "total"]);
     assert_eq!((&data["total"], &data["page"], &data["limit"]), (&json!(3), &json!(1), &json!(20)));
@@ -122,11 +127,11 @@ async fn control_center_user_list_includes_the_role_by_id_and_name_newest_first(
     assert_eq!(items[0]["role"], json!({ "id": super_admin_role_id(), "name": "super_admin" }));
     assert_eq!(items[1]["role"], json!({ "id": operator_role_id(), "name": "operator" }));
 
-    let page2 = app.internal("GET", &format!("{STAFF}?page=2&limit=1"), Some(&admin), None).await;
+    let page2 = app.internal("GET", &format!("{CONTROL_CENTER_USERS}?page=2&limit=1"), Some(&admin), None).await;
     let page2 = page2.assert_ok(200);
     assert_eq!(page2["items"], json!([first]));
     assert_eq!((&page2["total"], &page2["page"], &page2["limit"]), (&json!(3), &json!(2), &json!(1)));
-    let past = app.internal("GET", &format!("{STAFF}?page=4&limit=1"), Some(&admin), None).await;
+    let past = app.internal("GET", &format!("{CONTROL_CENTER_USERS}?page=4&limit=1"), Some(&admin), None).await;
     assert_eq!(past.assert_ok(200)["items"], json!([]));
     assert_eq!(past.data()["total"], 3);
 }
@@ -138,7 +143,7 @@ async fn control_center_user_list_rejects_out_of_range_and_malformed_query_value
     for (query, field) in
         [("page=0", "page"), ("page=x", "page"), ("limit=101", "limit"), ("limit=0", "limit"), ("limit=abc", "limit")]
     {
-        let answer = app.internal("GET", &format!("{STAFF}?{query}"), Some(&admin), None).await;
+        let answer = app.internal("GET", &format!("{CONTROL_CENTER_USERS}?{query}"), Some(&admin), None).await;
         assert_validation(&answer, &[field]);
     }
 }
@@ -155,7 +160,7 @@ async fn a_user_cannot_grant_a_role_with_permissions_they_lack() {
     let viewer_role = custom_role(&app, &[(Resource::Mitra, &[Action::Read])]).await;
     let manager_email = new_email();
     create_user(&app, &admin, &manager_email, "Manager", &manager_role.id.to_string()).await.assert_ok(201);
-    let manager = app.staff_token(&unique("uid-manager"), &manager_email);
+    let manager = app.control_center_user_token(&unique("uid-manager"), &manager_email);
     let me = app.internal("POST", VERIFY, Some(&manager), None).await;
     assert_eq!(me.assert_ok(200)["role"]["name"], manager_role.name.as_str());
 
@@ -175,7 +180,7 @@ async fn a_user_cannot_grant_a_role_with_permissions_they_lack() {
     app.internal("POST", MITRAS, Some(&manager), Some(mitra)).await.assert_error(403, "FORBIDDEN");
     app.internal("GET", MITRAS, Some(&manager), None).await.assert_ok(200);
     app.internal("GET", ROLES, Some(&manager), None).await.assert_ok(200);
-    let listed = app.internal("GET", STAFF, Some(&manager), None).await;
+    let listed = app.internal("GET", CONTROL_CENTER_USERS, Some(&manager), None).await;
     assert_eq!(listed.assert_ok(200)["total"], 4, "super admin, manager, viewer, peer");
 }
 
@@ -194,7 +199,7 @@ async fn control_center_user_list_shows_a_user_whose_role_was_deleted_with_the_p
         .await
         .expect("the role is deleted");
 
-    let answer = app.internal("GET", STAFF, Some(&admin), None).await;
+    let answer = app.internal("GET", CONTROL_CENTER_USERS, Some(&admin), None).await;
     let data = answer.assert_ok(200);
     assert_eq!(data["total"], 2, "the orphan is still counted");
     let items = data["items"].as_array().unwrap();
