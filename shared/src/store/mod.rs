@@ -2,6 +2,7 @@
 //! (`PHONE#…`, `UID#…`, `EMAIL#…`) written in the same transaction, so that
 //! uniqueness is enforced by DynamoDB's condition checks, never by reading first.
 
+pub mod audit;
 pub mod control_center_users;
 pub mod customers;
 pub mod list;

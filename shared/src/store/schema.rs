@@ -29,13 +29,21 @@ pub const BY_CREATED: IndexDef = IndexDef { name: "by_created", partition_key: "
 /// Newest-first listing within one status (`MITRA#ACTIVE` / `MITRA#INACTIVE`).
 pub const BY_STATUS: IndexDef = IndexDef { name: "by_status", partition_key: "status_pk", sort_key: "list_sk" };
 
+/// The audit log's filters, each newest first.
+pub const BY_ACTOR: IndexDef = IndexDef { name: "by_actor", partition_key: "actor_pk", sort_key: "list_sk" };
+pub const BY_TARGET: IndexDef = IndexDef { name: "by_target", partition_key: "target_pk", sort_key: "list_sk" };
+pub const BY_ACTION: IndexDef = IndexDef { name: "by_action", partition_key: "action_pk", sort_key: "list_sk" };
+
 pub const CUSTOMERS: TableDef = TableDef { suffix: "customers", partition_key: "pk", indexes: &[] };
 pub const MITRAS: TableDef = TableDef { suffix: "mitras", partition_key: "pk", indexes: &[BY_CREATED, BY_STATUS] };
 pub const CONTROL_CENTER_USERS: TableDef =
     TableDef { suffix: "control-center-users", partition_key: "pk", indexes: &[BY_CREATED] };
 pub const ROLES: TableDef = TableDef { suffix: "roles", partition_key: "pk", indexes: &[BY_CREATED] };
 
-pub const ALL: [TableDef; 4] = [CUSTOMERS, MITRAS, CONTROL_CENTER_USERS, ROLES];
+pub const AUDIT_LOG: TableDef =
+    TableDef { suffix: "audit-log", partition_key: "pk", indexes: &[BY_CREATED, BY_ACTOR, BY_TARGET, BY_ACTION] };
+
+pub const ALL: [TableDef; 5] = [CUSTOMERS, MITRAS, CONTROL_CENTER_USERS, ROLES, AUDIT_LOG];
 
 /// Physical table names for one stage.
 #[derive(Debug, Clone)]
@@ -44,6 +52,7 @@ pub struct Tables {
     pub mitras: String,
     pub control_center_users: String,
     pub roles: String,
+    pub audit_log: String,
 }
 
 impl Tables {
@@ -54,6 +63,7 @@ impl Tables {
             mitras: name(MITRAS),
             control_center_users: name(CONTROL_CENTER_USERS),
             roles: name(ROLES),
+            audit_log: name(AUDIT_LOG),
         }
     }
 }
