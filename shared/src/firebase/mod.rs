@@ -32,6 +32,9 @@ pub struct FirebaseUser {
     pub email: Option<String>,
     pub email_verified: bool,
     pub sign_in_provider: Option<String>,
+    /// When the user signed in (seconds since the epoch); a refreshed token keeps it, so a
+    /// session revoked after it can be refused.
+    pub auth_time: i64,
 }
 
 impl FirebaseUser {
@@ -182,6 +185,7 @@ impl FirebaseVerifier {
             email: claims.email,
             email_verified: claims.email_verified.unwrap_or(false),
             sign_in_provider: claims.firebase.and_then(|f| f.sign_in_provider),
+            auth_time: claims.auth_time,
         })
     }
 }
@@ -302,6 +306,7 @@ mod tests {
                 email: None,
                 email_verified: false,
                 sign_in_provider: Some("anonymous".into()),
+                auth_time: 1_000,
             },
             kid: "kid-1".into(),
             key: Arc::new(DecodingKey::from_secret(b"unused")),
