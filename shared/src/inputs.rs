@@ -36,12 +36,8 @@ pub struct MitraPage(pub ListQuery);
 
 #[derive(JsonSchema)]
 pub struct MitraPageParams {
-    #[serde(default)]
-    #[schemars(schema_with = "schema::page_number")]
-    pub page: u32,
-    #[serde(default)]
-    #[schemars(schema_with = "schema::page_limit")]
-    pub limit: u32,
+    #[serde(flatten)]
+    pub page: PageParams,
     /// Only active (`true`) or inactive (`false`) mitras.
     #[serde(default)]
     pub is_active: bool,

@@ -64,40 +64,36 @@ pub fn customer_phone(_: &mut SchemaGenerator) -> Schema {
 }
 
 pub fn customer_name_input(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({
-        "type": "string",
-        "pattern": name_input_pattern(CustomerDisplayName::MAX_CHARS),
-        "description": format!(
-            "Trimmed; then 1–{} characters without control characters. Missing, null or blank: \
-             `DISPLAY_NAME_REQUIRED`; too long or with control characters: `VALIDATION_ERROR`.",
-            CustomerDisplayName::MAX_CHARS
-        ),
-        "example": "Angin Malam",
-    })
+    name_input(
+        CustomerDisplayName::MAX_CHARS,
+        "Missing, null or blank: `DISPLAY_NAME_REQUIRED`; too long or with control characters: `VALIDATION_ERROR`.",
+        "Angin Malam",
+    )
 }
 
 pub fn customer_name(_: &mut SchemaGenerator) -> Schema {
-    let max = CustomerDisplayName::MAX_CHARS;
-    json_schema!({
-        "type": "string", "minLength": 1, "maxLength": max, "pattern": name_output_pattern(max),
-        "example": "Angin Malam",
-    })
+    name(CustomerDisplayName::MAX_CHARS, "Angin Malam")
 }
 
 pub fn display_name_input(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({
-        "type": "string",
-        "pattern": name_input_pattern(DisplayName::MAX_CHARS),
-        "description": format!("Trimmed; then 1–{} characters without control characters.", DisplayName::MAX_CHARS),
-        "example": "Dr. Budi",
-    })
+    name_input(DisplayName::MAX_CHARS, "", "Dr. Budi")
 }
 
 pub fn display_name(_: &mut SchemaGenerator) -> Schema {
-    let max = DisplayName::MAX_CHARS;
+    name(DisplayName::MAX_CHARS, "Dr. Budi")
+}
+
+fn name_input(max: usize, more: &str, example: &str) -> Schema {
+    let description = format!("Trimmed; then 1–{max} characters without control characters. {more}");
     json_schema!({
-        "type": "string", "minLength": 1, "maxLength": max, "pattern": name_output_pattern(max),
-        "example": "Dr. Budi",
+        "type": "string", "pattern": name_input_pattern(max), "description": description.trim_end(),
+        "example": example,
+    })
+}
+
+fn name(max: usize, example: &str) -> Schema {
+    json_schema!({
+        "type": "string", "minLength": 1, "maxLength": max, "pattern": name_output_pattern(max), "example": example,
     })
 }
 

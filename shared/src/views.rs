@@ -202,6 +202,12 @@ pub struct ListPage<T> {
     pub limit: u32,
 }
 
+impl<T> ListPage<T> {
+    pub fn new(items: Vec<T>, total: u64, query: &crate::domain::ListQuery) -> Self {
+        Self { items, total, page: query.page, limit: query.limit }
+    }
+}
+
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Anonymity {
     pub anonymity_enabled: bool,

@@ -31,12 +31,7 @@ impl Endpoint for ListControlCenterUsers {
     ) -> Result<Reply<ListPage<ControlCenterUserView>>, NoRefusal> {
         let (users, roles) = (app.control_center_users(), app.roles());
         let ((users, total), roles) = tokio::try_join!(users.list(&list), roles.all())?;
-        Ok(Reply::ok(ListPage {
-            items: control_center_user_list(&users, &roles),
-            total,
-            page: list.page,
-            limit: list.limit,
-        }))
+        Ok(Reply::ok(ListPage::new(control_center_user_list(&users, &roles), total, &list)))
     }
 }
 

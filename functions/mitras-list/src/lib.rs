@@ -29,12 +29,7 @@ impl Endpoint for ListMitras {
         Query(MitraPage(list)): Query<MitraPage>,
     ) -> Result<Reply<ListPage<MitraView>>, NoRefusal> {
         let (mitras, total) = app.mitras().list(&list).await?;
-        Ok(Reply::ok(ListPage {
-            items: mitras.iter().map(MitraView::from).collect(),
-            total,
-            page: list.page,
-            limit: list.limit,
-        }))
+        Ok(Reply::ok(ListPage::new(mitras.iter().map(MitraView::from).collect(), total, &list)))
     }
 }
 
