@@ -84,6 +84,7 @@ impl AnonymityFlag {
                 let now = self.clock.now();
                 match self.cached() {
                     Some(c) if now < c.read_at + self.stale_for => {
+                        crate::metrics::count(crate::metrics::Counter::StaleAnonymityServes);
                         tracing::warn!(
                             error = format!("{error:#}"),
                             "SSM read failed; serving the last known anonymity flag"

@@ -26,6 +26,7 @@ pub async fn run<E: Endpoint>(app: &App, req: Request) -> Response<Body> {
         )
     };
     let started = Instant::now();
+    let counted = crate::metrics::Snapshot::now();
     let request_id = request_id(&req);
     let lambda_request_id = req.lambda_context_ref().map(|c| c.request_id.clone());
     let route = E::ROUTE;
@@ -40,19 +41,20 @@ pub async fn run<E: Endpoint>(app: &App, req: Request) -> Response<Body> {
         Ok((status, data)) => (*status, serde_json::json!({ "success": true, "data": data })),
         Err(e) => (e.status(), e.body()),
     };
-    let _entered = span.enter();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    match result.as_ref().err().and_then(ApiError::cause) {
-        Some(cause) => tracing::error!(
-            status = status.as_u16(),
-            latency_ms,
-            uid,
-            lambda_request_id,
-            error = format!("{cause:#}"),
-            "request failed"
-        ),
-        None => tracing::info!(status = status.as_u16(), latency_ms, uid, lambda_request_id, "request"),
-    }
+    crate::telemetry::log_request(crate::telemetry::RequestLine {
+        request_id: &request_id,
+        uid: uid.as_deref(),
+        lambda_request_id: lambda_request_id.as_deref(),
+        error: result.as_ref().err().and_then(ApiError::cause).map(|cause| format!("{cause:#}")),
+        metrics: crate::metrics::RequestMetrics {
+            stage: &app.config.stage,
+            route: route.name,
+            status: status.as_u16(),
+            code: result.as_ref().err().map(|e| e.code().as_str()),
+            latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+            counts: crate::metrics::Snapshot::now().since(&counted),
+        },
+    });
     envelope(status, &body, &request_id)
 }
 

@@ -13,6 +13,7 @@ pub mod firebase;
 pub mod http;
 pub mod inputs;
 pub mod lambda;
+pub mod metrics;
 pub mod routes;
 pub mod schema;
 pub mod seed;

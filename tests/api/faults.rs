@@ -63,6 +63,10 @@ async fn a_dynamodb_throttling_error_is_503() {
     let line =
         logged.lines().find(|l| l.contains(request_id) && l.contains("request failed")).expect("the failure is logged");
     assert!(line.contains("ThrottlingException") && line.contains("\"status\":503"), "{line}");
+    let line = crate::logs::request_line(request_id);
+    crate::logs::assert_valid_emf(&line);
+    assert_eq!((line["ServerErrors"].clone(), line["Code"].clone()), (json!(1), json!("SERVICE_UNAVAILABLE")));
+    assert!(line["DynamoDBThrottles"].as_u64().is_some_and(|n| n >= 1), "the throttle is counted: {line}");
     assert_unavailable_without_internals(
         &app.public("POST", CREATE, None, Some(json!({ "display_name": "Angin" }))).await,
     );
@@ -113,6 +117,10 @@ async fn the_key_endpoint_going_down_after_warm_up_does_not_stop_verification() 
         .lines()
         .any(|l| l.contains("firebase certificate fetch failed") && l.contains(app.certs.url()) && l.contains("503"));
     assert!(failure, "the failed refetch is logged");
+    let counted = captured_logs().lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).any(|l| {
+        l["uid"].as_str().is_some_and(|uid| uid.starts_with("keys-")) && l["KeyFetchFailures"].as_u64() >= Some(1)
+    });
+    assert!(counted, "the request that met the failed refetch counts it in its metrics");
     // Still down after the rest: tried again, and the last good keys still verify.
     clock.advance(Duration::from_secs(5));
     read_flag(&app, "keys-again").await;

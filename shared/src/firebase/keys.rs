@@ -125,6 +125,10 @@ impl KeyStore {
             return Ok(());
         }
         let fetched = self.fetch().await;
+        crate::metrics::count(crate::metrics::Counter::KeyFetches);
+        if fetched.is_err() {
+            crate::metrics::count(crate::metrics::Counter::KeyFetchFailures);
+        }
         let mut set = self.set.write().await;
         set.generation += 1;
         let now = self.clock.now();

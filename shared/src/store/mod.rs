@@ -17,6 +17,7 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason};
 
 use crate::error::ApiError;
+use crate::metrics::{Counter, count};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -59,6 +60,16 @@ where
         _ => false,
     };
     let code = err.code().unwrap_or("none").to_owned();
+    // SSM's errors pass through here too; only DynamoDB's are DynamoDB's metrics.
+    if std::any::type_name::<E>().starts_with("aws_sdk_dynamodb::") {
+        match code.as_str() {
+            "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded" => {
+                count(Counter::DynamoDbThrottles)
+            }
+            "InternalServerError" | "ServiceUnavailable" => count(Counter::DynamoDbErrors),
+            _ => {}
+        }
+    }
     let error = anyhow::Error::new(err).context(format!("{what} (code {code})"));
     if unavailable { StoreError::Unavailable(error) } else { StoreError::Failed(error) }
 }
@@ -137,6 +148,9 @@ pub async fn transact(
                 if codes.contains(&"ConditionalCheckFailed") {
                     return Ok(TxOutcome::ConditionFailed);
                 }
+                if codes.iter().any(|c| matches!(*c, "ThrottlingError" | "ProvisionedThroughputExceeded")) {
+                    count(Counter::DynamoDbThrottles);
+                }
                 codes
                     .iter()
                     .any(|c| matches!(*c, "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"))
@@ -152,6 +166,7 @@ pub async fn transact(
                 classified
             });
         }
+        count(Counter::DynamoDbRetries);
         let ceiling_ms = 10u64 << attempt.min(6);
         let jitter = uuid::Uuid::new_v4().as_u128() as u64 % ceiling_ms;
         tokio::time::sleep(std::time::Duration::from_millis(5 + jitter)).await;
