@@ -247,7 +247,84 @@ fn template_functions(root: &Path, routes: &[Route]) -> anyhow::Result<String> {
             id = pascal(route.name)
         ));
     }
+    text.push_str("  # Each function's crashes, timeouts and throttles page on-call (DEPLOYMENT.md, \"Alarms\").\n");
+    for route in routes {
+        let id = pascal(route.name);
+        let dimension = format!("FunctionName, Value: !Ref {id}Function");
+        for (metric, what) in
+            [("Errors", "failed invocations (crash, timeout, out of memory)"), ("Throttles", "throttled invocations")]
+        {
+            text.push_str(&alarm(
+                &format!("{id}{metric}Alarm"),
+                &format!("{}-{}", route.name, metric.to_ascii_lowercase()),
+                &format!("{} {what}", route.name),
+                "AWS/Lambda",
+                metric,
+                &dimension,
+            ));
+        }
+    }
+    text.push_str("  # Each table's throttled reads and writes (DEPLOYMENT.md, \"Alarms\").\n");
+    for table in shared::store::schema::ALL {
+        let id = pascal(table.suffix);
+        text.push_str(&format!(
+            "  {id}ThrottlesAlarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      AlarmName: !Sub halobestie-${{Stage}}-{suffix}-throttles
+      AlarmDescription: DynamoDB table {suffix} throttled reads or writes. DEPLOYMENT.md, \"Alarms\".
+      Metrics:
+        - Id: throttles
+          Expression: reads + writes
+          ReturnData: true
+        - Id: reads
+          ReturnData: false
+          MetricStat:
+            Metric: {{Namespace: AWS/DynamoDB, MetricName: ReadThrottleEvents, Dimensions: [{{Name: TableName, Value: !Ref {id}Table}}]}}
+            Period: 60
+            Stat: Sum
+        - Id: writes
+          ReturnData: false
+          MetricStat:
+            Metric: {{Namespace: AWS/DynamoDB, MetricName: WriteThrottleEvents, Dimensions: [{{Name: TableName, Value: !Ref {id}Table}}]}}
+            Period: 60
+            Stat: Sum
+      EvaluationPeriods: 5
+      DatapointsToAlarm: 2
+      Threshold: 1
+      ComparisonOperator: GreaterThanOrEqualToThreshold
+      TreatMissingData: notBreaching
+      AlarmActions: [!Ref AlarmTopic]
+      OKActions: [!Ref AlarmTopic]
+",
+            suffix = table.suffix,
+        ));
+    }
     Ok(text)
+}
+
+/// A CloudWatch alarm that fires when `metric` sums to 1 or more in 2 of 5 minutes.
+fn alarm(id: &str, name: &str, description: &str, namespace: &str, metric: &str, dimension: &str) -> String {
+    format!(
+        "  {id}:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      AlarmName: !Sub halobestie-${{Stage}}-{name}
+      AlarmDescription: {description}. DEPLOYMENT.md, \"Alarms\".
+      Namespace: {namespace}
+      MetricName: {metric}
+      Dimensions: [{{Name: {dimension}}}]
+      Statistic: Sum
+      Period: 60
+      EvaluationPeriods: 5
+      DatapointsToAlarm: 2
+      Threshold: 1
+      ComparisonOperator: GreaterThanOrEqualToThreshold
+      TreatMissingData: notBreaching
+      AlarmActions: [!Ref AlarmTopic]
+      OKActions: [!Ref AlarmTopic]
+"
+    )
 }
 
 /// The API Gateway REST (v1 proxy) event the dev stage would send for `route`'s example.

@@ -411,3 +411,59 @@ fn cargo_lambda_watch_routes_every_contract_path_to_its_function() {
         routes::ALL.iter().map(|r| (r.path.to_owned(), r.method.to_owned(), r.name.to_owned())).collect();
     assert_eq!(watch_routes(), expected);
 }
+
+/// The alarms' subject: a metric by namespace, name and its dimension values (plain or
+/// `!Ref`/`!Sub`), or the metrics of a math expression.
+fn alarm_watches(alarm: &Value, namespace: &str, metric: &str, dimension: &str) -> bool {
+    let stats: Vec<&Value> = match alarm["Properties"]["Metrics"].as_sequence() {
+        Some(metrics) => metrics.iter().filter_map(|m| m.get("MetricStat").map(|s| &s["Metric"])).collect(),
+        None => vec![&alarm["Properties"]],
+    };
+    stats.iter().any(|m| {
+        m["Namespace"].as_str() == Some(namespace)
+            && m["MetricName"].as_str() == Some(metric)
+            && m["Dimensions"].as_sequence().into_iter().flatten().any(|d| {
+                let value = &d["Value"];
+                reference(value).or(sub(value)).or(value.as_str()) == Some(dimension)
+            })
+    })
+}
+
+#[test]
+fn on_call_is_paged_for_5xx_latency_lambda_errors_and_throttles_dynamodb_trouble_and_key_fetch_failures() {
+    let t = template();
+    let alarms = of_type(&t, "AWS::CloudWatch::Alarm");
+    let has = |namespace: &str, metric: &str, dimension: &str| {
+        alarms.values().any(|a| alarm_watches(a, namespace, metric, dimension))
+    };
+    for api in ["public", "internal"] {
+        let name = format!("halobestie-${{Stage}}-{api}");
+        assert!(has("AWS/ApiGateway", "5XXError", &name), "5xx rate alarm on the {api} API");
+        assert!(has("AWS/ApiGateway", "Latency", &name), "p99 latency alarm on the {api} API");
+    }
+    for route in routes::ALL {
+        let function = format!("{}Function", pascal(route.name));
+        assert!(has("AWS/Lambda", "Errors", &function), "errors alarm on {function}");
+        assert!(has("AWS/Lambda", "Throttles", &function), "throttles alarm on {function}");
+    }
+    for table in schema::ALL {
+        let table = format!("{}Table", pascal(table.suffix));
+        assert!(has("AWS/DynamoDB", "WriteThrottleEvents", &table), "write throttles alarm on {table}");
+        assert!(has("AWS/DynamoDB", "ReadThrottleEvents", &table), "read throttles alarm on {table}");
+    }
+    assert!(has(shared::metrics::NAMESPACE, "DynamoDBSystemErrors", "Stage"), "DynamoDB system errors alarm");
+    assert!(has(shared::metrics::NAMESPACE, "KeyFetchFailures", "Stage"), "key-fetch failures alarm");
+
+    for (id, alarm) in &alarms {
+        let actions = alarm["Properties"]["AlarmActions"].as_sequence().unwrap_or_else(|| panic!("{id} notifies"));
+        assert!(actions.iter().any(|a| reference(a) == Some("AlarmTopic")), "{id} notifies the alarm topic");
+    }
+    let subscription = &resources(&t)["AlarmEmailSubscription"];
+    assert_eq!(reference(&subscription["Properties"]["Endpoint"]), Some("AlarmEmail"));
+    assert_eq!(of_type(&t, "AWS::CloudWatch::Dashboard").len(), 1, "one dashboard");
+    let logs = of_type(&t, "AWS::Logs::LogGroup");
+    assert_eq!(logs.len(), routes::ALL.len(), "one log group per function");
+    for (id, group) in logs {
+        assert_eq!(reference(&group["Properties"]["RetentionInDays"]), Some("LogRetentionDays"), "{id} expires");
+    }
+}
