@@ -115,8 +115,9 @@ pub const MITRAS_STATUS: Route =
         .with_path_params(&[("id", "{{MITRA_ID}}")])
         .with_body(r#"{"is_active":true}"#);
 // --- mitra lifecycle (w-mitra) ---
-pub const MITRAS_GET: Route = internal("mitras-get", "GET", "/internal/mitras/{id}", needs(Resource::Mitra, Action::Read))
-    .with_path_params(&[("id", "{{MITRA_ID}}")]);
+pub const MITRAS_GET: Route =
+    internal("mitras-get", "GET", "/internal/mitras/{id}", needs(Resource::Mitra, Action::Read))
+        .with_path_params(&[("id", "{{MITRA_ID}}")]);
 pub const MITRAS_UPDATE: Route =
     internal("mitras-update", "PATCH", "/internal/mitras/{id}", needs(Resource::Mitra, Action::Update))
         .with_path_params(&[("id", "{{MITRA_ID}}")])

@@ -14,8 +14,7 @@ use super::list::{self, counter};
 use super::schema::{BY_CREATED, BY_STATUS};
 use super::stored::{self, decode};
 use super::{
-    CreatedAt, Item, StoreError, bump_counters, claimed_id, classify, get, key, put_new, s, to_item,
-    transact_reporting,
+    CreatedAt, Item, StoreError, bump_counters, claimed_id, classify, get, key, put_new, s, to_item, transact_reporting,
 };
 use crate::domain::{DisplayName, ListQuery, Phone};
 
@@ -386,9 +385,11 @@ impl<'a> Mitras<'a> {
                 .set_expression_attribute_values(Some(expr.values))
                 .build()
                 .expect("table, key and expression are set");
-            let changes = Changes::default()
-                .field("tokens_valid_after", before.tokens_valid_after, after)
-                .field("firebase_uid", &before.firebase_uid, None::<String>);
+            let changes = Changes::default().field("tokens_valid_after", before.tokens_valid_after, after).field(
+                "firebase_uid",
+                &before.firebase_uid,
+                None::<String>,
+            );
             let writes = vec![
                 TransactWriteItem::builder().update(update).build(),
                 audit.put(AuditAction::MitraRevokeSessions, Target::mitra(*id), changes)?,
