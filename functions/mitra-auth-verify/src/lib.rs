@@ -48,7 +48,9 @@ impl Endpoint for VerifyMitra {
         if !mitra.is_active {
             return Err(Refused::Inactive);
         }
-        if mitra.firebase_uid.as_deref() != Some(token.uid.as_str()) && !mitras.bind_uid(&mitra.id, &token.uid).await? {
+        if mitra.firebase_uid.as_deref() != Some(token.uid.as_str())
+            && !mitras.bind_uid(&mitra, &token.uid, token.auth_time).await?
+        {
             tracing::warn!(mitra_id = %mitra.id, "mitra is bound to a different Firebase uid");
             return Err(Refused::BoundToAnotherLogin);
         }

@@ -203,18 +203,23 @@ impl<'a> Mitras<'a> {
         self.by_id(&id).await
     }
 
-    /// Binds the Firebase uid on first login; false when another uid is already bound.
-    pub async fn bind_uid(&self, id: &Uuid, uid: &str) -> Result<bool, StoreError> {
+    /// Binds the Firebase uid on first login; false when another uid is already bound, or
+    /// when since `mitra` was read its phone changed or its sessions were revoked for a token
+    /// signed in at `auth_time` (a login racing those must not bind).
+    pub async fn bind_uid(&self, mitra: &Mitra, uid: &str, auth_time: i64) -> Result<bool, StoreError> {
         let result = self
             .client
             .update_item()
             .table_name(self.table)
-            .key("pk", s(mitra_pk(id)))
+            .key("pk", s(mitra_pk(&mitra.id)))
             .update_expression("SET firebase_uid = :uid")
             .condition_expression(
-                "attribute_exists(pk) AND (attribute_not_exists(firebase_uid) OR firebase_uid = :uid)",
+                "attribute_exists(pk) AND (attribute_not_exists(firebase_uid) OR firebase_uid = :uid) \
+                 AND phone = :phone AND (attribute_not_exists(tokens_valid_after) OR tokens_valid_after <= :auth_time)",
             )
             .expression_attribute_values(":uid", s(uid))
+            .expression_attribute_values(":phone", s(mitra.phone.as_str()))
+            .expression_attribute_values(":auth_time", AttributeValue::N(auth_time.to_string()))
             .send()
             .await;
         match result {
