@@ -20,5 +20,9 @@ pub fn all() -> Vec<Mount> {
         mount::<roles_list::Function>(),
         mount::<anonymity_get::Function>(),
         mount::<anonymity_patch::Function>(),
+        mount::<mitras_get::Function>(),
+        mount::<mitras_update::Function>(),
+        mount::<mitras_delete::Function>(),
+        mount::<mitras_revoke_sessions::Function>(),
     ]
 }

@@ -114,6 +114,25 @@ pub const MITRAS_STATUS: Route =
     internal("mitras-status", "PATCH", "/internal/mitras/{id}/status", needs(Resource::Mitra, Action::Update))
         .with_path_params(&[("id", "{{MITRA_ID}}")])
         .with_body(r#"{"is_active":true}"#);
+// --- mitra lifecycle (w-mitra) ---
+pub const MITRAS_GET: Route =
+    internal("mitras-get", "GET", "/internal/mitras/{id}", needs(Resource::Mitra, Action::Read))
+        .with_path_params(&[("id", "{{MITRA_ID}}")]);
+pub const MITRAS_UPDATE: Route =
+    internal("mitras-update", "PATCH", "/internal/mitras/{id}", needs(Resource::Mitra, Action::Update))
+        .with_path_params(&[("id", "{{MITRA_ID}}")])
+        .with_body(r#"{"display_name":"Dr. Budi Santoso","phone":"{{PHONE}}"}"#);
+pub const MITRAS_DELETE: Route =
+    internal("mitras-delete", "DELETE", "/internal/mitras/{id}", needs(Resource::Mitra, Action::Delete))
+        .with_path_params(&[("id", "{{MITRA_ID}}")]);
+pub const MITRAS_REVOKE_SESSIONS: Route = internal(
+    "mitras-revoke-sessions",
+    "POST",
+    "/internal/mitras/{id}/revoke-sessions",
+    needs(Resource::Mitra, Action::Update),
+)
+.with_path_params(&[("id", "{{MITRA_ID}}")]);
+// --- end mitra lifecycle ---
 pub const CONTROL_CENTER_USERS_CREATE: Route = internal(
     "control-center-users-create",
     "POST",
@@ -136,7 +155,7 @@ pub const ANONYMITY_PATCH: Route =
     internal("anonymity-patch", "PATCH", "/internal/config/anonymity", needs(Resource::Config, Action::Update))
         .with_body(r#"{"anonymity_enabled":false}"#);
 
-pub const ALL: [Route; 14] = [
+pub const ALL: [Route; 18] = [
     CUSTOMER_ANONYMOUS,
     CUSTOMER_LINK,
     CLIENT_AUTH_VERIFY,
@@ -151,6 +170,12 @@ pub const ALL: [Route; 14] = [
     ROLES_LIST,
     ANONYMITY_GET,
     ANONYMITY_PATCH,
+    // --- mitra lifecycle (w-mitra) ---
+    MITRAS_GET,
+    MITRAS_UPDATE,
+    MITRAS_DELETE,
+    MITRAS_REVOKE_SESSIONS,
+    // --- end mitra lifecycle ---
 ];
 
 #[cfg(test)]

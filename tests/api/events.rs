@@ -152,6 +152,45 @@ async fn prepare(t: &TestApp, name: &str) -> Case {
             .check(|data, _| assert_eq!(data["anonymity_enabled"], true)),
         "anonymity-patch" => Case::new(200, vec![("TOKEN", t.super_admin_token().await)])
             .check(|data, _| assert_eq!(data["anonymity_enabled"], false)),
+        // --- mitra lifecycle (w-mitra) ---
+        "mitras-get" => {
+            let mitra = t.insert_mitra(&phone(), true).await;
+            Case::new(200, vec![("TOKEN", t.super_admin_token().await), ("MITRA_ID", mitra.id.to_string())]).check(
+                |data, vars| {
+                    assert_eq!(data["id"], var(vars, "MITRA_ID"));
+                    assert_eq!(data["is_active"], true);
+                },
+            )
+        }
+        "mitras-update" => {
+            let mitra = t.insert_mitra(&phone(), false).await;
+            let vars =
+                vec![("TOKEN", t.super_admin_token().await), ("MITRA_ID", mitra.id.to_string()), ("PHONE", phone())];
+            Case::new(200, vars).check(|data, vars| {
+                assert_eq!(data["id"], var(vars, "MITRA_ID"));
+                assert_eq!(data["phone"], var(vars, "PHONE"));
+                assert_eq!(data["display_name"], "Dr. Budi Santoso");
+            })
+        }
+        "mitras-delete" => {
+            let mitra = t.insert_mitra(&phone(), true).await;
+            Case::new(200, vec![("TOKEN", t.super_admin_token().await), ("MITRA_ID", mitra.id.to_string())]).check(
+                |data, vars| {
+                    assert_eq!(data["id"], var(vars, "MITRA_ID"));
+                    assert_eq!(data["deleted"], true);
+                },
+            )
+        }
+        "mitras-revoke-sessions" => {
+            let mitra = t.insert_mitra(&phone(), true).await;
+            Case::new(200, vec![("TOKEN", t.super_admin_token().await), ("MITRA_ID", mitra.id.to_string())]).check(
+                |data, vars| {
+                    assert_eq!(data["id"], var(vars, "MITRA_ID"));
+                    assert!(data["tokens_valid_after"].as_str().is_some_and(|t| t.ends_with('Z')), "{data}");
+                },
+            )
+        }
+        // --- end mitra lifecycle ---
         other => panic!("events/{other}.json has no set-up in tests/api/events.rs"),
     }
 }
@@ -258,4 +297,10 @@ fixtures! {
     roles_list => "roles-list",
     anonymity_get => "anonymity-get",
     anonymity_patch => "anonymity-patch",
+    // --- mitra lifecycle (w-mitra) ---
+    mitras_get => "mitras-get",
+    mitras_update => "mitras-update",
+    mitras_delete => "mitras-delete",
+    mitras_revoke_sessions => "mitras-revoke-sessions",
+    // --- end mitra lifecycle ---
 }

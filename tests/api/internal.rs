@@ -7,6 +7,8 @@ mod auth_verify;
 mod control_center_users;
 mod mitras;
 mod mitras_list;
+// mitra lifecycle (w-mitra)
+mod mitras_lifecycle;
 mod roles;
 
 use std::fmt::Display;
@@ -44,6 +46,12 @@ pub fn every_endpoint() -> Vec<(&'static str, String, Option<Value>)> {
         ("GET", ROLES.into(), None),
         ("GET", ANONYMITY.into(), None),
         ("PATCH", ANONYMITY.into(), Some(json!({ "anonymity_enabled": false }))),
+        // --- mitra lifecycle (w-mitra) ---
+        ("GET", format!("{MITRAS}/{}", Uuid::new_v4()), None),
+        ("PATCH", format!("{MITRAS}/{}", Uuid::new_v4()), Some(json!({ "display_name": "Dr. Budi" }))),
+        ("DELETE", format!("{MITRAS}/{}", Uuid::new_v4()), None),
+        ("POST", format!("{MITRAS}/{}/revoke-sessions", Uuid::new_v4()), None),
+        // --- end mitra lifecycle ---
     ]
 }
 

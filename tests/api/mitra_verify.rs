@@ -32,7 +32,7 @@ async fn mitra_verify_binds_the_uid_on_first_login_and_refuses_another_uid_later
     assert_eq!(stored.firebase_uid.as_deref(), Some(uid.as_str()));
     app.public("POST", VERIFY, Some(&app.mitra_token(&uid, &number)), None).await.assert_ok(200);
     let other = app.mitra_token(&unique("m"), &number);
-    app.public("POST", VERIFY, Some(&other), None).await.assert_error(401, "UNAUTHORIZED");
+    app.public("POST", VERIFY, Some(&other), None).await.assert_error(403, "FORBIDDEN");
 }
 
 #[tokio::test]

@@ -10,7 +10,9 @@ use shared::{App, Ctx, Endpoint, FirebaseUser, Reply, routes};
 /// Verify the token and return the mitra profile
 ///
 /// Called after OTP login. Request: empty body. The token's `phone_number` is the lookup key: no phone
-/// number → 401, no mitra → 404 `ACCOUNT_NOT_FOUND`, inactive → 403 `ACCOUNT_INACTIVE`.
+/// number → 401, no mitra → 404 `ACCOUNT_NOT_FOUND`, a token signed in before the mitra's sessions were
+/// revoked → 401 (sign in again), inactive → 403 `ACCOUNT_INACTIVE`, the phone bound to another
+/// Firebase uid → 403 `FORBIDDEN`.
 #[derive(JsonSchema)]
 pub struct VerifyMitra;
 
@@ -19,7 +21,8 @@ shared::refusals! {
         NoPhone => Unauthorized("the token carries no phone number"),
         NotRegistered => AccountNotFound,
         Inactive => AccountInactive,
-        BoundToAnotherLogin => Unauthorized("this phone number is bound to another login"),
+        Revoked => Unauthorized("this session was revoked; sign in again"),
+        BoundToAnotherLogin => Forbidden("this phone number is bound to another login"),
     }
 }
 
@@ -38,10 +41,16 @@ impl Endpoint for VerifyMitra {
         let phone = Phone::parse(phone).map_err(|_| Refused::NotRegistered)?;
         let mitras = app.mitras();
         let mitra = mitras.by_phone(&phone).await?.ok_or(Refused::NotRegistered)?;
+        // Checked on the item just read, before anything binds: no extra round trip.
+        if mitra.revoked(token.auth_time) {
+            return Err(Refused::Revoked);
+        }
         if !mitra.is_active {
             return Err(Refused::Inactive);
         }
-        if mitra.firebase_uid.as_deref() != Some(token.uid.as_str()) && !mitras.bind_uid(&mitra.id, &token.uid).await? {
+        if mitra.firebase_uid.as_deref() != Some(token.uid.as_str())
+            && !mitras.bind_uid(&mitra, &token.uid, token.auth_time).await?
+        {
             tracing::warn!(mitra_id = %mitra.id, "mitra is bound to a different Firebase uid");
             return Err(Refused::BoundToAnotherLogin);
         }

@@ -8,6 +8,7 @@ use shared::auth::ControlCenterCaller;
 use shared::domain::{DisplayName, Phone};
 use shared::endpoint::Body;
 use shared::http::Fields;
+use shared::store::audit::{Actor, Recorder};
 use shared::telemetry::mask_phone;
 use shared::views::MitraView;
 use shared::{ApiError, App, Ctx, Endpoint, Json, Reply, routes, schema};
@@ -61,11 +62,12 @@ impl Endpoint for CreateMitra {
 
     async fn handle(
         app: &App,
-        _: &Ctx,
+        ctx: &Ctx,
         caller: ControlCenterCaller,
         Json(new): Json<NewMitra>,
     ) -> Result<Reply<MitraView>, Refused> {
-        let mitra = app.mitras().create(&new.phone, new.display_name).await?.ok_or_else(|| {
+        let audit = Recorder { table: &app.tables.audit_log, actor: Actor::from(&caller), request_id: &ctx.request_id };
+        let mitra = app.mitras().create_recorded(&new.phone, new.display_name, &audit).await?.ok_or_else(|| {
             tracing::info!(phone = %mask_phone(new.phone.as_str()), "mitra phone already registered");
             Refused::PhoneTaken
         })?;

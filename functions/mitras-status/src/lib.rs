@@ -7,6 +7,7 @@ use shared::auth::ControlCenterCaller;
 use shared::endpoint::Body;
 use shared::http::Fields;
 use shared::inputs::MitraId;
+use shared::store::audit::{Actor, Recorder};
 use shared::store::mitras::StatusChange;
 use shared::views::MitraStatus;
 use shared::{ApiError, App, Ctx, Endpoint, Json, Path, Reply, routes};
@@ -54,19 +55,20 @@ impl Endpoint for SetMitraStatus {
 
     async fn handle(
         app: &App,
-        _: &Ctx,
+        ctx: &Ctx,
         caller: ControlCenterCaller,
         (Path(MitraId { id }), Json(new)): (Path<MitraId>, Json<NewStatus>),
     ) -> Result<Reply<MitraStatus>, Refused> {
-        let mitra = match app.mitras().set_status(&id, new.is_active).await? {
+        let audit = Recorder { table: &app.tables.audit_log, actor: Actor::from(&caller), request_id: &ctx.request_id };
+        match app.mitras().set_status_recorded(&id, new.is_active, &audit).await? {
             StatusChange::NotFound => return Err(Refused::MitraNotFound),
-            StatusChange::Unchanged(mitra) => mitra,
-            StatusChange::Changed(mitra) => {
+            StatusChange::Unchanged => {}
+            StatusChange::Changed => {
                 tracing::info!(mitra_id = %id, is_active = new.is_active, by = %caller.user.id, "mitra status changed");
-                mitra
             }
-        };
-        Ok(Reply::ok(MitraStatus { id: mitra.id, is_active: mitra.is_active }))
+        }
+        // Changed or not, the status is now the one asked for.
+        Ok(Reply::ok(MitraStatus { id, is_active: new.is_active }))
     }
 }
 

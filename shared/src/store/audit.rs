@@ -142,3 +142,21 @@ impl AuditEntry {
         Ok(put_new(table, item))
     }
 }
+
+// --- mitra lifecycle (w-mitra) -------------------------------------------------------
+
+/// Who makes a change, under which request, and the table its record goes to: what a
+/// store operation needs to add the record to its own transaction.
+#[derive(Debug, Clone)]
+pub struct Recorder<'a> {
+    pub table: &'a str,
+    pub actor: Actor,
+    pub request_id: &'a str,
+}
+
+impl Recorder<'_> {
+    /// The transaction `Put` of the record of `action` on `target`.
+    pub fn put(&self, action: AuditAction, target: Target, changes: Changes) -> Result<TransactWriteItem, StoreError> {
+        AuditEntry::new(self.actor.clone(), action, target, changes, self.request_id).put(self.table)
+    }
+}

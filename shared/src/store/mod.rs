@@ -134,19 +134,33 @@ pub async fn transact(
     items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
     what: &'static str,
 ) -> Result<TxOutcome, StoreError> {
+    Ok(match transact_reporting(client, items, what).await? {
+        Ok(()) => TxOutcome::Committed,
+        Err(_) => TxOutcome::ConditionFailed,
+    })
+}
+
+/// Like [`transact`], but a failed condition names the positions of the items whose
+/// condition failed, so a caller can tell "the item changed" from "the claim is taken".
+pub async fn transact_reporting(
+    client: &aws_sdk_dynamodb::Client,
+    items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+    what: &'static str,
+) -> Result<Result<(), Vec<usize>>, StoreError> {
     use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
     const ATTEMPTS: u32 = 12;
     for attempt in 1..=ATTEMPTS {
         let result = client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
         let err = match result {
-            Ok(_) => return Ok(TxOutcome::Committed),
+            Ok(_) => return Ok(Ok(())),
             Err(err) => err,
         };
         let retry = match err.as_service_error() {
             Some(E::TransactionCanceledException(cancel)) => {
                 let codes = cancellation_codes(cancel.cancellation_reasons());
                 if codes.contains(&"ConditionalCheckFailed") {
-                    return Ok(TxOutcome::ConditionFailed);
+                    let failed = codes.iter().enumerate().filter(|(_, c)| **c == "ConditionalCheckFailed");
+                    return Ok(Err(failed.map(|(i, _)| i).collect()));
                 }
                 if codes.iter().any(|c| matches!(*c, "ThrottlingError" | "ProvisionedThroughputExceeded")) {
                     count(Counter::DynamoDbThrottles);

@@ -1,0 +1,57 @@
+//! `DELETE /internal/mitras/:id` (`mitra:delete`): remove a mitra for good.
+
+use http::StatusCode;
+use schemars::JsonSchema;
+use serde::Serialize;
+use shared::auth::ControlCenterCaller;
+use shared::inputs::MitraId;
+use shared::store::audit::{Actor, Recorder};
+use shared::{App, Ctx, Endpoint, Path, Reply, routes, schema};
+use uuid::Uuid;
+
+/// Delete a mitra
+///
+/// Releases the mitra's phone (a new mitra may register it) and its Firebase login; the lists and
+/// their totals drop it, and its next mitra verify answers 404 `ACCOUNT_NOT_FOUND`.
+#[derive(JsonSchema)]
+pub struct DeleteMitra;
+
+/// The deleted mitra's id.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MitraDeleted {
+    #[schemars(schema_with = "schema::id")]
+    pub id: Uuid,
+    #[schemars(extend("enum" = [true]))]
+    pub deleted: bool,
+}
+
+shared::refusals! {
+    pub enum Refused {
+        MitraNotFound => NotFound("mitra not found"),
+    }
+}
+
+impl Endpoint for DeleteMitra {
+    const ROUTE: routes::Route = routes::MITRAS_DELETE;
+    const TAG: &'static str = "Mitras";
+    const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::OK, "The mitra is deleted.")];
+    type Caller = ControlCenterCaller;
+    type Input = Path<MitraId>;
+    type Output = MitraDeleted;
+    type Error = Refused;
+
+    async fn handle(
+        app: &App,
+        ctx: &Ctx,
+        caller: ControlCenterCaller,
+        Path(MitraId { id }): Path<MitraId>,
+    ) -> Result<Reply<MitraDeleted>, Refused> {
+        let audit = Recorder { table: &app.tables.audit_log, actor: Actor::from(&caller), request_id: &ctx.request_id };
+        app.mitras().delete(&id, &audit).await?.ok_or(Refused::MitraNotFound)?;
+        tracing::info!(mitra_id = %id, by = %caller.user.id, "mitra deleted");
+        Ok(Reply::ok(MitraDeleted { id, deleted: true }))
+    }
+}
+
+/// This function's endpoint, under the name the generated mount table and `main` use.
+pub type Function = DeleteMitra;

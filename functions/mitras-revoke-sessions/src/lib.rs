@@ -1,0 +1,66 @@
+//! `POST /internal/mitras/:id/revoke-sessions` (`mitra:update`): sign a mitra out everywhere.
+
+use http::StatusCode;
+use schemars::JsonSchema;
+use serde::Serialize;
+use shared::auth::ControlCenterCaller;
+use shared::inputs::MitraId;
+use shared::store::audit::{Actor, Recorder};
+use shared::{App, Ctx, Endpoint, Path, Reply, routes, schema};
+use uuid::Uuid;
+
+/// Revoke a mitra's sessions
+///
+/// Every Firebase ID token signed in before `tokens_valid_after` (now, in whole seconds) answers
+/// 401 `UNAUTHORIZED` from then on, and the mitra's Firebase login is unbound: a fresh sign-in
+/// with the mitra's phone binds again. Request: empty body.
+#[derive(JsonSchema)]
+pub struct RevokeMitraSessions;
+
+/// From when the mitra's tokens are valid again.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MitraSessionsRevoked {
+    #[schemars(schema_with = "schema::id")]
+    pub id: Uuid,
+    #[schemars(schema_with = "schema::timestamp")]
+    pub tokens_valid_after: String,
+}
+
+shared::refusals! {
+    pub enum Refused {
+        MitraNotFound => NotFound("mitra not found"),
+    }
+}
+
+impl Endpoint for RevokeMitraSessions {
+    const ROUTE: routes::Route = routes::MITRAS_REVOKE_SESSIONS;
+    const TAG: &'static str = "Mitras";
+    const SUCCESS: &'static [(StatusCode, &'static str)] =
+        &[(StatusCode::OK, "The mitra's tokens signed in before `tokens_valid_after` are revoked.")];
+    type Caller = ControlCenterCaller;
+    type Input = Path<MitraId>;
+    type Output = MitraSessionsRevoked;
+    type Error = Refused;
+
+    async fn handle(
+        app: &App,
+        ctx: &Ctx,
+        caller: ControlCenterCaller,
+        Path(MitraId { id }): Path<MitraId>,
+    ) -> Result<Reply<MitraSessionsRevoked>, Refused> {
+        let audit = Recorder { table: &app.tables.audit_log, actor: Actor::from(&caller), request_id: &ctx.request_id };
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let after = app.mitras().revoke_sessions(&id, now, &audit).await?.ok_or(Refused::MitraNotFound)?;
+        tracing::info!(mitra_id = %id, by = %caller.user.id, "mitra sessions revoked");
+        Ok(Reply::ok(MitraSessionsRevoked { id, tokens_valid_after: rfc3339(after) }))
+    }
+}
+
+/// `2026-04-04T00:00:00Z`.
+fn rfc3339(unix: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    time::OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(&format).ok()).unwrap_or_default()
+}
+
+/// This function's endpoint, under the name the generated mount table and `main` use.
+pub type Function = RevokeMitraSessions;
