@@ -135,9 +135,6 @@ port_taken() {
 
 # ------------------------------------------------------------------ servers ----
 run_started=$(date +%s)
-"$ROOT/scripts/standins.sh" start --record "$standins_started" >/dev/null
-DEV="${HALO_DEV:-$(halo_dev_bin)}"
-
 for port in "$AUTH_PORT" "$HUB_PORT" "$LOGGING_PORT" "$CLIENTS_PAGE_PORT" "$CLIENTS_OTHER_PAGE_PORT"; do
     port_taken "$port" && die "port $port is taken; set CLIENTS_AUTH_PORT / CLIENTS_HUB_PORT / CLIENTS_LOGGING_PORT / CLIENTS_PAGE_PORT / CLIENTS_OTHER_PAGE_PORT"
 done
@@ -150,21 +147,30 @@ cat >"$OUT/firebase.json" <<JSON
     "singleProjectMode": true } }
 JSON
 say "starting the Firebase Auth Emulator on 127.0.0.1:$AUTH_PORT (project $FIREBASE_PROJECT_ID)"
-# From $OUT, where its firebase-debug.log lands.
+# First, so its start-up (CPU-bound: the CLI loads a large module tree) overlaps the rest.
+# From $OUT, where a firebase-debug.log would land.
 (cd "$OUT" && exec setsid "$PKG/node_modules/.bin/firebase" emulators:start --only auth \
     --project "$FIREBASE_PROJECT_ID" --config "$OUT/firebase.json" </dev/null >"$OUT/emulator.log" 2>&1) &
 EMULATOR_PID=$!
-emulator_started=$(date +%s)
-deadline=$((SECONDS + 90))
-until curl -fsS -m 2 "http://127.0.0.1:$AUTH_PORT/" 2>/dev/null | grep -q '"ready": *true'; do
+
+"$ROOT/scripts/standins.sh" start --record "$standins_started" >/dev/null
+DEV="${HALO_DEV:-$(halo_dev_bin)}"
+say "starting halo-dev serve on :$PUBLIC_PORT/:$INTERNAL_PORT (FIREBASE_AUTH_EMULATOR_HOST=$FIREBASE_AUTH_EMULATOR_HOST)"
+start_dev_server "$DEV" "$OUT/server.log" "set CLIENTS_PUBLIC_PORT / CLIENTS_INTERNAL_PORT / CLIENTS_CERTS_PORT"
+
+emulator_ready() {
+    node -e 'fetch(process.argv[1], { signal: AbortSignal.timeout(2000) }).then((r) => r.json())
+        .then((j) => process.exit(j.authEmulator?.ready ? 0 : 1), () => process.exit(1))' "http://127.0.0.1:$AUTH_PORT/"
+}
+deadline=$((SECONDS + 120))
+until emulator_ready; do
     if ! kill -0 "$EMULATOR_PID" 2>/dev/null || ((SECONDS >= deadline)); then
         tail -n 30 "$OUT/emulator.log" >&2
-        die "the auth emulator did not come up"
+        die "the auth emulator did not come up within 120s"
     fi
     sleep 0.3
 done
-say "emulator up after $(($(date +%s) - emulator_started))s; starting halo-dev serve on :$PUBLIC_PORT/:$INTERNAL_PORT"
-start_dev_server "$DEV" "$OUT/server.log" "set CLIENTS_PUBLIC_PORT / CLIENTS_INTERNAL_PORT / CLIENTS_CERTS_PORT"
+say "servers up after $(($(date +%s) - run_started))s"
 
 # ------------------------------------------------------------------- flows ----
 say "running the flows (at most ${TIMEOUT}s)"

@@ -64,7 +64,10 @@ async function openPage(origin) {
 function report(flow, result) {
     if (result.failed) return say(flow, `page script failed: ${result.failed}`);
     say(flow, `page ${result.origin}: signed in as uid ${result.uid}`);
-    say(flow, `fetch POST /internal/auth/verify -> ${show(result.verify)}; GET /internal/mitras -> ${show(result.mitras)}`);
+    const { verify, mitras } = result;
+    const who = verify.body?.data ? ` ${verify.body.data.email}, role ${verify.body.data.role?.name}` : '';
+    const total = mitras.body?.data ? `, total ${mitras.body.data.total}` : '';
+    say(flow, `fetch POST /internal/auth/verify -> ${show(verify)}${who}; GET /internal/mitras -> ${show(mitras)}${total}`);
 }
 
 const show = (r) => (r.error ? r.error : `${r.status} (x-request-id ${r.requestId ? 'readable' : 'not readable'})`);
@@ -78,7 +81,7 @@ test(`the control-center page on an allowed origin signs in through the emulator
     assert.equal(result.verify.body.data.email, SUPER_ADMIN_EMAIL);
     assert.ok(result.verify.requestId, 'x-request-id is exposed to the page');
     assert.equal(result.mitras.status, 200, JSON.stringify(result.mitras));
-    assert.ok(Array.isArray(result.mitras.body.data));
+    assert.ok(Array.isArray(result.mitras.body.data.items), JSON.stringify(result.mitras.body));
 });
 
 test(`the same page on an origin not allowed is blocked by the browser${needs('§9 CORS')}`, async () => {
