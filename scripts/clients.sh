@@ -182,8 +182,11 @@ status=${PIPESTATUS[0]}
 set -e
 pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$OUT/flows.tap" | tail -n1)
 fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$OUT/flows.tap" | tail -n1)
-((status == 124)) && say "the flows did not finish within ${TIMEOUT}s"
 echo "clients.sh: flows took $(($(date +%s) - flows_started))s, the whole run $(($(date +%s) - run_started))s (logs in ${OUT#"$ROOT"/})"
 skipped=$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$OUT/flows.tap" | tail -n1)
-echo "clients: ${pass:-0} passed, ${fail:-?} failed$([[ "${skipped:-0}" != 0 ]] && echo ", $skipped skipped")"
+if ((status == 124)); then
+    echo "clients: timed out after ${TIMEOUT}s, ${pass:-0} passed, ${fail:-0} failed before"
+else
+    echo "clients: ${pass:-0} passed, ${fail:-?} failed$([[ "${skipped:-0}" != 0 ]] && echo ", $skipped skipped")"
+fi
 exit "$status"
