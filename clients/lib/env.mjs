@@ -1,8 +1,8 @@
-// What scripts/clients.sh started, read from the environment it exports.
+// The flows' shared pieces: what scripts/clients.sh started (read from the environment it
+// exports), one Firebase app per simulated device, the emulator's inboxes, and the API.
 import assert from 'node:assert/strict';
 import { initializeApp } from 'firebase/app';
 import {
-    EmailAuthProvider,
     PhoneAuthCredential,
     applyActionCode,
     connectAuthEmulator,
@@ -76,11 +76,13 @@ export function claims(idToken) {
     return JSON.parse(Buffer.from(idToken.split('.')[1], 'base64url').toString());
 }
 
-async function emulatorJson(method, path, body) {
+async function emulatorJson(method, path, body, { owner = true } = {}) {
+    const headers = { 'content-type': 'application/json' };
+    // "owner" is the emulator's admin credential, standing in for the Admin SDK's service account.
+    if (owner) headers.authorization = 'Bearer owner';
     const res = await fetch(EMULATOR + path, {
         method,
-        // "owner" is the emulator's admin credential, standing in for the Admin SDK's service account.
-        headers: { authorization: 'Bearer owner', 'content-type': 'application/json' },
+        headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(10_000),
     });
@@ -99,6 +101,7 @@ export async function phoneCredential(phoneNumber) {
         'POST',
         `/identitytoolkit.googleapis.com/v1/accounts:sendVerificationCode?key=${FIREBASE_CONFIG.apiKey}`,
         { phoneNumber },
+        { owner: false },
     );
     const { verificationCodes } = await emulatorJson('GET', `/emulator/v1/projects/${PROJECT_ID}/verificationCodes`);
     const sent = verificationCodes.find((c) => c.sessionInfo === sessionInfo);
@@ -173,5 +176,3 @@ export async function emulatorAccount(uid) {
     });
     return users?.[0];
 }
-
-export { EmailAuthProvider };
