@@ -106,6 +106,10 @@ export CORS_ALLOWED_ORIGINS="http://localhost:$CLIENTS_PAGE_PORT,http://127.0.0.
 export HALO_PUBLIC_URL="http://127.0.0.1:$PUBLIC_PORT"
 export HALO_INTERNAL_URL="http://127.0.0.1:$INTERNAL_PORT"
 export RUST_LOG="${RUST_LOG:-warn}"
+# These flows test clients, not deadlines: on a busy machine a stand-in that has just started
+# (while the emulator loads) can take more than the default 4 s for the seed's first writes.
+export AWS_ATTEMPT_TIMEOUT_MS="${AWS_ATTEMPT_TIMEOUT_MS:-5000}"
+export AWS_OPERATION_TIMEOUT_MS="${AWS_OPERATION_TIMEOUT_MS:-15000}"
 export CI=true NO_UPDATE_NOTIFIER=1 FIREBASE_CLI_DISABLE_UPDATE_CHECK=true # the CLI never prompts or phones home
 cd "$ROOT"
 rm -rf "$OUT"
