@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs and starts the local AWS stand-ins if needed, then
 # lints the SAM template, runs the unit and HTTP-level tests against the local
-# gateway, then fuzzes both surfaces with Schemathesis from the OpenAPI specs.
+# gateway, drives the API with real clients (scripts/clients.sh), then fuzzes both
+# surfaces with Schemathesis from the OpenAPI specs.
 # At the end it stops the stand-ins it started (those already running stay up).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -30,6 +31,16 @@ cargo_status=${PIPESTATUS[0]}
 set -e
 summary=$(awk '/^test result:/ { p += $4; f += $6 } END { printf "%d passed, %d failed", p, f }' "$results")
 [ "$cargo_status" -eq 0 ] || { echo "cargo tests: $summary"; exit "$cargo_status"; }
-"$ROOT/scripts/schemathesis.sh" # OpenAPI fuzzing of both surfaces against the running gateway
+# Real clients: the Firebase Auth Emulator, the Firebase JS SDK and headless Chromium against the
+# API (clients/, ~1 min once installed). A failure there still lets the fuzzing below run.
+clients_log="$ROOT/.local/log/clients.log"
+set +e
+"$ROOT/scripts/clients.sh" 2>&1 | tee "$clients_log"
+clients_status=${PIPESTATUS[0]}
+set -e
+clients_summary=$(grep '^clients: ' "$clients_log" | tail -n1 || true)
+"$ROOT/scripts/schemathesis.sh" || { echo "tests: $summary"; echo "${clients_summary:-clients: did not run}"; exit 1; }
 echo "test.sh: finished in $(( $(date +%s) - started ))s"
 echo "tests: $summary"
+echo "${clients_summary:-clients: did not run}"
+exit "$clients_status"
