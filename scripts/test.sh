@@ -39,8 +39,12 @@ set +e
 clients_status=${PIPESTATUS[0]}
 set -e
 clients_summary=$(grep '^clients: ' "$clients_log" | tail -n1 || true)
-"$ROOT/scripts/schemathesis.sh" || { echo "tests: $summary"; echo "${clients_summary:-clients: did not run}"; exit 1; }
+# One closing line for CI: the cargo tests and the client flows together.
+total=$(printf '%s\n%s\n' "$summary" "${clients_summary#clients: }" |
+    awk '/passed/ { p += $1; f += $3 } END { printf "%d passed, %d failed", p, f }')
+[ -n "$clients_summary" ] || { clients_summary="clients: did not run"; clients_status=1; }
+"$ROOT/scripts/schemathesis.sh" || { echo "$clients_summary"; echo "tests: $total"; exit 1; }
 echo "test.sh: finished in $(( $(date +%s) - started ))s"
-echo "tests: $summary"
-echo "${clients_summary:-clients: did not run}"
+echo "cargo $summary; $clients_summary"
+echo "tests: $total"
 exit "$clients_status"
