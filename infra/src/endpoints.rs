@@ -20,5 +20,10 @@ pub fn all() -> Vec<Mount> {
         mount::<roles_list::Function>(),
         mount::<anonymity_get::Function>(),
         mount::<anonymity_patch::Function>(),
+        mount::<control_center_users_get::Function>(),
+        mount::<control_center_users_update::Function>(),
+        mount::<control_center_users_delete::Function>(),
+        mount::<control_center_users_revoke_sessions::Function>(),
+        mount::<audit_log_list::Function>(),
     ]
 }
