@@ -8,6 +8,10 @@ mod control_center_users;
 mod mitras;
 mod mitras_list;
 mod roles;
+// --- issue 10: control-center user lifecycle, revocation, audit log ---
+mod audit_log;
+mod control_center_user_lifecycle;
+// --- end of issue 10's block ---
 
 use std::fmt::Display;
 
@@ -23,6 +27,18 @@ pub const ROLES: &str = "/internal/roles";
 pub const ANONYMITY: &str = "/internal/config/anonymity";
 pub const PUBLIC_ANONYMITY: &str = "/api/shared/config/anonymity";
 pub const MITRA_VERIFY: &str = "/api/mitra/auth/verify";
+
+// --- issue 10: control-center user lifecycle and audit log ---
+pub const AUDIT_LOG: &str = "/internal/audit-log";
+
+pub fn user_path(id: impl Display) -> String {
+    format!("/internal/control-center-users/{id}")
+}
+
+pub fn revoke_path(id: impl Display) -> String {
+    format!("/internal/control-center-users/{id}/revoke-sessions")
+}
+// --- end of issue 10's block ---
 
 pub fn status_path(id: impl Display) -> String {
     format!("/internal/mitras/{id}/status")
@@ -44,6 +60,13 @@ pub fn every_endpoint() -> Vec<(&'static str, String, Option<Value>)> {
         ("GET", ROLES.into(), None),
         ("GET", ANONYMITY.into(), None),
         ("PATCH", ANONYMITY.into(), Some(json!({ "anonymity_enabled": false }))),
+        // --- issue 10: control-center user lifecycle and audit log ---
+        ("GET", user_path(Uuid::new_v4()), None),
+        ("PATCH", user_path(Uuid::new_v4()), Some(json!({ "display_name": "Op" }))),
+        ("DELETE", user_path(Uuid::new_v4()), None),
+        ("POST", revoke_path(Uuid::new_v4()), None),
+        ("GET", AUDIT_LOG.into(), None),
+        // --- end of issue 10's block ---
     ]
 }
 
@@ -97,6 +120,7 @@ pub fn super_admin_permissions() -> Value {
         "mitra": ["create", "read", "update", "delete"],
         "control_center_users": ["create", "read", "update", "delete"],
         "config": ["read", "update"],
+        "audit_log": ["read"],
     })
 }
 
@@ -106,13 +130,14 @@ pub fn operator_permissions() -> Value {
         "mitra": ["create", "read", "update"],
         "control_center_users": [],
         "config": ["read"],
+        "audit_log": [],
     })
 }
 
 /// Asserts the permissions object lists every resource, in the contract's order, with these actions.
 #[track_caller]
 pub fn assert_permissions(actual: &Value, expected: &Value) {
-    assert_eq!(ordered_keys(actual), ["mitra", "control_center_users", "config"], "permissions: {actual}");
+    assert_eq!(ordered_keys(actual), ["mitra", "control_center_users", "config", "audit_log"], "permissions: {actual}");
     assert_eq!(actual, expected);
 }
 

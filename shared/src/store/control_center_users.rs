@@ -247,7 +247,7 @@ impl<'a> ControlCenterUsers<'a> {
             - i64::from(counts_as_super_admin(user.role_id, user.is_active));
         let counter_at = writes.len();
         if delta != 0 {
-            writes.push(self.super_admins(delta));
+            writes.push(self.counters(0, delta));
         }
         writes.push(audit.put(AuditAction::ControlCenterUserUpdate, Target::control_center_user(user.id), changes)?);
         Ok(match transact(self.client, writes, "updating a control-center user").await? {
@@ -266,19 +266,17 @@ impl<'a> ControlCenterUsers<'a> {
             .set_expression_attribute_values(Some(values))
             .build()
             .expect("table, key and condition are set");
+        let delta = -i64::from(counts_as_super_admin(user.role_id, user.is_active));
         let mut writes = vec![
             TransactWriteItem::builder().delete(delete).build(),
             delete_item(self.table, email_pk(user.email.as_str())),
-            bump_counters(self.table, &[("total", -1)]),
         ];
         if let Some(uid) = &user.firebase_uid {
             writes.push(delete_item(self.table, uid_pk(uid)));
         }
-        let delta = -i64::from(counts_as_super_admin(user.role_id, user.is_active));
+        // One update of the counter item: a transaction may touch an item only once.
         let counter_at = writes.len();
-        if delta != 0 {
-            writes.push(self.super_admins(delta));
-        }
+        writes.push(self.counters(-1, delta));
         let mut changes = Changes::default()
             .field("email", user.email.as_str(), None::<()>)
             .field("display_name", user.display_name.as_str(), None::<()>)
@@ -394,13 +392,19 @@ impl<'a> ControlCenterUsers<'a> {
         TransactWriteItem::builder().update(update).build()
     }
 
-    fn super_admins(&self, delta: i64) -> TransactWriteItem {
+    /// Moves `total` and `active_super_admins`; a drop of the latter only while it stays at least 1.
+    fn counters(&self, total: i64, delta: i64) -> TransactWriteItem {
         let mut update = Update::builder()
             .table_name(self.table)
             .key("pk", s(COUNTER_PK))
-            .update_expression("ADD #n :d")
+            .update_expression(if total != 0 { "ADD #n :d, #t :t" } else { "ADD #n :d" })
             .expression_attribute_names("#n", ACTIVE_SUPER_ADMINS)
             .expression_attribute_values(":d", AttributeValue::N(delta.to_string()));
+        if total != 0 {
+            update = update
+                .expression_attribute_names("#t", "total")
+                .expression_attribute_values(":t", AttributeValue::N(total.to_string()));
+        }
         if delta < 0 {
             update = update.condition_expression("#n > :one").expression_attribute_values(":one", AttributeValue::N("1".into()));
         }
