@@ -123,7 +123,14 @@ async fn the_anonymity_patch_leaves_one_record_with_the_flags_change() {
     let records = records_about(&app, &admin, "anonymity").await;
     assert_eq!(records.len(), 1);
     let changes = json!({ "anonymity_enabled": { "from": true, "to": false } });
-    assert_record(&records[0], &admin_id, "config.anonymity.update", ("config", "anonymity"), changes, &request_id(&answer));
+    assert_record(
+        &records[0],
+        &admin_id,
+        "config.anonymity.update",
+        ("config", "anonymity"),
+        changes,
+        &request_id(&answer),
+    );
 }
 
 async fn behind_proxy() -> (TestApp, std::sync::Arc<FaultProxy>) {
@@ -263,8 +270,12 @@ async fn each_filter_returns_only_its_matches() {
     let admin_id = me(&app, &admin).await;
     let (id, _, _, _) = new_user(&app, &admin, &super_admin_role_id()).await;
     let (other, _, _, other_token) = new_user(&app, &admin, &super_admin_role_id()).await;
-    app.internal("PATCH", &user_path(&id), Some(&other_token), Some(json!({ "display_name": "X" }))).await.assert_ok(200);
-    app.internal("PATCH", ANONYMITY, Some(&other_token), Some(json!({ "anonymity_enabled": false }))).await.assert_ok(200);
+    app.internal("PATCH", &user_path(&id), Some(&other_token), Some(json!({ "display_name": "X" })))
+        .await
+        .assert_ok(200);
+    app.internal("PATCH", ANONYMITY, Some(&other_token), Some(json!({ "anonymity_enabled": false })))
+        .await
+        .assert_ok(200);
     app.internal("PATCH", ANONYMITY, Some(&admin), Some(json!({ "anonymity_enabled": true }))).await.assert_ok(200);
     let everything = all_records(&app, &admin, "").await;
 

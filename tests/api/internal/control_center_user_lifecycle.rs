@@ -29,7 +29,8 @@ pub async fn new_user(app: &TestApp, admin: &str, role_id: &str) -> (String, Str
 
 /// A token of `uid`/`email` that says it was signed in at `auth_time` (epoch seconds).
 fn token_signed_in_at(app: &TestApp, uid: &str, email: &str, auth_time: i64) -> String {
-    let persona = infra::devtoken::Persona::ControlCenter { uid: uid.into(), email: email.into(), email_verified: true };
+    let persona =
+        infra::devtoken::Persona::ControlCenter { uid: uid.into(), email: email.into(), email_verified: true };
     let mut claims = app.minter.claims(&persona);
     claims["auth_time"] = json!(auth_time);
     app.minter.sign(&claims)
@@ -100,7 +101,8 @@ async fn patch_changes_what_is_sent_and_answers_the_updated_user() {
     let app = spawn_app().await;
     let admin = app.super_admin_token().await;
     let (id, email, _, _) = new_user(&app, &admin, &operator_role_id()).await;
-    let answer = app.internal("PATCH", &user_path(&id), Some(&admin), Some(json!({ "display_name": "  Budi  " }))).await;
+    let answer =
+        app.internal("PATCH", &user_path(&id), Some(&admin), Some(json!({ "display_name": "  Budi  " }))).await;
     let user = answer.assert_ok(200);
     assert_eq!(user["display_name"], "Budi");
     assert_eq!(user["email"], email.as_str());
@@ -139,7 +141,8 @@ async fn patch_refuses_each_invalid_body_with_422_naming_the_field() {
         assert!(answer.body["error"]["details"].to_string().contains(field), "{body}: {}", answer.body);
     }
     app.internal_raw("PATCH", &user_path(&id), Some(&admin), "{ not json").await.assert_error(422, "VALIDATION_ERROR");
-    let unknown = app.internal("PATCH", &user_path(Uuid::new_v4()), Some(&admin), Some(json!({ "is_active": true }))).await;
+    let unknown =
+        app.internal("PATCH", &user_path(Uuid::new_v4()), Some(&admin), Some(json!({ "is_active": true }))).await;
     unknown.assert_error(404, "NOT_FOUND");
     let user = app.internal("GET", &user_path(&id), Some(&admin), None).await;
     assert_eq!(user.assert_ok(200)["display_name"], "Staff", "no refused PATCH changed anything");
@@ -256,7 +259,18 @@ async fn two_super_admins_removing_each_other_at_once_leave_exactly_one_twenty_t
             app.internal(method, &path_a, Some(&b.1), body.clone()),
         );
         let won: Vec<bool> = [&by_a, &by_b].iter().map(|r| r.status == 200).collect();
-        assert_eq!(won.iter().filter(|w| **w).count(), 1, "round {round}: {} / {} {}", by_a.body, by_b.body, crate::helpers::captured_logs().lines().filter(|l| l.contains("ERROR") || l.contains("error")).last().unwrap_or_default());
+        assert_eq!(
+            won.iter().filter(|w| **w).count(),
+            1,
+            "round {round}: {} / {} {}",
+            by_a.body,
+            by_b.body,
+            crate::helpers::captured_logs()
+                .lines()
+                .filter(|l| l.contains("ERROR") || l.contains("error"))
+                .last()
+                .unwrap_or_default()
+        );
         let loser = if won[0] { &by_b } else { &by_a };
         assert!([409, 403].contains(&loser.status), "round {round}: {}", loser.body);
         survivor = if won[0] { a } else { b };
