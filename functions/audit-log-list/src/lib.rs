@@ -28,17 +28,22 @@ pub struct AuditQuery {
 
 #[derive(JsonSchema)]
 pub struct AuditQueryParams {
+    #[serde(default)]
     #[schemars(schema_with = "schema::page_limit")]
     pub limit: u32,
+    #[serde(default)]
     /// `next_cursor` of the previous page.
     #[schemars(schema_with = "cursor_schema")]
     pub cursor: String,
+    #[serde(default)]
     /// Only records of this actor (a control-center user id).
     #[schemars(schema_with = "schema::id")]
     pub actor_id: Uuid,
+    #[serde(default)]
     /// Only records about this target (a mitra or control-center user id, or `anonymity`).
     #[schemars(schema_with = "target_schema")]
     pub target_id: String,
+    #[serde(default)]
     /// Only records of this action.
     #[schemars(schema_with = "schema::audit_action")]
     pub action: String,

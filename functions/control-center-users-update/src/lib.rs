@@ -32,6 +32,7 @@ pub struct UpdateControlCenterUser;
 
 #[derive(Deserialize, JsonSchema)]
 #[schemars(rename = "UpdateControlCenterUserRequest")]
+#[schemars(transform = no_defaults)]
 #[schemars(extend("anyOf" = [
     { "required": ["display_name"] }, { "required": ["role_id"] }, { "required": ["is_active"] }
 ]))]
@@ -45,6 +46,17 @@ pub struct Raw {
     #[serde(default, deserialize_with = "present")]
     #[schemars(schema_with = "is_active")]
     is_active: Option<Value>,
+}
+
+/// `#[serde(default)]` makes schemars write `"default": null`, which no field accepts.
+fn no_defaults(schema: &mut schemars::Schema) {
+    if let Some(properties) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) {
+        for property in properties.values_mut() {
+            if let Some(property) = property.as_object_mut() {
+                property.remove("default");
+            }
+        }
+    }
 }
 
 fn is_active(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
