@@ -27,6 +27,7 @@ pub struct AuditQuery {
 }
 
 #[derive(JsonSchema)]
+#[schemars(transform = true_defaults)]
 pub struct AuditQueryParams {
     #[serde(default)]
     #[schemars(schema_with = "schema::page_limit")]
@@ -47,6 +48,21 @@ pub struct AuditQueryParams {
     /// Only records of this action.
     #[schemars(schema_with = "schema::audit_action")]
     pub action: String,
+}
+
+/// `#[serde(default)]` (what makes a parameter optional) has schemars write the Rust type's
+/// default; the defaults the handler applies are: `limit` 20, no cursor, no filter.
+fn true_defaults(schema: &mut schemars::Schema) {
+    if let Some(properties) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) {
+        for (name, property) in properties.iter_mut() {
+            if let Some(property) = property.as_object_mut() {
+                property.remove("default");
+                if name == "limit" {
+                    property.insert("default".into(), 20.into());
+                }
+            }
+        }
+    }
 }
 
 fn cursor_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
