@@ -50,7 +50,9 @@ pub async fn authorize(app: &App, route: &Route, headers: &HeaderMap, request_id
     let user = verify(app, token).await?;
     match access {
         Access::Open | Access::Token => Ok(Caller::User(user)),
-        Access::ControlCenterLogin => control_center_user(app, user, true, request_id).await.map(Caller::ControlCenterUser),
+        Access::ControlCenterLogin => {
+            control_center_user(app, user, true, request_id).await.map(Caller::ControlCenterUser)
+        }
         Access::ControlCenter(permission) => {
             let caller = control_center_user(app, user, false, request_id).await?;
             if !caller.role.permissions.allows(permission) {
@@ -112,7 +114,9 @@ async fn control_center_user(
             }
             None
         }
-        Some(claim) => user_and_role(app, claim).await?.filter(|(user, _)| user.firebase_uid.as_deref() == Some(&token.uid)),
+        Some(claim) => {
+            user_and_role(app, claim).await?.filter(|(user, _)| user.firebase_uid.as_deref() == Some(&token.uid))
+        }
         None => None,
     };
     let found = match found {

@@ -159,7 +159,8 @@ impl Endpoint for ListAuditLog {
         Query(query): Query<AuditQuery>,
     ) -> Result<Reply<AuditPage>, NoRefusal> {
         let (items, next) =
-            page(&app.dynamo, &app.tables.audit_log, &query.filter, query.limit as usize, query.cursor.as_ref()).await?;
+            page(&app.dynamo, &app.tables.audit_log, &query.filter, query.limit as usize, query.cursor.as_ref())
+                .await?;
         Ok(Reply::ok(AuditPage { items, next_cursor: next.map(|c| c.encode()), limit: query.limit }))
     }
 }

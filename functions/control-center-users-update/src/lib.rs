@@ -88,13 +88,13 @@ impl Body for Patch {
             return Err(ApiError::validation("body", "send at least one of display_name, role_id, is_active"));
         }
         let mut fields = Fields::default();
-        let name = optional(&mut fields, "display_name", raw.display_name, |v| {
-            string(v).and_then(|s| DisplayName::parse(&s))
-        });
+        let name =
+            optional(&mut fields, "display_name", raw.display_name, |v| string(v).and_then(|s| DisplayName::parse(&s)));
         let role = optional(&mut fields, "role_id", raw.role_id, |v| {
             string(v).and_then(|s| Uuid::parse_str(&s).map_err(|_| "must be a UUID".into()))
         });
-        let active = optional(&mut fields, "is_active", raw.is_active, |v| v.as_bool().ok_or("must be a boolean".into()));
+        let active =
+            optional(&mut fields, "is_active", raw.is_active, |v| v.as_bool().ok_or("must be a boolean".into()));
         let (display_name, (role_id, is_active)) = fields.finish(name.zip(role.zip(active)))?;
         Ok(Self { display_name, role_id, is_active })
     }

@@ -139,8 +139,11 @@ impl<'a> ControlCenterUsers<'a> {
         if counts_as_super_admin(role_id, true) {
             deltas.push((ACTIVE_SUPER_ADMINS, 1));
         }
-        let mut writes =
-            vec![put_new(self.table, claim(email_pk(email.as_str()), &id)), put_new(self.table, item), bump_counters(self.table, &deltas)];
+        let mut writes = vec![
+            put_new(self.table, claim(email_pk(email.as_str()), &id)),
+            put_new(self.table, item),
+            bump_counters(self.table, &deltas),
+        ];
         if let Some(audit) = audit {
             let changes = Changes::default()
                 .field("email", None::<()>, user.email.as_str())
@@ -307,11 +310,8 @@ impl<'a> ControlCenterUsers<'a> {
             .build()
             .expect("table, key and expression are set");
         let mut writes = vec![TransactWriteItem::builder().update(update).build()];
-        let mut changes = Changes::default().field(
-            "tokens_valid_after",
-            user.tokens_valid_after.map(rfc3339),
-            rfc3339(at),
-        );
+        let mut changes =
+            Changes::default().field("tokens_valid_after", user.tokens_valid_after.map(rfc3339), rfc3339(at));
         if let Some(uid) = &user.firebase_uid {
             let mut marker = claim(uid_pk(uid), &user.id);
             marker.insert("revoked_before".to_owned(), AttributeValue::N(at.to_string()));
@@ -331,7 +331,9 @@ impl<'a> ControlCenterUsers<'a> {
             changes,
         )?);
         Ok(match transact(self.client, writes, "revoking a control-center user's sessions").await? {
-            Tx::Committed => Change::Done(ControlCenterUser { firebase_uid: None, tokens_valid_after: Some(at), ..user.clone() }),
+            Tx::Committed => {
+                Change::Done(ControlCenterUser { firebase_uid: None, tokens_valid_after: Some(at), ..user.clone() })
+            }
             Tx::Failed(at) => self.why(user, 0, usize::MAX, &at).await?,
         })
     }
@@ -406,14 +408,22 @@ impl<'a> ControlCenterUsers<'a> {
                 .expression_attribute_values(":t", AttributeValue::N(total.to_string()));
         }
         if delta < 0 {
-            update = update.condition_expression("#n > :one").expression_attribute_values(":one", AttributeValue::N("1".into()));
+            update = update
+                .condition_expression("#n > :one")
+                .expression_attribute_values(":one", AttributeValue::N("1".into()));
         }
         TransactWriteItem::builder().update(update.build().expect("table, key and expression are set")).build()
     }
 
     /// Why a conditional write failed: the counter refused (last super admin), or the user
     /// is gone or changed since it was read.
-    async fn why<T>(&self, user: &ControlCenterUser, delta: i64, counter_at: usize, failed: &[usize]) -> Result<Change<T>, StoreError> {
+    async fn why<T>(
+        &self,
+        user: &ControlCenterUser,
+        delta: i64,
+        counter_at: usize,
+        failed: &[usize],
+    ) -> Result<Change<T>, StoreError> {
         if delta < 0 && failed.contains(&counter_at) {
             return Ok(Change::LastSuperAdmin);
         }
