@@ -365,3 +365,40 @@ pub async fn page(
     let records = items.into_iter().map(super::stored::decode).collect::<Result<Vec<AuditRecord>, _>>()?;
     Ok((records, next))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cursor_for(filter: &AuditFilter) -> Cursor {
+        let id = Uuid::now_v7();
+        Cursor { partition: filter.index().1, sort_key: sort_key(v7_millis(&id).unwrap(), &id) }
+    }
+
+    #[test]
+    fn a_cursor_reads_back_only_under_its_own_filter() {
+        let actor = AuditFilter::Actor(Uuid::now_v7());
+        let cursor = cursor_for(&actor);
+        assert_eq!(Cursor::decode(&cursor.encode(), &actor), Some(cursor.clone()));
+        assert_eq!(Cursor::decode(&cursor.encode(), &AuditFilter::All), None);
+        assert_eq!(Cursor::decode(&cursor.encode(), &AuditFilter::Actor(Uuid::now_v7())), None);
+    }
+
+    #[test]
+    fn a_cursor_whose_time_and_id_disagree_or_whose_shape_is_off_is_refused() {
+        let cursor = cursor_for(&AuditFilter::All);
+        let (millis, id) = cursor.sort_key.split_once('#').unwrap();
+        let shifted = format!("{:015}#{id}", millis.parse::<u64>().unwrap() + 1);
+        let v4 = format!("{millis}#{}", Uuid::new_v4());
+        for sort_key in
+            [shifted, v4, format!("{millis}#{}", id.to_uppercase()), format!("{millis}#{}", id.replace('-', ""))]
+        {
+            let forged = Cursor { partition: "AUDIT".into(), sort_key };
+            assert_eq!(Cursor::decode(&forged.encode(), &AuditFilter::All), None, "{forged:?}");
+        }
+        let padded = format!("{}=", cursor.encode());
+        for raw in ["", "%%%", "djE", padded.as_str()] {
+            assert_eq!(Cursor::decode(raw, &AuditFilter::All), None, "{raw}");
+        }
+    }
+}
