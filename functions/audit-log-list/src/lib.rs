@@ -1,5 +1,5 @@
-//! `GET /internal/audit-log` (`audit_log:read`): newest first, cursor-paged, optionally one
-//! filter (`actor_id`, `target_id` or `action`), each a key condition on its own index.
+//! `GET /internal/audit-log` (`audit_log:read`): newest first, cursor-paged, filtered by any
+//! of `actor_id`, `target_id` and `action`; each combination is a key condition on its own index.
 
 use http::StatusCode;
 use schemars::JsonSchema;
@@ -15,8 +15,7 @@ use uuid::Uuid;
 ///
 /// Newest first. Pass `next_cursor` back as `cursor` for the next page, with the same
 /// filter; a malformed or altered cursor, or one from another filter, is `VALIDATION_ERROR`.
-/// At most one of `actor_id`, `target_id` and `action` (each an exact match); two or more
-/// are `VALIDATION_ERROR`.
+/// `actor_id`, `target_id` and `action` are exact matches; given together, records match all.
 #[derive(JsonSchema)]
 pub struct ListAuditLog;
 
@@ -87,10 +86,10 @@ impl QueryParams for AuditQuery {
                 }
             },
         };
-        let mut filters = Vec::new();
+        let mut filter = AuditFilter::default();
         if let Some(raw) = get("actor_id") {
             match Uuid::try_parse(raw) {
-                Ok(id) if raw.len() == 36 => filters.push(AuditFilter::Actor(id)),
+                Ok(id) if raw.len() == 36 => filter.actor = Some(id),
                 _ => errors.push(("actor_id".into(), "must be a UUID".into())),
             }
         }
@@ -98,19 +97,15 @@ impl QueryParams for AuditQuery {
             if raw.is_empty() || raw.len() > 100 {
                 errors.push(("target_id".into(), "must be 1 to 100 characters".into()));
             } else {
-                filters.push(AuditFilter::Target(raw.to_owned()));
+                filter.target = Some(raw.to_owned());
             }
         }
         if let Some(raw) = get("action") {
             match AuditAction::parse(raw) {
-                Some(action) => filters.push(AuditFilter::Action(action)),
+                Some(action) => filter.action = Some(action),
                 None => errors.push(("action".into(), "must be one of the documented actions".into())),
             }
         }
-        if filters.len() > 1 {
-            errors.push(("filter".into(), "give at most one of actor_id, target_id and action".into()));
-        }
-        let filter = filters.pop().unwrap_or(AuditFilter::All);
         let cursor = match get("cursor") {
             None => None,
             Some(raw) => match Cursor::decode(raw, &filter) {

@@ -12,7 +12,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::schema::{BY_ACTION, BY_ACTOR, BY_CREATED, BY_TARGET, IndexDef};
+use super::schema::{
+    BY_ACTION, BY_ACTOR, BY_ACTOR_ACTION, BY_ACTOR_TARGET, BY_ACTOR_TARGET_ACTION, BY_CREATED, BY_TARGET,
+    BY_TARGET_ACTION, IndexDef,
+};
 use super::{Item, StoreError, classify, get_s, put_new, s, to_item};
 use crate::auth::ControlCenterCaller;
 
@@ -205,9 +208,15 @@ impl AuditEntry {
         item.insert("pk".into(), s(format!("AUDIT#{}", self.id)));
         item.insert("list_pk".into(), s("AUDIT"));
         item.insert("list_sk".into(), s(&self.sort_key));
-        item.insert("actor_pk".into(), s(format!("ACTOR#{}", self.actor.id)));
-        item.insert("target_pk".into(), s(format!("TARGET#{}", self.target.id)));
-        item.insert("action_pk".into(), s(format!("ACTION#{}", self.action)));
+        let filter = AuditFilter {
+            actor: Some(self.actor.id),
+            target: Some(self.target.id.clone()),
+            action: AuditAction::parse(self.action),
+        };
+        // One key per filter combination: every filtered list is one key condition.
+        for (index, partition) in filter.combinations() {
+            item.insert(index.partition_key.into(), s(partition));
+        }
         Ok(put_new(table, item))
     }
 }
@@ -262,24 +271,46 @@ pub struct AuditTarget {
     pub id: String,
 }
 
-/// Which records a page lists: all, or those of one actor, one target or one action.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuditFilter {
-    All,
-    Actor(Uuid),
-    Target(String),
-    Action(AuditAction),
+/// Which records a page lists: those matching every filter given (none: all).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub actor: Option<Uuid>,
+    pub target: Option<String>,
+    pub action: Option<AuditAction>,
 }
 
 impl AuditFilter {
     /// The index that serves this filter, and the partition it reads.
     fn index(&self) -> (IndexDef, String) {
-        match self {
-            Self::All => (BY_CREATED, "AUDIT".to_owned()),
-            Self::Actor(id) => (BY_ACTOR, format!("ACTOR#{id}")),
-            Self::Target(id) => (BY_TARGET, format!("TARGET#{id}")),
-            Self::Action(action) => (BY_ACTION, format!("ACTION#{}", action.as_str())),
+        let actor = self.actor.map(|id| format!("ACTOR#{id}"));
+        let target = self.target.as_ref().map(|id| format!("TARGET#{id}"));
+        let action = self.action.map(|a| format!("ACTION#{}", a.as_str()));
+        let index = match (&actor, &target, &action) {
+            (None, None, None) => return (BY_CREATED, "AUDIT".to_owned()),
+            (Some(_), None, None) => BY_ACTOR,
+            (None, Some(_), None) => BY_TARGET,
+            (None, None, Some(_)) => BY_ACTION,
+            (Some(_), Some(_), None) => BY_ACTOR_TARGET,
+            (Some(_), None, Some(_)) => BY_ACTOR_ACTION,
+            (None, Some(_), Some(_)) => BY_TARGET_ACTION,
+            (Some(_), Some(_), Some(_)) => BY_ACTOR_TARGET_ACTION,
+        };
+        let parts: Vec<String> = [actor, target, action].into_iter().flatten().collect();
+        (index, parts.join("|"))
+    }
+
+    /// For a record (all three set): the partition of every filter that matches it.
+    fn combinations(&self) -> Vec<(IndexDef, String)> {
+        let mut all = Vec::new();
+        for mask in 0u8..8 {
+            let filter = AuditFilter {
+                actor: self.actor.filter(|_| mask & 1 != 0),
+                target: self.target.clone().filter(|_| mask & 2 != 0),
+                action: self.action.filter(|_| mask & 4 != 0),
+            };
+            all.push(filter.index());
         }
+        all
     }
 }
 
@@ -377,16 +408,31 @@ mod tests {
 
     #[test]
     fn a_cursor_reads_back_only_under_its_own_filter() {
-        let actor = AuditFilter::Actor(Uuid::now_v7());
+        let actor = AuditFilter { actor: Some(Uuid::now_v7()), ..AuditFilter::default() };
         let cursor = cursor_for(&actor);
         assert_eq!(Cursor::decode(&cursor.encode(), &actor), Some(cursor.clone()));
-        assert_eq!(Cursor::decode(&cursor.encode(), &AuditFilter::All), None);
-        assert_eq!(Cursor::decode(&cursor.encode(), &AuditFilter::Actor(Uuid::now_v7())), None);
+        assert_eq!(Cursor::decode(&cursor.encode(), &AuditFilter::default()), None);
+        let other = AuditFilter { actor: Some(Uuid::now_v7()), ..AuditFilter::default() };
+        assert_eq!(Cursor::decode(&cursor.encode(), &other), None);
+        let narrower = AuditFilter { action: Some(AuditAction::MitraCreate), ..actor.clone() };
+        assert_eq!(Cursor::decode(&cursor.encode(), &narrower), None);
+    }
+
+    #[test]
+    fn every_filter_combination_has_its_own_index() {
+        let full = AuditFilter {
+            actor: Some(Uuid::now_v7()),
+            target: Some("anonymity".into()),
+            action: Some(AuditAction::ConfigAnonymityUpdate),
+        };
+        let indexes: std::collections::HashSet<&str> = full.combinations().iter().map(|(i, _)| i.name).collect();
+        assert_eq!(indexes.len(), 8);
+        assert_eq!(indexes.len(), super::super::schema::AUDIT_LOG.indexes.len());
     }
 
     #[test]
     fn a_cursor_whose_time_and_id_disagree_or_whose_shape_is_off_is_refused() {
-        let cursor = cursor_for(&AuditFilter::All);
+        let cursor = cursor_for(&AuditFilter::default());
         let (millis, id) = cursor.sort_key.split_once('#').unwrap();
         let shifted = format!("{:015}#{id}", millis.parse::<u64>().unwrap() + 1);
         let v4 = format!("{millis}#{}", Uuid::new_v4());
@@ -394,11 +440,11 @@ mod tests {
             [shifted, v4, format!("{millis}#{}", id.to_uppercase()), format!("{millis}#{}", id.replace('-', ""))]
         {
             let forged = Cursor { partition: "AUDIT".into(), sort_key };
-            assert_eq!(Cursor::decode(&forged.encode(), &AuditFilter::All), None, "{forged:?}");
+            assert_eq!(Cursor::decode(&forged.encode(), &AuditFilter::default()), None, "{forged:?}");
         }
         let padded = format!("{}=", cursor.encode());
         for raw in ["", "%%%", "djE", padded.as_str()] {
-            assert_eq!(Cursor::decode(raw, &AuditFilter::All), None, "{raw}");
+            assert_eq!(Cursor::decode(raw, &AuditFilter::default()), None, "{raw}");
         }
     }
 }
