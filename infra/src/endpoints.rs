@@ -24,5 +24,10 @@ pub fn all() -> Vec<Mount> {
         mount::<mitras_update::Function>(),
         mount::<mitras_delete::Function>(),
         mount::<mitras_revoke_sessions::Function>(),
+        mount::<control_center_users_get::Function>(),
+        mount::<control_center_users_update::Function>(),
+        mount::<control_center_users_delete::Function>(),
+        mount::<control_center_users_revoke_sessions::Function>(),
+        mount::<audit_log_list::Function>(),
     ]
 }

@@ -112,8 +112,8 @@ pub fn access_codes(access: Access) -> &'static [Code] {
         // A token is optional, but one that is sent must be valid.
         Access::Open | Access::Token => &[Code::Unauthorized],
         // 403 when the user's role no longer exists; 404 when the token maps to no user.
-        Access::ControlCenterLogin => &[Code::Unauthorized, Code::Forbidden, Code::NotFound],
-        Access::ControlCenter(_) => &[Code::Unauthorized, Code::Forbidden],
+        Access::ControlCenterLogin => &[Code::Unauthorized, Code::Forbidden, Code::AccountInactive, Code::NotFound],
+        Access::ControlCenter(_) => &[Code::Unauthorized, Code::Forbidden, Code::AccountInactive],
     }
 }
 

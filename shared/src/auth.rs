@@ -8,6 +8,7 @@ use crate::domain::{Email, Permissions};
 use crate::error::ApiError;
 use crate::firebase::{FirebaseUser, TokenError};
 use crate::routes::{Access, Route};
+use crate::store::audit::{Actor, Audit};
 use crate::store::control_center_users::{ControlCenterUser, UidClaim};
 use crate::store::roles::Role;
 
@@ -37,7 +38,7 @@ impl Caller {
     }
 }
 
-pub async fn authorize(app: &App, route: &Route, headers: &HeaderMap) -> Result<Caller, ApiError> {
+pub async fn authorize(app: &App, route: &Route, headers: &HeaderMap, request_id: &str) -> Result<Caller, ApiError> {
     let token = bearer(headers)?;
     let (access, token) = match (route.access, token) {
         (Access::Open, None) => return Ok(Caller::Nobody),
@@ -49,9 +50,11 @@ pub async fn authorize(app: &App, route: &Route, headers: &HeaderMap) -> Result<
     let user = verify(app, token).await?;
     match access {
         Access::Open | Access::Token => Ok(Caller::User(user)),
-        Access::ControlCenterLogin => control_center_user(app, user, true).await.map(Caller::ControlCenterUser),
+        Access::ControlCenterLogin => {
+            control_center_user(app, user, true, request_id).await.map(Caller::ControlCenterUser)
+        }
         Access::ControlCenter(permission) => {
-            let caller = control_center_user(app, user, false).await?;
+            let caller = control_center_user(app, user, false, request_id).await?;
             if !caller.role.permissions.allows(permission) {
                 tracing::info!(%permission, role = %caller.role.name, "permission denied");
                 return Err(ApiError::Forbidden("your role does not allow this action"));
@@ -61,9 +64,17 @@ pub async fn authorize(app: &App, route: &Route, headers: &HeaderMap) -> Result<
     }
 }
 
-/// A control-center user may only grant a role whose permissions are a subset of their own.
+/// A control-center user may only grant a role whose permissions are a subset of their own;
+/// and may act on (update, delete, revoke) only a user whose role is such a subset.
 pub fn can_grant(granter: &ControlCenterCaller, role_permissions: &Permissions) -> bool {
     granter.role.permissions.includes(role_permissions)
+}
+
+impl ControlCenterCaller {
+    /// The audit context of this caller's changes in one request.
+    pub fn audit<'a>(&self, app: &'a App, request_id: &'a str) -> Audit<'a> {
+        Audit { table: &app.tables.audit_log, actor: Actor::from(self), request_id }
+    }
 }
 
 fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
@@ -93,10 +104,24 @@ async fn control_center_user(
     app: &App,
     token: FirebaseUser,
     first_login: bool,
+    request_id: &str,
 ) -> Result<ControlCenterCaller, ApiError> {
     let found = match app.control_center_users().uid_claim(&token.uid).await? {
-        Some(claim) => user_and_role(app, claim).await?,
-        None if first_login => bind_by_verified_email(app, &token).await?.map(|user| (user, None)),
+        // A revoked binding: the marker refuses the sessions it ended on this same read.
+        Some(UidClaim { revoked_before: Some(before), .. }) => {
+            if token.auth_time < before {
+                return Err(signed_out());
+            }
+            None
+        }
+        Some(claim) => {
+            user_and_role(app, claim).await?.filter(|(user, _)| user.firebase_uid.as_deref() == Some(&token.uid))
+        }
+        None => None,
+    };
+    let found = match found {
+        Some(found) => Some(found),
+        None if first_login => bind_by_verified_email(app, &token, request_id).await?.map(|user| (user, None)),
         None => None,
     };
     let Some((user, role)) = found else {
@@ -106,6 +131,7 @@ async fn control_center_user(
             ApiError::Forbidden("not a control-center user")
         });
     };
+    check_session(&user, &token)?;
     // The user's own role_id decides; a role read on the claim's word is used only if it agrees.
     let role = match role {
         Some(role) if role.id == user.role_id => Some(role),
@@ -118,7 +144,22 @@ async fn control_center_user(
     Ok(ControlCenterCaller { token, user, role })
 }
 
-/// The claimed user, and the role the claim recorded at binding, read side by side.
+fn signed_out() -> ApiError {
+    ApiError::Unauthorized("this session was revoked: sign in again")
+}
+
+/// A revoked session is a 401 (the app signs in again); a deactivated account a 403.
+fn check_session(user: &ControlCenterUser, token: &FirebaseUser) -> Result<(), ApiError> {
+    if user.tokens_valid_after.is_some_and(|after| token.auth_time < after) {
+        return Err(signed_out());
+    }
+    if !user.is_active {
+        return Err(ApiError::AccountInactive);
+    }
+    Ok(())
+}
+
+/// The claimed user, and the role the claim records, read side by side.
 async fn user_and_role(app: &App, claim: UidClaim) -> Result<Option<(ControlCenterUser, Option<Role>)>, ApiError> {
     let (users, roles) = (app.control_center_users(), app.roles());
     let (user, role) = match claim.role_id {
@@ -128,8 +169,13 @@ async fn user_and_role(app: &App, claim: UidClaim) -> Result<Option<(ControlCent
     Ok(user.map(|user| (user, role)))
 }
 
-/// On first login an unbound account is claimed by the token's email, only when Firebase verified it.
-async fn bind_by_verified_email(app: &App, token: &FirebaseUser) -> Result<Option<ControlCenterUser>, ApiError> {
+/// On first login an unbound account is claimed by the token's email, only when Firebase
+/// verified it, the account is active and the token was signed in after any revocation.
+async fn bind_by_verified_email(
+    app: &App,
+    token: &FirebaseUser,
+    request_id: &str,
+) -> Result<Option<ControlCenterUser>, ApiError> {
     let email = match (&token.email, token.email_verified) {
         (Some(email), true) => Email::parse(email).ok(),
         _ => None,
@@ -139,9 +185,20 @@ async fn bind_by_verified_email(app: &App, token: &FirebaseUser) -> Result<Optio
     let Some(user) = users.by_email(&email).await? else {
         return Ok(None);
     };
-    if user.firebase_uid.is_some() || !users.bind_uid(&user, &token.uid).await? {
+    if user.firebase_uid.is_some() {
+        return Ok(None);
+    }
+    check_session(&user, token)?;
+    let audit = Audit { table: &app.tables.audit_log, actor: Actor::from(&user), request_id };
+    if !users.bind_uid(&user, &token.uid, &audit).await? {
         return Ok(None);
     }
     tracing::info!(user_id = %user.id, "bound control-center user to its Firebase uid");
-    Ok(Some(crate::store::control_center_users::ControlCenterUser { firebase_uid: Some(token.uid.clone()), ..user }))
+    Ok(Some(ControlCenterUser { firebase_uid: Some(token.uid.clone()), ..user }))
+}
+
+/// A caller may update, delete or revoke a user only when that user's current role is
+/// within the caller's own permissions; a user whose role no longer exists holds none.
+pub fn can_act_on(caller: &ControlCenterCaller, target_role: Option<&Role>) -> bool {
+    target_role.is_none_or(|role| caller.role.permissions.includes(&role.permissions))
 }

@@ -229,16 +229,17 @@ pub enum Resource {
     Mitra,
     ControlCenterUsers,
     Config,
+    AuditLog,
 }
 
 impl Resource {
     /// Every resource, in the contract's order.
-    pub const ALL: [Resource; 3] = {
+    pub const ALL: [Resource; 4] = {
         // Adding a variant without listing it here fails to compile.
         let _exhaustive = |r: Resource| match r {
-            Resource::Mitra | Resource::ControlCenterUsers | Resource::Config => (),
+            Resource::Mitra | Resource::ControlCenterUsers | Resource::Config | Resource::AuditLog => (),
         };
-        [Resource::Mitra, Resource::ControlCenterUsers, Resource::Config]
+        [Resource::Mitra, Resource::ControlCenterUsers, Resource::Config, Resource::AuditLog]
     };
 }
 
@@ -268,7 +269,7 @@ impl std::fmt::Display for Permission {
 
 /// A role's permissions, serialised with every resource in the contract's order
 /// (`[]` where the role has no action on it):
-/// `{"mitra": ["create", …], "control_center_users": […], "config": […]}`.
+/// `{"mitra": ["create", …], "control_center_users": […], "config": […], "audit_log": […]}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub struct Permissions(BTreeMap<Resource, BTreeSet<Action>>);
@@ -433,7 +434,7 @@ mod tests {
         ]);
         assert_eq!(
             serde_json::to_string(&p).unwrap(),
-            r#"{"mitra":["read"],"control_center_users":[],"config":["read","update"]}"#
+            r#"{"mitra":["read"],"control_center_users":[],"config":["read","update"],"audit_log":[]}"#
         );
     }
 }

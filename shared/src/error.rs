@@ -95,7 +95,7 @@ impl Code {
             Self::NotFound => "resource not found",
             Self::Validation => "request body or parameters failed validation; `details` names each field",
             Self::AccountNotFound => "phone number not registered as mitra",
-            Self::AccountInactive => "mitra account is inactive",
+            Self::AccountInactive => "the account (mitra or control-center user) is inactive",
             Self::DisplayNameRequired => "display name missing, null or blank",
             Self::AlreadyRegistered => "customer already linked, or the identity belongs to another customer",
             Self::Conflict => "the phone or email is already registered",

@@ -68,7 +68,7 @@ async fn pipeline<E: Endpoint>(
     if body_bytes(req).len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge);
     }
-    let caller = authorize(app, &E::ROUTE, req.headers()).await?;
+    let caller = authorize(app, &E::ROUTE, req.headers(), request_id).await?;
     *uid = caller.uid().map(str::to_owned);
     let caller = E::Caller::from_caller(caller)
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the caller does not fit the route's access rule")))?;

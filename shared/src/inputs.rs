@@ -57,3 +57,11 @@ pub struct MitraId {
     #[schemars(schema_with = "schema::id")]
     pub id: Uuid,
 }
+
+/// `{id}` in a control-center user's path.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ControlCenterUserId {
+    /// The control-center user's id.
+    #[schemars(schema_with = "schema::id")]
+    pub id: Uuid,
+}

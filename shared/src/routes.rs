@@ -155,7 +155,43 @@ pub const ANONYMITY_PATCH: Route =
     internal("anonymity-patch", "PATCH", "/internal/config/anonymity", needs(Resource::Config, Action::Update))
         .with_body(r#"{"anonymity_enabled":false}"#);
 
-pub const ALL: [Route; 18] = [
+
+// --- control-center user lifecycle and audit log (issue 10, sections 2, 4, 5) ---
+pub const CONTROL_CENTER_USERS_GET: Route = internal(
+    "control-center-users-get",
+    "GET",
+    "/internal/control-center-users/{id}",
+    needs(Resource::ControlCenterUsers, Action::Read),
+)
+.with_path_params(&[("id", "{{USER_ID}}")]);
+pub const CONTROL_CENTER_USERS_UPDATE: Route = internal(
+    "control-center-users-update",
+    "PATCH",
+    "/internal/control-center-users/{id}",
+    needs(Resource::ControlCenterUsers, Action::Update),
+)
+.with_path_params(&[("id", "{{USER_ID}}")])
+.with_body(r#"{"display_name":"Operator Satu"}"#);
+pub const CONTROL_CENTER_USERS_DELETE: Route = internal(
+    "control-center-users-delete",
+    "DELETE",
+    "/internal/control-center-users/{id}",
+    needs(Resource::ControlCenterUsers, Action::Delete),
+)
+.with_path_params(&[("id", "{{USER_ID}}")]);
+pub const CONTROL_CENTER_USERS_REVOKE_SESSIONS: Route = internal(
+    "control-center-users-revoke-sessions",
+    "POST",
+    "/internal/control-center-users/{id}/revoke-sessions",
+    needs(Resource::ControlCenterUsers, Action::Update),
+)
+.with_path_params(&[("id", "{{USER_ID}}")]);
+pub const AUDIT_LOG_LIST: Route =
+    internal("audit-log-list", "GET", "/internal/audit-log", needs(Resource::AuditLog, Action::Read))
+        .with_query(&[("limit", "20")]);
+// --- end of issue 10's control-center user and audit routes ---
+
+pub const ALL: [Route; 23] = [
     CUSTOMER_ANONYMOUS,
     CUSTOMER_LINK,
     CLIENT_AUTH_VERIFY,
@@ -176,6 +212,13 @@ pub const ALL: [Route; 18] = [
     MITRAS_DELETE,
     MITRAS_REVOKE_SESSIONS,
     // --- end mitra lifecycle ---
+    // --- issue 10: control-center user lifecycle and audit log ---
+    CONTROL_CENTER_USERS_GET,
+    CONTROL_CENTER_USERS_UPDATE,
+    CONTROL_CENTER_USERS_DELETE,
+    CONTROL_CENTER_USERS_REVOKE_SESSIONS,
+    AUDIT_LOG_LIST,
+    // --- end of issue 10's block ---
 ];
 
 #[cfg(test)]

@@ -141,7 +141,7 @@ pub fn total(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "type": "integer", "minimum": 0, "description": "How many items the filter matches." })
 }
 
-/// `{"mitra": [...], "control_center_users": [...], "config": [...]}`: every resource, in the
+/// `{"mitra": [...], "control_center_users": [...], "config": [...], "audit_log": [...]}`: every resource, in the
 /// contract's order, with the actions the role has on it.
 impl schemars::JsonSchema for crate::domain::Permissions {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -166,4 +166,25 @@ impl schemars::JsonSchema for crate::domain::Permissions {
         }
         json_schema!({ "type": "object", "required": required, "additionalProperties": false, "properties": properties })
     }
+}
+
+pub fn audit_action(_: &mut SchemaGenerator) -> Schema {
+    let actions: Vec<&str> = crate::store::audit::AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+    json_schema!({ "type": "string", "enum": actions, "example": "mitra.status" })
+}
+
+pub fn audit_target_type(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "string", "enum": ["mitra", "control_center_user", "config"] })
+}
+
+pub fn audit_changes(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "object",
+        "description": "Each changed field with its value before (`null` on create) and after (`null` on delete).",
+        "additionalProperties": {
+            "type": "object", "required": ["from", "to"], "additionalProperties": false,
+            "properties": { "from": {}, "to": {} },
+        },
+        "example": { "is_active": { "from": false, "to": true } },
+    })
 }

@@ -16,6 +16,7 @@ pub fn super_admin_role() -> Role {
             (Resource::Mitra, &[Create, Read, Update, Delete]),
             (Resource::ControlCenterUsers, &[Create, Read, Update, Delete]),
             (Resource::Config, &[Read, Update]),
+            (Resource::AuditLog, &[Read]),
         ]),
     }
 }
@@ -52,7 +53,9 @@ pub async fn seed(app: &App, super_admin_email: &Email) -> Result<(), StoreError
     roles.upsert(&operator_role()).await?;
     let name = DisplayName::parse("Super Admin")
         .map_err(|e| StoreError::Failed(anyhow::anyhow!("the super admin's display name {e}")))?;
-    let created = app.control_center_users().create(super_admin_email, name, super_admin.id).await?;
+    let users = app.control_center_users();
+    users.ensure_super_admin_count().await?;
+    let created = users.create(super_admin_email, name, super_admin.id, None).await?;
     match created {
         Some(user) => {
             tracing::info!(user_id = %user.id, email = %crate::telemetry::mask_email(super_admin_email.as_str()), "seeded the super admin")

@@ -140,6 +140,7 @@ pub struct ControlCenterUserView {
     #[schemars(schema_with = "schema::display_name")]
     pub display_name: String,
     pub role: RoleName,
+    pub is_active: bool,
     #[schemars(schema_with = "schema::timestamp")]
     pub created_at: String,
 }
@@ -151,6 +152,7 @@ impl ControlCenterUserView {
             email: user.email.as_str().to_owned(),
             display_name: user.display_name.as_str().to_owned(),
             role: RoleName { id: user.role_id, name: role_name.to_owned() },
+            is_active: user.is_active,
             created_at: user.created_at.clone(),
         }
     }

@@ -191,8 +191,53 @@ async fn prepare(t: &TestApp, name: &str) -> Case {
             )
         }
         // --- end mitra lifecycle ---
+        // --- issue 10: control-center user lifecycle and audit log ---
+        "control-center-users-get" => {
+            let id = operator(t).await;
+            Case::new(200, vec![("TOKEN", t.super_admin_token().await), ("USER_ID", id)]).check(|data, vars| {
+                assert_eq!(data["id"], var(vars, "USER_ID"));
+                assert_eq!(data["is_active"], true);
+            })
+        }
+        "control-center-users-update" => {
+            let id = operator(t).await;
+            Case::new(200, vec![("TOKEN", t.super_admin_token().await), ("USER_ID", id)]).check(|data, vars| {
+                assert_eq!(data["id"], var(vars, "USER_ID"));
+                assert_eq!(data["display_name"], "Operator Satu");
+            })
+        }
+        "control-center-users-delete" => {
+            let id = operator(t).await;
+            Case::new(200, vec![("TOKEN", t.super_admin_token().await), ("USER_ID", id)]).check(|data, vars| {
+                assert_eq!(data["id"], var(vars, "USER_ID"));
+                assert_eq!(data["deleted"], true);
+            })
+        }
+        "control-center-users-revoke-sessions" => {
+            let id = operator(t).await;
+            Case::new(200, vec![("TOKEN", t.super_admin_token().await), ("USER_ID", id)]).check(|data, vars| {
+                assert_eq!(data["id"], var(vars, "USER_ID"));
+                assert!(data["tokens_valid_after"].is_string());
+            })
+        }
+        // The super admin's first login is the one record; the fixture asks for limit=20.
+        "audit-log-list" => Case::new(200, vec![("TOKEN", t.super_admin_token().await)]).check(|data, _| {
+            assert_eq!(data["limit"], 20);
+            assert_eq!(data["items"][0]["action"], "control_center_user.bind");
+            assert_eq!(data["next_cursor"], Value::Null);
+        }),
+        // --- end of issue 10's block ---
         other => panic!("events/{other}.json has no set-up in tests/api/events.rs"),
     }
+}
+
+/// An operator stored directly (issue 10's fixtures act on one); its id.
+async fn operator(t: &TestApp) -> String {
+    let email = shared::domain::Email::parse(&format!("{}@halobestie.com", unique("operator"))).unwrap();
+    let name = shared::domain::DisplayName::parse("Operator").unwrap();
+    let role = shared::seed::operator_role().id;
+    let user = t.app.control_center_users().create(&email, name, role, None).await.unwrap().unwrap();
+    user.id.to_string()
 }
 
 /// Fills the fixture, parses it as Lambda would, runs the route's handler and checks the answer.
@@ -303,4 +348,11 @@ fixtures! {
     mitras_delete => "mitras-delete",
     mitras_revoke_sessions => "mitras-revoke-sessions",
     // --- end mitra lifecycle ---
+    // --- issue 10 ---
+    control_center_users_get => "control-center-users-get",
+    control_center_users_update => "control-center-users-update",
+    control_center_users_delete => "control-center-users-delete",
+    control_center_users_revoke_sessions => "control-center-users-revoke-sessions",
+    audit_log_list => "audit-log-list",
+    // --- end of issue 10's block ---
 }

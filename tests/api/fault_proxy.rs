@@ -17,6 +17,9 @@ pub enum Mode {
     Hang,
     /// Every request gets DynamoDB's `ThrottlingException`.
     Throttle,
+    /// Requests whose body contains this text get DynamoDB's `ThrottlingException`; the
+    /// others are forwarded. Fails one kind of write (say, any touching the audit table).
+    ThrottleWhen(&'static str),
 }
 
 pub struct FaultProxy {
@@ -53,6 +56,7 @@ async fn handle(mut client: TcpStream, upstream: String, mut modes: watch::Recei
             Mode::Refuse => {}
             Mode::Hang => tokio::time::sleep(Duration::from_secs(3600)).await,
             Mode::Throttle => throttle(&mut client).await,
+            Mode::ThrottleWhen(needle) => throttle_when(&mut client, &upstream, needle).await,
             Mode::Forward => {
                 if let Ok(mut server) = TcpStream::connect(&upstream).await {
                     let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
@@ -63,6 +67,52 @@ async fn handle(mut client: TcpStream, upstream: String, mut modes: watch::Recei
     tokio::select! {
         _ = work => {}
         _ = modes.changed() => {}
+    }
+}
+
+/// One HTTP/1.1 message (headers and a `Content-Length` body) off `stream`, consuming it from `buffer`.
+async fn read_message(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Vec<u8>> {
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some(header_end) = find(buffer, b"\r\n\r\n") {
+            let headers = String::from_utf8_lossy(&buffer[..header_end]).to_lowercase();
+            let length: usize = headers
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            if buffer.len() >= header_end + 4 + length {
+                return Some(buffer.drain(..header_end + 4 + length).collect());
+            }
+        }
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+async fn throttle_when(client: &mut TcpStream, upstream: &str, needle: &str) {
+    let Ok(mut server) = TcpStream::connect(upstream).await else { return };
+    let (mut from_client, mut from_server) = (Vec::new(), Vec::new());
+    while let Some(request) = read_message(client, &mut from_client).await {
+        let response = if find(&request, needle.as_bytes()).is_some() {
+            let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}"#;
+            format!(
+                "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.0\r\nx-amzn-RequestId: throttled\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes()
+        } else {
+            if server.write_all(&request).await.is_err() {
+                return;
+            }
+            let Some(response) = read_message(&mut server, &mut from_server).await else { return };
+            response
+        };
+        if client.write_all(&response).await.is_err() {
+            return;
+        }
     }
 }
 

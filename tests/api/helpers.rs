@@ -225,7 +225,7 @@ impl TestApp {
         let role = shared::seed::operator_role();
         self.app
             .control_center_users()
-            .create(&Email::parse(&email).unwrap(), DisplayName::parse("Operator").unwrap(), role.id)
+            .create(&Email::parse(&email).unwrap(), DisplayName::parse("Operator").unwrap(), role.id, None)
             .await
             .unwrap()
             .expect("operator is new");

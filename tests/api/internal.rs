@@ -10,6 +10,10 @@ mod mitras_list;
 // mitra lifecycle (w-mitra)
 mod mitras_lifecycle;
 mod roles;
+// --- issue 10: control-center user lifecycle, revocation, audit log ---
+mod audit_log;
+mod control_center_user_lifecycle;
+// --- end of issue 10's block ---
 
 use std::fmt::Display;
 
@@ -25,6 +29,18 @@ pub const ROLES: &str = "/internal/roles";
 pub const ANONYMITY: &str = "/internal/config/anonymity";
 pub const PUBLIC_ANONYMITY: &str = "/api/shared/config/anonymity";
 pub const MITRA_VERIFY: &str = "/api/mitra/auth/verify";
+
+// --- issue 10: control-center user lifecycle and audit log ---
+pub const AUDIT_LOG: &str = "/internal/audit-log";
+
+pub fn user_path(id: impl Display) -> String {
+    format!("/internal/control-center-users/{id}")
+}
+
+pub fn revoke_path(id: impl Display) -> String {
+    format!("/internal/control-center-users/{id}/revoke-sessions")
+}
+// --- end of issue 10's block ---
 
 pub fn status_path(id: impl Display) -> String {
     format!("/internal/mitras/{id}/status")
@@ -52,6 +68,13 @@ pub fn every_endpoint() -> Vec<(&'static str, String, Option<Value>)> {
         ("DELETE", format!("{MITRAS}/{}", Uuid::new_v4()), None),
         ("POST", format!("{MITRAS}/{}/revoke-sessions", Uuid::new_v4()), None),
         // --- end mitra lifecycle ---
+        // --- issue 10: control-center user lifecycle and audit log ---
+        ("GET", user_path(Uuid::new_v4()), None),
+        ("PATCH", user_path(Uuid::new_v4()), Some(json!({ "display_name": "Op" }))),
+        ("DELETE", user_path(Uuid::new_v4()), None),
+        ("POST", revoke_path(Uuid::new_v4()), None),
+        ("GET", AUDIT_LOG.into(), None),
+        // --- end of issue 10's block ---
     ]
 }
 
@@ -105,6 +128,7 @@ pub fn super_admin_permissions() -> Value {
         "mitra": ["create", "read", "update", "delete"],
         "control_center_users": ["create", "read", "update", "delete"],
         "config": ["read", "update"],
+        "audit_log": ["read"],
     })
 }
 
@@ -114,13 +138,14 @@ pub fn operator_permissions() -> Value {
         "mitra": ["create", "read", "update"],
         "control_center_users": [],
         "config": ["read"],
+        "audit_log": [],
     })
 }
 
 /// Asserts the permissions object lists every resource, in the contract's order, with these actions.
 #[track_caller]
 pub fn assert_permissions(actual: &Value, expected: &Value) {
-    assert_eq!(ordered_keys(actual), ["mitra", "control_center_users", "config"], "permissions: {actual}");
+    assert_eq!(ordered_keys(actual), ["mitra", "control_center_users", "config", "audit_log"], "permissions: {actual}");
     assert_eq!(actual, expected);
 }
 

@@ -299,6 +299,10 @@ fn functions_get_the_configuration_the_code_reads_and_least_privilege() {
                 for action in &actions {
                     assert!(!action.contains('*'), "{id}: wildcard action {action}");
                     assert!(!NEVER.contains(action), "{id}: needs no {action}");
+                    // Only a DELETE route deletes items (its entity and claims, never an audit record).
+                    if *action == "dynamodb:DeleteItem" {
+                        assert_eq!(route.method, "DELETE", "{id}: needs no {action}");
+                    }
                     if route.method == "GET" || route.name == "client-auth-verify" {
                         assert!(!WRITES.contains(action), "{id} only reads, yet may {action}");
                     }
@@ -318,6 +322,64 @@ fn functions_get_the_configuration_the_code_reads_and_least_privilege() {
                 }
             }
         }
+    }
+}
+
+/// Audit records are immutable by IAM: no function may update or delete one, the audit
+/// table's writers may only add (`PutItem`, which the code conditions on a new key), and
+/// only the audit-log route reads it.
+#[test]
+fn no_function_may_update_or_delete_an_audit_record() {
+    let t = template();
+    let mut writers = Vec::new();
+    for route in routes::ALL {
+        let id = format!("{}Function", pascal(route.name));
+        let policies = resources(&t)[&id]["Properties"]["Policies"].as_sequence().unwrap().clone();
+        for statement in policies.iter().flat_map(|p| p["Statement"].as_sequence().unwrap().clone()) {
+            let targets: Vec<Value> = match &statement["Resource"] {
+                Value::Sequence(list) => list.clone(),
+                one => vec![one.clone()],
+            };
+            let on_audit = targets.iter().any(|r| serde_yaml_ng::to_string(r).unwrap().contains("AuditLogTable"));
+            if !on_audit {
+                continue;
+            }
+            let actions: Vec<&str> =
+                statement["Action"].as_sequence().unwrap().iter().filter_map(Value::as_str).collect();
+            for action in &actions {
+                assert!(
+                    ![
+                        "dynamodb:UpdateItem",
+                        "dynamodb:DeleteItem",
+                        "dynamodb:BatchWriteItem",
+                        "dynamodb:PartiQLUpdate",
+                        "dynamodb:PartiQLDelete"
+                    ]
+                    .contains(action),
+                    "{id} may {action} on the audit table"
+                );
+                let allowed: &[&str] = if route.name == "audit-log-list" {
+                    &["dynamodb:Query", "dynamodb:BatchGetItem"]
+                } else {
+                    &["dynamodb:PutItem"]
+                };
+                assert!(allowed.contains(action), "{id} may {action} on the audit table");
+            }
+            if actions.contains(&"dynamodb:PutItem") {
+                writers.push(route.name);
+            }
+        }
+    }
+    // Every internal mutation records itself, so every internal writer writes the log.
+    for name in [
+        "internal-auth-verify",
+        "control-center-users-create",
+        "control-center-users-update",
+        "control-center-users-delete",
+        "control-center-users-revoke-sessions",
+        "anonymity-patch",
+    ] {
+        assert!(writers.contains(&name), "{name} cannot write its audit record");
     }
 }
 

@@ -1,4 +1,10 @@
 //! `PATCH /internal/config/anonymity` (`config:update`): takes a JSON boolean only.
+//!
+//! The flag lives in SSM, outside DynamoDB, so it cannot share a transaction with its audit
+//! record: the record is written right after the parameter, and the answer is 200 only when
+//! both are written. If the record's write fails the answer is 503 and the parameter keeps
+//! its new value with no record of the change; the caller retries the same PATCH, which
+//! writes the parameter again (idempotent) and then the record.
 
 use http::StatusCode;
 use schemars::JsonSchema;
@@ -6,6 +12,7 @@ use serde::Deserialize;
 use shared::auth::ControlCenterCaller;
 use shared::endpoint::Body;
 use shared::http::Fields;
+use shared::store::audit::{AuditAction, Changes, Target};
 use shared::views::Anonymity;
 use shared::{ApiError, App, Ctx, Endpoint, Json, NoRefusal, Reply, routes};
 
@@ -46,11 +53,18 @@ impl Endpoint for UpdateAnonymitySetting {
 
     async fn handle(
         app: &App,
-        _: &Ctx,
+        ctx: &Ctx,
         caller: ControlCenterCaller,
         Json(new): Json<NewSetting>,
     ) -> Result<Reply<Anonymity>, NoRefusal> {
+        // The value before, as this process last knew it (a read within the cache's few seconds).
+        let before = app.anonymity.get().await.ok();
         let enabled = app.anonymity.set(new.anonymity_enabled).await?;
+        let changes = Changes::default().field("anonymity_enabled", before, enabled);
+        caller
+            .audit(app, &ctx.request_id)
+            .record(&app.dynamo, AuditAction::ConfigAnonymityUpdate, Target::config("anonymity"), changes)
+            .await?;
         tracing::info!(anonymity_enabled = enabled, by = %caller.user.id, "anonymity flag changed");
         Ok(Reply::ok(Anonymity { anonymity_enabled: enabled }))
     }

@@ -68,7 +68,7 @@ impl Endpoint for CreateControlCenterUser {
 
     async fn handle(
         app: &App,
-        _: &Ctx,
+        ctx: &Ctx,
         caller: ControlCenterCaller,
         Json(new): Json<NewUser>,
     ) -> Result<Reply<ControlCenterUserView>, Refused> {
@@ -78,7 +78,7 @@ impl Endpoint for CreateControlCenterUser {
         }
         let user = app
             .control_center_users()
-            .create(&new.email, new.display_name, role.id)
+            .create(&new.email, new.display_name, role.id, Some(&caller.audit(app, &ctx.request_id)))
             .await?
             .ok_or(Refused::EmailTaken)?;
         tracing::info!(user_id = %user.id, role = %role.name, by = %caller.user.id, "control-center user created");

@@ -8,7 +8,6 @@ use shared::auth::ControlCenterCaller;
 use shared::domain::{DisplayName, Phone};
 use shared::endpoint::Body;
 use shared::http::Fields;
-use shared::store::audit::{Actor, Recorder};
 use shared::telemetry::mask_phone;
 use shared::views::MitraView;
 use shared::{ApiError, App, Ctx, Endpoint, Json, Reply, routes, schema};
@@ -66,7 +65,7 @@ impl Endpoint for CreateMitra {
         caller: ControlCenterCaller,
         Json(new): Json<NewMitra>,
     ) -> Result<Reply<MitraView>, Refused> {
-        let audit = Recorder { table: &app.tables.audit_log, actor: Actor::from(&caller), request_id: &ctx.request_id };
+        let audit = caller.audit(app, &ctx.request_id);
         let mitra = app.mitras().create_recorded(&new.phone, new.display_name, &audit).await?.ok_or_else(|| {
             tracing::info!(phone = %mask_phone(new.phone.as_str()), "mitra phone already registered");
             Refused::PhoneTaken

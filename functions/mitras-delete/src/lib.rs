@@ -5,7 +5,6 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use shared::auth::ControlCenterCaller;
 use shared::inputs::MitraId;
-use shared::store::audit::{Actor, Recorder};
 use shared::{App, Ctx, Endpoint, Path, Reply, routes, schema};
 use uuid::Uuid;
 
@@ -46,7 +45,7 @@ impl Endpoint for DeleteMitra {
         caller: ControlCenterCaller,
         Path(MitraId { id }): Path<MitraId>,
     ) -> Result<Reply<MitraDeleted>, Refused> {
-        let audit = Recorder { table: &app.tables.audit_log, actor: Actor::from(&caller), request_id: &ctx.request_id };
+        let audit = caller.audit(app, &ctx.request_id);
         app.mitras().delete(&id, &audit).await?.ok_or(Refused::MitraNotFound)?;
         tracing::info!(mitra_id = %id, by = %caller.user.id, "mitra deleted");
         Ok(Reply::ok(MitraDeleted { id, deleted: true }))

@@ -5,7 +5,6 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use shared::auth::ControlCenterCaller;
 use shared::inputs::MitraId;
-use shared::store::audit::{Actor, Recorder};
 use shared::{App, Ctx, Endpoint, Path, Reply, routes, schema};
 use uuid::Uuid;
 
@@ -48,7 +47,7 @@ impl Endpoint for RevokeMitraSessions {
         caller: ControlCenterCaller,
         Path(MitraId { id }): Path<MitraId>,
     ) -> Result<Reply<MitraSessionsRevoked>, Refused> {
-        let audit = Recorder { table: &app.tables.audit_log, actor: Actor::from(&caller), request_id: &ctx.request_id };
+        let audit = caller.audit(app, &ctx.request_id);
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let after = app.mitras().revoke_sessions(&id, now, &audit).await?.ok_or(Refused::MitraNotFound)?;
         tracing::info!(mitra_id = %id, by = %caller.user.id, "mitra sessions revoked");

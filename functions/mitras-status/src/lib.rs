@@ -7,7 +7,6 @@ use shared::auth::ControlCenterCaller;
 use shared::endpoint::Body;
 use shared::http::Fields;
 use shared::inputs::MitraId;
-use shared::store::audit::{Actor, Recorder};
 use shared::store::mitras::StatusChange;
 use shared::views::MitraStatus;
 use shared::{ApiError, App, Ctx, Endpoint, Json, Path, Reply, routes};
@@ -59,7 +58,7 @@ impl Endpoint for SetMitraStatus {
         caller: ControlCenterCaller,
         (Path(MitraId { id }), Json(new)): (Path<MitraId>, Json<NewStatus>),
     ) -> Result<Reply<MitraStatus>, Refused> {
-        let audit = Recorder { table: &app.tables.audit_log, actor: Actor::from(&caller), request_id: &ctx.request_id };
+        let audit = caller.audit(app, &ctx.request_id);
         match app.mitras().set_status_recorded(&id, new.is_active, &audit).await? {
             StatusChange::NotFound => return Err(Refused::MitraNotFound),
             StatusChange::Unchanged => {}

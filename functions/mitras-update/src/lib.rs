@@ -8,7 +8,6 @@ use shared::auth::ControlCenterCaller;
 use shared::domain::{DisplayName, Invalid, InvalidFields, Phone};
 use shared::endpoint::Body;
 use shared::inputs::MitraId;
-use shared::store::audit::{Actor, Recorder};
 use shared::store::mitras::Updated;
 use shared::telemetry::mask_phone;
 use shared::views::MitraView;
@@ -108,7 +107,7 @@ impl Endpoint for UpdateMitra {
         caller: ControlCenterCaller,
         (Path(MitraId { id }), Json(changes)): (Path<MitraId>, Json<Changes>),
     ) -> Result<Reply<MitraView>, Refused> {
-        let audit = Recorder { table: &app.tables.audit_log, actor: Actor::from(&caller), request_id: &ctx.request_id };
+        let audit = caller.audit(app, &ctx.request_id);
         let phone = changes.phone.clone();
         match app.mitras().update(&id, changes.display_name, changes.phone, &audit).await? {
             Updated::NotFound => Err(Refused::MitraNotFound),

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::audit::{AuditAction, Changes, Recorder, Target};
+use super::audit::{AuditAction, Changes, Audit, Target};
 use super::list::{self, counter};
 use super::schema::{BY_CREATED, BY_STATUS};
 use super::stored::{self, decode};
@@ -149,7 +149,7 @@ impl<'a> Mitras<'a> {
         &self,
         phone: &Phone,
         display_name: DisplayName,
-        audit: &Recorder<'_>,
+        audit: &Audit<'_>,
     ) -> Result<Option<Mitra>, StoreError> {
         self.create_with(phone, display_name, Some(audit)).await
     }
@@ -158,7 +158,7 @@ impl<'a> Mitras<'a> {
         &self,
         phone: &Phone,
         display_name: DisplayName,
-        audit: Option<&Recorder<'_>>,
+        audit: Option<&Audit<'_>>,
     ) -> Result<Option<Mitra>, StoreError> {
         let id = Uuid::now_v7();
         let created = CreatedAt::now(&id);
@@ -241,7 +241,7 @@ impl<'a> Mitras<'a> {
         &self,
         id: &Uuid,
         active: bool,
-        audit: &Recorder<'_>,
+        audit: &Audit<'_>,
     ) -> Result<StatusChange, StoreError> {
         self.set_status_with(id, active, Some(audit)).await
     }
@@ -250,7 +250,7 @@ impl<'a> Mitras<'a> {
         &self,
         id: &Uuid,
         active: bool,
-        audit: Option<&Recorder<'_>>,
+        audit: Option<&Audit<'_>>,
     ) -> Result<StatusChange, StoreError> {
         // The condition pins the previous status to `!active`, so the counters and the
         // record's `from` are exact without reading the item first.
@@ -289,7 +289,7 @@ impl<'a> Mitras<'a> {
         id: &Uuid,
         display_name: Option<DisplayName>,
         phone: Option<Phone>,
-        audit: &Recorder<'_>,
+        audit: &Audit<'_>,
     ) -> Result<Updated, StoreError> {
         for _ in 0..ATTEMPTS {
             let Some(before) = self.by_id(id).await? else { return Ok(Updated::NotFound) };
@@ -344,7 +344,7 @@ impl<'a> Mitras<'a> {
 
     /// Deletes the mitra, releases its phone, moves the counters and writes `mitra.delete`
     /// in one transaction; `None` when there is no such mitra.
-    pub async fn delete(&self, id: &Uuid, audit: &Recorder<'_>) -> Result<Option<Mitra>, StoreError> {
+    pub async fn delete(&self, id: &Uuid, audit: &Audit<'_>) -> Result<Option<Mitra>, StoreError> {
         for _ in 0..ATTEMPTS {
             let Some(before) = self.by_id(id).await? else { return Ok(None) };
             let expr = Expr::as_read(&before)?;
@@ -375,7 +375,7 @@ impl<'a> Mitras<'a> {
     /// Revokes every token signed in before `now` (unix seconds) and clears the uid binding,
     /// with its `mitra.revoke_sessions` record; the stored instant, or `None` when there is
     /// no such mitra. It never moves back, whatever the caller's clock says.
-    pub async fn revoke_sessions(&self, id: &Uuid, now: i64, audit: &Recorder<'_>) -> Result<Option<i64>, StoreError> {
+    pub async fn revoke_sessions(&self, id: &Uuid, now: i64, audit: &Audit<'_>) -> Result<Option<i64>, StoreError> {
         for _ in 0..ATTEMPTS {
             let Some(before) = self.by_id(id).await? else { return Ok(None) };
             let after = before.tokens_valid_after.map_or(now, |t| t.max(now));

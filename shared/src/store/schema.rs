@@ -33,6 +33,15 @@ pub const BY_STATUS: IndexDef = IndexDef { name: "by_status", partition_key: "st
 pub const BY_ACTOR: IndexDef = IndexDef { name: "by_actor", partition_key: "actor_pk", sort_key: "list_sk" };
 pub const BY_TARGET: IndexDef = IndexDef { name: "by_target", partition_key: "target_pk", sort_key: "list_sk" };
 pub const BY_ACTION: IndexDef = IndexDef { name: "by_action", partition_key: "action_pk", sort_key: "list_sk" };
+/// Two or three filters at once, each combination its own partition, so every query is one key condition.
+pub const BY_ACTOR_TARGET: IndexDef =
+    IndexDef { name: "by_actor_target", partition_key: "actor_target_pk", sort_key: "list_sk" };
+pub const BY_ACTOR_ACTION: IndexDef =
+    IndexDef { name: "by_actor_action", partition_key: "actor_action_pk", sort_key: "list_sk" };
+pub const BY_TARGET_ACTION: IndexDef =
+    IndexDef { name: "by_target_action", partition_key: "target_action_pk", sort_key: "list_sk" };
+pub const BY_ACTOR_TARGET_ACTION: IndexDef =
+    IndexDef { name: "by_actor_target_action", partition_key: "actor_target_action_pk", sort_key: "list_sk" };
 
 pub const CUSTOMERS: TableDef = TableDef { suffix: "customers", partition_key: "pk", indexes: &[] };
 pub const MITRAS: TableDef = TableDef { suffix: "mitras", partition_key: "pk", indexes: &[BY_CREATED, BY_STATUS] };
@@ -40,8 +49,20 @@ pub const CONTROL_CENTER_USERS: TableDef =
     TableDef { suffix: "control-center-users", partition_key: "pk", indexes: &[BY_CREATED] };
 pub const ROLES: TableDef = TableDef { suffix: "roles", partition_key: "pk", indexes: &[BY_CREATED] };
 
-pub const AUDIT_LOG: TableDef =
-    TableDef { suffix: "audit-log", partition_key: "pk", indexes: &[BY_CREATED, BY_ACTOR, BY_TARGET, BY_ACTION] };
+pub const AUDIT_LOG: TableDef = TableDef {
+    suffix: "audit-log",
+    partition_key: "pk",
+    indexes: &[
+        BY_CREATED,
+        BY_ACTOR,
+        BY_TARGET,
+        BY_ACTION,
+        BY_ACTOR_TARGET,
+        BY_ACTOR_ACTION,
+        BY_TARGET_ACTION,
+        BY_ACTOR_TARGET_ACTION,
+    ],
+};
 
 pub const ALL: [TableDef; 5] = [CUSTOMERS, MITRAS, CONTROL_CENTER_USERS, ROLES, AUDIT_LOG];
 

@@ -31,7 +31,7 @@ async fn control_center_user_create_lower_cases_the_email_and_answers_the_role_b
     let mixed = format!("  {}  ", email.to_uppercase());
     let answer = create_user(&app, &admin, &mixed, "  Operator 1 ", &operator_role_id()).await;
     let data = answer.assert_ok(201);
-    assert_eq!(Answer::keys(data), ["created_at", "display_name", "email", "id", "role"]);
+    assert_eq!(Answer::keys(data), ["created_at", "display_name", "email", "id", "is_active", "role"]);
     assert!(is_uuid(&data["id"]), "{data}");
     assert_eq!(data["email"], email);
     assert_eq!(data["display_name"], "Operator 1");
@@ -119,7 +119,7 @@ async fn control_center_user_list_includes_the_role_by_id_and_name_newest_first(
     assert_eq!(items[0], second, "newest first, exactly as created");
     assert_eq!(items[1], first);
     let seeded = &items[2];
-    assert_eq!(Answer::keys(seeded), ["created_at", "display_name", "email", "id", "role"]);
+    assert_eq!(Answer::keys(seeded), ["created_at", "display_name", "email", "id", "is_active", "role"]);
     assert_eq!(seeded["email"], SUPER_ADMIN_EMAIL);
     assert!(is_uuid(&seeded["id"]));
     assert!(is_rfc3339_utc(&seeded["created_at"]));

@@ -626,11 +626,11 @@ async fn a_failing_audit_write_leaves_no_change_behind() {
 
 #[tokio::test]
 async fn a_login_that_read_the_mitra_before_a_revocation_or_a_phone_change_does_not_bind() {
-    use shared::store::audit::{Actor, Recorder};
+    use shared::store::audit::{Actor, Audit};
     let app = spawn_app().await;
     let mitras = app.app.mitras();
     let actor = Actor { id: Uuid::new_v4(), email: "admin@halobestie.com".into() };
-    let audit = Recorder { table: &app.app.tables.audit_log, actor, request_id: "test" };
+    let audit = Audit { table: &app.app.tables.audit_log, actor, request_id: "test" };
     let seen = app.insert_mitra(&phone(), true).await;
     let now = unix_now();
     mitras.revoke_sessions(&seen.id, now, &audit).await.unwrap().expect("revoked");

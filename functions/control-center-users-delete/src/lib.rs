@@ -1,0 +1,80 @@
+//! `DELETE /internal/control-center-users/:id` (`control_center_users:delete`). The user's
+//! email and uid are free again at once; their token becomes a stranger's.
+
+use http::StatusCode;
+use schemars::JsonSchema;
+use serde::Serialize;
+use shared::auth::{ControlCenterCaller, can_act_on};
+use shared::inputs::ControlCenterUserId;
+use shared::store::StoreError;
+use shared::store::control_center_users::Change;
+use shared::{App, Ctx, Endpoint, Path, Reply, routes, schema};
+use uuid::Uuid;
+
+/// Delete a control-center user
+///
+/// 403 when the user's role has permissions the caller lacks, or when callers delete
+/// themselves; 409 `CONFLICT` when it would leave no active super admin.
+#[derive(JsonSchema)]
+pub struct DeleteControlCenterUser;
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "DeletedControlCenterUser")]
+pub struct Deleted {
+    #[schemars(schema_with = "schema::id")]
+    pub id: Uuid,
+    #[schemars(extend("enum" = [true]))]
+    pub deleted: bool,
+}
+
+shared::refusals! {
+    pub enum Refused {
+        Superior => Forbidden("you cannot delete a user whose role has permissions you do not have"),
+        OwnAccount => Forbidden("you cannot delete yourself"),
+        UserNotFound => NotFound("control-center user not found"),
+        LastSuperAdmin => Conflict("this would leave no active super admin"),
+    }
+}
+
+impl Endpoint for DeleteControlCenterUser {
+    const ROUTE: routes::Route = routes::CONTROL_CENTER_USERS_DELETE;
+    const TAG: &'static str = "Control-center users";
+    const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::OK, "The user is deleted.")];
+    type Caller = ControlCenterCaller;
+    type Input = Path<ControlCenterUserId>;
+    type Output = Deleted;
+    type Error = Refused;
+
+    async fn handle(
+        app: &App,
+        ctx: &Ctx,
+        caller: ControlCenterCaller,
+        Path(ControlCenterUserId { id }): Path<ControlCenterUserId>,
+    ) -> Result<Reply<Deleted>, Refused> {
+        let (users, roles) = (app.control_center_users(), app.roles());
+        let audit = caller.audit(app, &ctx.request_id);
+        // Each attempt decides on the user as read; a write that finds it changed reads again.
+        for _ in 0..5 {
+            let user = users.by_id(&id).await?.ok_or(Refused::UserNotFound)?;
+            if user.id == caller.user.id {
+                return Err(Refused::OwnAccount);
+            }
+            if !can_act_on(&caller, roles.by_id(&user.role_id).await?.as_ref()) {
+                return Err(Refused::Superior);
+            }
+            match users.delete(&user, &audit).await? {
+                Change::Done(()) => {
+                    tracing::info!(user_id = %id, by = %caller.user.id, "control-center user deleted");
+                    return Ok(Reply::ok(Deleted { id, deleted: true }));
+                }
+                Change::NotFound => return Err(Refused::UserNotFound),
+                Change::LastSuperAdmin => return Err(Refused::LastSuperAdmin),
+                Change::Stale => continue,
+            }
+        }
+        Err(StoreError::Unavailable(anyhow::anyhow!("the user kept changing under this delete")).into())
+    }
+}
+
+/// This function's endpoint, under the name the generated mount table and `main` use.
+pub type Function = DeleteControlCenterUser;

@@ -1,0 +1,3 @@
+fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::start::<control_center_users_delete::Function>()
+}

@@ -1,0 +1,75 @@
+//! `POST /internal/control-center-users/:id/revoke-sessions` (`control_center_users:update`):
+//! every token the user signed in before now (whole seconds) answers 401 from the next
+//! request on, and the uid binding is cleared; a fresh sign-in binds again by verified email.
+
+use http::StatusCode;
+use schemars::JsonSchema;
+use serde::Serialize;
+use shared::auth::{ControlCenterCaller, can_act_on};
+use shared::inputs::ControlCenterUserId;
+use shared::store::StoreError;
+use shared::store::control_center_users::{Change, tokens_valid_after_rfc3339};
+use shared::{App, Ctx, Endpoint, Path, Reply, routes, schema};
+use uuid::Uuid;
+
+/// Revoke a control-center user's sessions
+///
+/// Tokens signed in before `tokens_valid_after` answer 401 (sign in again) on every route.
+/// 403 when the user's role has permissions the caller lacks.
+#[derive(JsonSchema)]
+pub struct RevokeControlCenterUserSessions;
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "RevokedSessions")]
+pub struct Revoked {
+    #[schemars(schema_with = "schema::id")]
+    pub id: Uuid,
+    #[schemars(schema_with = "schema::timestamp")]
+    pub tokens_valid_after: String,
+}
+
+shared::refusals! {
+    pub enum Refused {
+        Superior => Forbidden("you cannot revoke the sessions of a user whose role has permissions you do not have"),
+        UserNotFound => NotFound("control-center user not found"),
+    }
+}
+
+impl Endpoint for RevokeControlCenterUserSessions {
+    const ROUTE: routes::Route = routes::CONTROL_CENTER_USERS_REVOKE_SESSIONS;
+    const TAG: &'static str = "Control-center users";
+    const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::OK, "The sessions are revoked.")];
+    type Caller = ControlCenterCaller;
+    type Input = Path<ControlCenterUserId>;
+    type Output = Revoked;
+    type Error = Refused;
+
+    async fn handle(
+        app: &App,
+        ctx: &Ctx,
+        caller: ControlCenterCaller,
+        Path(ControlCenterUserId { id }): Path<ControlCenterUserId>,
+    ) -> Result<Reply<Revoked>, Refused> {
+        let (users, roles) = (app.control_center_users(), app.roles());
+        let audit = caller.audit(app, &ctx.request_id);
+        for _ in 0..5 {
+            let user = users.by_id(&id).await?.ok_or(Refused::UserNotFound)?;
+            if user.id != caller.user.id && !can_act_on(&caller, roles.by_id(&user.role_id).await?.as_ref()) {
+                return Err(Refused::Superior);
+            }
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            match users.revoke_sessions(&user, now, &audit).await? {
+                Change::Done(_) => {
+                    tracing::info!(user_id = %id, by = %caller.user.id, "control-center user's sessions revoked");
+                    return Ok(Reply::ok(Revoked { id, tokens_valid_after: tokens_valid_after_rfc3339(now) }));
+                }
+                Change::NotFound => return Err(Refused::UserNotFound),
+                Change::LastSuperAdmin | Change::Stale => continue,
+            }
+        }
+        Err(StoreError::Unavailable(anyhow::anyhow!("the user kept changing under this revocation")).into())
+    }
+}
+
+/// This function's endpoint, under the name the generated mount table and `main` use.
+pub type Function = RevokeControlCenterUserSessions;
