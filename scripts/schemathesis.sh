@@ -104,7 +104,8 @@ run_surface() { # name port token
     [[ "$SEED" == random ]] && seed_args=()
     set +e
     # Run from .local/schemathesis, so its and Hypothesis's caches land there, not in the repo.
-    (cd "$OUT" && "$VENV/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" \
+    (cd "$OUT" && "$VENV/bin/schemathesis" --config-file "$ROOT/scripts/schemathesis.toml" \
+        run "http://127.0.0.1:$port/openapi.json" \
         --url "http://127.0.0.1:$port" \
         -H "Authorization: Bearer $token" \
         --max-examples "$MAX_EXAMPLES" "${seed_args[@]}" \
