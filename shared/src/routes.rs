@@ -99,6 +99,8 @@ pub const CUSTOMER_ANONYMOUS: Route =
 pub const CUSTOMER_LINK: Route = public("customer-link", "POST", "/api/shared/customer/link", Access::Token)
     .with_body(r#"{"customer_id":"{{CUSTOMER_ID}}","firebase_uid":"{{UID}}"}"#);
 pub const CLIENT_AUTH_VERIFY: Route = public("client-auth-verify", "POST", "/api/client/auth/verify", Access::Token);
+pub const CLIENT_ACCOUNT_DELETE: Route =
+    public("client-account-delete", "DELETE", "/api/client/account", Access::Token);
 pub const MITRA_AUTH_VERIFY: Route = public("mitra-auth-verify", "POST", "/api/mitra/auth/verify", Access::Token);
 pub const PUBLIC_ANONYMITY_GET: Route =
     public("public-anonymity-get", "GET", "/api/shared/config/anonymity", Access::Token);
@@ -136,10 +138,11 @@ pub const ANONYMITY_PATCH: Route =
     internal("anonymity-patch", "PATCH", "/internal/config/anonymity", needs(Resource::Config, Action::Update))
         .with_body(r#"{"anonymity_enabled":false}"#);
 
-pub const ALL: [Route; 14] = [
+pub const ALL: [Route; 15] = [
     CUSTOMER_ANONYMOUS,
     CUSTOMER_LINK,
     CLIENT_AUTH_VERIFY,
+    CLIENT_ACCOUNT_DELETE,
     MITRA_AUTH_VERIFY,
     PUBLIC_ANONYMITY_GET,
     INTERNAL_AUTH_VERIFY,

@@ -8,10 +8,12 @@ use crate::domain::{CustomerDisplayName, DisplayName, Email, ListQuery};
 
 /// What `str::trim` removes: Unicode `White_Space` (Rust's `char::is_whitespace`).
 const WHITESPACE: &str = r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
-/// Neither whitespace nor a control character (`char::is_control`: U+0000–U+001F, U+007F–U+009F).
-const VISIBLE: &str = r"[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
-/// Not a control character.
-const NOT_CONTROL: &str = r"[^\x00-\x1F\x7F-\x9F]";
+/// Neither whitespace, a control, a common format (zero-width) character nor private use: the
+/// ends of a name. The parser's rule (some character of category L, M, N, P or S) is by Unicode
+/// general category, which a regular expression here cannot name.
+const VISIBLE: &str = r"[^\x00-\x20\x7F-\xA0\xAD\u0600-\u0605\u061C\u06DD\u070F\u1680\u180E\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\uE000-\uF8FF\uFEFF\uFFF0-\uFFFF]";
+/// Neither a control character nor a bidi control (U+202A–U+202E, U+2066–U+2069).
+const NOT_CONTROL: &str = r"[^\x00-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]";
 
 /// A name as the parsers accept it: any surrounding whitespace (trimmed away), then
 /// 1..=`max` characters with no control characters that start and end visibly.
@@ -28,11 +30,31 @@ pub fn name_output_pattern(max: usize) -> String {
 pub const PHONE_INPUT_PATTERN: &str = r"^(?:\+62|62|0)8[0-9]{7,11}$";
 /// A stored phone number: E.164, `+628` and 7–11 more digits.
 pub const PHONE_E164_PATTERN: &str = r"^\+628[0-9]{7,11}$";
+/// A customer's phone as stored: E.164 from any country.
+pub const CUSTOMER_PHONE_PATTERN: &str = r"^\+[1-9][0-9]{6,14}$";
+/// A UUID in its canonical hyphenated form, the only one requests may use.
+pub const UUID_PATTERN: &str = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+/// The practical email grammar of `Email::parse` (its 64-byte local-part bound aside):
+/// dot-atom local part, two or more LDH labels, the last alphabetic.
+pub const EMAIL_PATTERN: &str = concat!(
+    r"^[\t\n\x0B\x0C\r ]*",
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*",
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{1,63}",
+    r"[\t\n\x0B\x0C\r ]*$"
+);
 /// RFC 3339 in UTC with a trailing `Z`, fractional seconds allowed.
 pub const TIMESTAMP_PATTERN: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?Z$";
 
 pub fn id(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "type": "string", "format": "uuid", "example": "0190a6f4-e89b-72d3-a456-426614174000" })
+}
+
+/// An id a request sends: the canonical hyphenated form only.
+pub fn id_input(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string", "format": "uuid", "pattern": UUID_PATTERN, "example": "0190a6f4-e89b-72d3-a456-426614174000",
+        "description": "Canonical hyphenated form; braces, `urn:uuid:` and the bare 32 digits are `VALIDATION_ERROR`.",
+    })
 }
 
 pub fn timestamp(_: &mut SchemaGenerator) -> Schema {
@@ -58,8 +80,8 @@ pub fn phone(_: &mut SchemaGenerator) -> Schema {
 
 pub fn customer_phone(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
-        "type": "string", "nullable": true, "pattern": PHONE_E164_PATTERN, "example": "+6281234567890",
-        "description": "E.164; null until a phone login is linked.",
+        "type": "string", "nullable": true, "pattern": CUSTOMER_PHONE_PATTERN, "example": "+6281234567890",
+        "description": "E.164 from any country; null until a phone login is linked.",
     })
 }
 
@@ -68,8 +90,10 @@ pub fn customer_name_input(_: &mut SchemaGenerator) -> Schema {
         "type": "string",
         "pattern": name_input_pattern(CustomerDisplayName::MAX_CHARS),
         "description": format!(
-            "Trimmed; then 1–{} characters without control characters. Missing, null or blank: \
-             `DISPLAY_NAME_REQUIRED`; too long or with control characters: `VALIDATION_ERROR`.",
+            "Trimmed; then 1–{} user-perceived characters (grapheme clusters), at most 400 UTF-8 bytes, \
+             without control or bidi control characters. Missing, null, blank or without a visible character \
+             (category L, M, N, P or S): `DISPLAY_NAME_REQUIRED`; too long, or with control or bidi \
+             characters: `VALIDATION_ERROR`.",
             CustomerDisplayName::MAX_CHARS
         ),
         "example": "Angin Malam",
@@ -88,7 +112,11 @@ pub fn display_name_input(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "type": "string",
         "pattern": name_input_pattern(DisplayName::MAX_CHARS),
-        "description": format!("Trimmed; then 1–{} characters without control characters.", DisplayName::MAX_CHARS),
+        "description": format!(
+            "Trimmed; then 1–{} user-perceived characters (grapheme clusters), at most 400 UTF-8 bytes, with a \
+             visible character (category L, M, N, P or S) and no control or bidi control characters.",
+            DisplayName::MAX_CHARS
+        ),
         "example": "Dr. Budi",
     })
 }
@@ -103,8 +131,11 @@ pub fn display_name(_: &mut SchemaGenerator) -> Schema {
 
 pub fn email_input(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
-        "type": "string", "format": "email", "maxLength": Email::MAX_LEN,
-        "description": "Case-insensitive; stored lower-case.", "example": "operator@halobestie.com",
+        "type": "string", "format": "email", "pattern": EMAIL_PATTERN, "maxLength": Email::MAX_LEN,
+        "description": "ASCII, case-insensitive, stored lower-case; at most 254 characters with a local part of \
+                        at most 64; dot-atom local part, two or more letter-digit-hyphen labels, the last \
+                        alphabetic; no IP literals or quoted local parts.",
+        "example": "operator@halobestie.com",
     })
 }
 
