@@ -14,7 +14,7 @@ use http_body_util::{BodyExt, Limited};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
-use shared::http::{MAX_BODY_BYTES, envelope, preflight};
+use shared::http::{MAX_BODY_BYTES, envelope};
 use shared::routes::{Route, Surface};
 use shared::{ApiError, App};
 
@@ -148,10 +148,8 @@ async fn every_answer(gateway: Arc<Gateway>, mut req: Request, next: Next) -> ax
 
 /// `OPTIONS` with an `Origin` is a CORS preflight; without one it is a method the path lacks.
 fn options(gateway: &Gateway, req: &Request, methods: &[&'static str]) -> axum::response::Response {
-    if !req.headers().contains_key(http::header::ORIGIN) {
-        return into_axum(no_route(req, ApiError::MethodNotAllowed, methods));
-    }
-    into_axum(preflight(req.headers(), methods, &gateway.app.config.cors_allowed_origins, &request_id_of(req)))
+    let allowed = &gateway.app.config.cors_allowed_origins;
+    into_axum(shared::http::options(req.headers(), methods, allowed, &request_id_of(req)))
 }
 
 /// The request id [`every_answer`] fixed.

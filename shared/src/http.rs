@@ -27,6 +27,12 @@ pub async fn run<E: Endpoint>(app: &App, req: Request) -> Response<Body> {
     };
     let started = Instant::now();
     let request_id = request_id(&req);
+    // In Lambda, the function of a path's first route in the table also answers its OPTIONS.
+    if req.method() == http::Method::OPTIONS {
+        let methods: Vec<&str> =
+            crate::routes::ALL.iter().filter(|r| r.path == E::ROUTE.path).map(|r| r.method).collect();
+        return options(req.headers(), &methods, &app.config.cors_allowed_origins, &request_id);
+    }
     let lambda_request_id = req.lambda_context_ref().map(|c| c.request_id.clone());
     let route = E::ROUTE;
     let span = tracing::info_span!("request", request_id = %request_id, route = route.name);
@@ -123,9 +129,19 @@ pub const CORS_ALLOW_HEADERS: &str = "authorization, content-type, x-request-id"
 /// How long a browser may cache a preflight, in seconds.
 pub const CORS_MAX_AGE: &str = "600";
 
-/// The answer to `OPTIONS` on a known path whose methods are `methods`: 204 with the
-/// `Access-Control-Allow-*` headers for an allowed origin, else `403 FORBIDDEN` without them.
-pub fn preflight(request: &http::HeaderMap, methods: &[&str], allowed: &[String], request_id: &str) -> Response<Body> {
+/// The answer to `OPTIONS` on a known path whose methods are `methods`. With an `Origin` it is
+/// a CORS preflight: 204 with the `Access-Control-Allow-*` headers for an allowed origin, else
+/// `403 FORBIDDEN` without them. Without one it is a method the path lacks: 405 naming them.
+pub fn options(request: &http::HeaderMap, methods: &[&str], allowed: &[String], request_id: &str) -> Response<Body> {
+    if !request.contains_key(http::header::ORIGIN) {
+        let error = ApiError::MethodNotAllowed;
+        let mut response = envelope(error.status(), &error.body(), request_id);
+        response.headers_mut().insert(http::header::VARY, HeaderValue::from_static("Origin"));
+        if let Ok(allow) = HeaderValue::from_str(&methods.join(", ")) {
+            response.headers_mut().insert(http::header::ALLOW, allow);
+        }
+        return response;
+    }
     let Some(origin) = allowed_origin(request, allowed).cloned() else {
         let refused = ApiError::Forbidden("this origin may not call the API from a browser");
         let mut response = envelope(refused.status(), &refused.body(), request_id);
