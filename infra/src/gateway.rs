@@ -75,9 +75,7 @@ impl Gateway {
         Router::new()
             .fallback_service(router)
             .layer(axum::middleware::from_fn(normalise_path))
-            .layer(axum::middleware::from_fn(move |req: Request, next: Next| {
-                every_answer(gateway.clone(), req, next)
-            }))
+            .layer(axum::middleware::from_fn(move |req: Request, next: Next| every_answer(gateway.clone(), req, next)))
     }
 }
 

@@ -145,7 +145,11 @@ mod tests {
         );
         let dev = config(&[("STAGE", "dev"), ("FIREBASE_PROJECT_ID", "p")]).unwrap();
         assert!(dev.cors_allowed_origins.is_empty());
-        let listed = config(&[("STAGE", "dev"), ("FIREBASE_PROJECT_ID", "p"), ("CORS_ALLOWED_ORIGINS", "https://a.example, https://b.example")]);
+        let listed = config(&[
+            ("STAGE", "dev"),
+            ("FIREBASE_PROJECT_ID", "p"),
+            ("CORS_ALLOWED_ORIGINS", "https://a.example, https://b.example"),
+        ]);
         assert_eq!(listed.unwrap().cors_allowed_origins, ["https://a.example", "https://b.example"]);
         assert!(config(&[("STAGE", "local"), ("CORS_ALLOWED_ORIGINS", "*")]).is_err());
     }

@@ -250,9 +250,8 @@ impl CustomerPhone {
     /// Exactly `^\+[1-9][0-9]{6,14}$`.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let digits = raw.strip_prefix('+').unwrap_or_default();
-        let valid = (7..=15).contains(&digits.len())
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && !digits.starts_with('0');
+        let valid =
+            (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0');
         if !valid {
             return Err("must be a phone number in E.164 form such as +6281234567890".into());
         }

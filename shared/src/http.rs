@@ -311,8 +311,11 @@ impl<'de> serde::de::Visitor<'de> for NoDuplicatesVisitor {
 pub fn query<'r>(req: &'r Request) -> Result<impl Fn(&str) -> Option<&'r str>, ApiError> {
     let params = req.query_string_parameters_ref();
     if let Some(params) = params {
-        let mut repeated: Vec<String> =
-            params.iter().filter(|(k, _)| params.all(k).is_some_and(|v| v.len() > 1)).map(|(k, _)| k.to_owned()).collect();
+        let mut repeated: Vec<String> = params
+            .iter()
+            .filter(|(k, _)| params.all(k).is_some_and(|v| v.len() > 1))
+            .map(|(k, _)| k.to_owned())
+            .collect();
         repeated.sort();
         repeated.dedup();
         if !repeated.is_empty() {

@@ -86,8 +86,11 @@ async fn prepare(t: &TestApp, name: &str) -> Case {
         "client-account-delete" => {
             let uid = unique("uid-client");
             let customer = bound_customer(t, &uid).await;
-            Case::new(200, vec![("TOKEN", t.anonymous_token(&uid)), ("CUSTOMER_ID", customer.to_string())])
-                .check(|data, vars| assert_eq!((&data["id"], &data["deleted"]), (&var(vars, "CUSTOMER_ID").into(), &true.into())))
+            Case::new(200, vec![("TOKEN", t.anonymous_token(&uid)), ("CUSTOMER_ID", customer.to_string())]).check(
+                |data, vars| {
+                    assert_eq!((&data["id"], &data["deleted"]), (&var(vars, "CUSTOMER_ID").into(), &true.into()))
+                },
+            )
         }
         "mitra-auth-verify" => {
             let phone = phone();

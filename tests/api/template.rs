@@ -277,12 +277,8 @@ fn functions_get_the_configuration_the_code_reads_and_least_privilege() {
     assert!(stages.iter().all(|s| !shared::config::Config::is_local_stage(s)), "deployed stages are never local ones");
 
     const WRITES: [&str; 4] = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "ssm:PutParameter"];
-    const NEVER: [&str; 4] = [
-        "dynamodb:Scan",
-        "dynamodb:CreateTable",
-        "dynamodb:DeleteTable",
-        "dynamodb:BatchWriteItem",
-    ];
+    const NEVER: [&str; 4] =
+        ["dynamodb:Scan", "dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:BatchWriteItem"];
     for route in routes::ALL {
         let id = format!("{}Function", pascal(route.name));
         let policies = resources(&t)[&id]["Properties"]["Policies"]

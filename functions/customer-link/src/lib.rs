@@ -42,8 +42,7 @@ impl Body for Link {
     type Raw = Raw;
     fn parse(raw: Raw) -> Result<Self, ApiError> {
         let mut fields = Fields::default();
-        let customer_id = fields
-            .required("customer_id", raw.customer_id, |id| parse_uuid(&id));
+        let customer_id = fields.required("customer_id", raw.customer_id, |id| parse_uuid(&id));
         let uid = fields.required("firebase_uid", raw.firebase_uid, Ok);
         let (customer_id, firebase_uid) = fields.finish(customer_id.zip(uid))?;
         Ok(Self { customer_id, firebase_uid })

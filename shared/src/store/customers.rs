@@ -182,9 +182,7 @@ impl<'a> Customers<'a> {
     }
 
     fn delete_as_read(&self, customer: &Customer) -> TransactWriteItem {
-        let mut delete = Delete::builder()
-            .table_name(self.table)
-            .key("pk", s(customer_pk(&customer.id)));
+        let mut delete = Delete::builder().table_name(self.table).key("pk", s(customer_pk(&customer.id)));
         let condition = match &customer.linked_uid {
             Some(linked) => {
                 delete = delete.expression_attribute_values(":linked", s(linked));
