@@ -466,6 +466,81 @@ mod tests {
     }
 
     #[test]
+    fn names_count_grapheme_clusters_and_bytes() {
+        assert!(CustomerDisplayName::parse(Some(&"e\u{301}".repeat(50))).is_ok());
+        assert!(CustomerDisplayName::parse(Some(&"e\u{301}".repeat(51))).is_err());
+        let family = "👨\u{200d}👩\u{200d}👧\u{200d}👦";
+        assert!(DisplayName::parse(&family.repeat(16)).is_ok(), "16 clusters, 400 bytes");
+        assert_eq!(
+            DisplayName::parse(&format!("{}a", family.repeat(16))),
+            Err(Invalid::from("must be at most 400 bytes of UTF-8"))
+        );
+    }
+
+    #[test]
+    fn a_name_without_a_visible_character_is_blank_and_bidi_controls_are_refused_anywhere() {
+        for blank in ["\u{200b}", "\u{feff}\u{2060}", "\u{00ad}", "\u{e000}", "\u{3000}\u{200d}"] {
+            assert_eq!(CustomerDisplayName::parse(Some(blank)), Err(CustomerNameError::Missing), "{blank:?}");
+            assert_eq!(DisplayName::parse(blank), Err(Invalid::from("must not be blank")), "{blank:?}");
+        }
+        assert!(DisplayName::parse("a\u{200b}").is_ok(), "one visible character is enough");
+        for bidi in ["\u{202a}", "a\u{202e}b", "\u{2066}x\u{2069}"] {
+            assert!(matches!(CustomerDisplayName::parse(Some(bidi)), Err(CustomerNameError::Invalid(_))), "{bidi:?}");
+            assert!(DisplayName::parse(bidi).is_err(), "{bidi:?}");
+        }
+    }
+
+    #[test]
+    fn email_follows_the_practical_grammar() {
+        for good in ["a@b.co", "o'neil+x@mail.example-1.co.id", "!#$%&'*+/=?^_`{|}~-@x.io", "a.b.c@d.e.fg"] {
+            assert!(Email::parse(good).is_ok(), "{good}");
+        }
+        let long_label = format!("a@{}.com", "x".repeat(64));
+        let long_local = format!("{}@x.com", "l".repeat(65));
+        for bad in [
+            "a@-bad-.com",
+            "a@[127.0.0.1]",
+            "\"a\"@x.com",
+            "a..b@x.com",
+            ".a@x.com",
+            "a.@x.com",
+            "a@x",
+            "a@x.c0m",
+            "a@x_y.com",
+            "ä@x.com",
+            "a@x..com",
+            "a@.x.com",
+            "a@x.com.",
+            &long_label,
+            &long_local,
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn uuids_parse_only_in_the_canonical_hyphenated_form() {
+        let id = "0190a6f4-e89b-72d3-a456-426614174000";
+        assert!(parse_uuid(id).is_ok());
+        assert!(parse_uuid(&id.to_uppercase()).is_ok());
+        for bad in
+            [format!("{{{id}}}"), format!("urn:uuid:{id}"), id.replace('-', ""), format!(" {id}"), format!("{id}0")]
+        {
+            assert!(parse_uuid(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn customer_phones_are_stripped_then_e164_from_any_country() {
+        assert_eq!(CustomerPhone::from_token("+62 812-9999-0001").unwrap().as_str(), "+6281299990001");
+        assert_eq!(CustomerPhone::from_token("+1 (555) 010.0123").unwrap().as_str(), "+15550100123");
+        for bad in ["+0123456789", "6281299990001", "+123456", "+1234567890123456", "+62_812", "+62８１２３４５６７８"]
+        {
+            assert!(CustomerPhone::from_token(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn list_query_defaults_to_page_1_limit_20() {
         let q = ListQuery::parse(|_| None, true).unwrap();
         assert_eq!(q, ListQuery { page: 1, limit: 20, is_active: None });
