@@ -8,22 +8,57 @@ use crate::domain::{CustomerDisplayName, DisplayName, Email, ListQuery};
 
 /// What `str::trim` removes: Unicode `White_Space` (Rust's `char::is_whitespace`).
 const WHITESPACE: &str = r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
-/// Neither whitespace, a control, a common format (zero-width) character nor private use: the
-/// ends of a name. The parser's rule (some character of category L, M, N, P or S) is by Unicode
-/// general category, which a regular expression here cannot name.
-const VISIBLE: &str = r"[^\x00-\x20\x7F-\xA0\xAD\u0600-\u0605\u061C\u06DD\u070F\u1680\u180E\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\uE000-\uF8FF\uFEFF\uFFF0-\uFFFF]";
+/// Neither whitespace, a control character (`char::is_control`: U+0000–U+001F, U+007F–U+009F)
+/// nor a bidi control: how a trimmed name starts and ends.
+const ENDS: &str = r"[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202A-\u202F\u205F\u2066-\u2069\u3000]";
 /// Neither a control character nor a bidi control (U+202A–U+202E, U+2066–U+2069).
 const NOT_CONTROL: &str = r"[^\x00-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]";
 
+/// The characters of Unicode general category L, M, N, P or S, as a character class written
+/// out from the same tables the parser uses (`domain::is_visible`), so the spec and the parser
+/// agree on every code point. `\uXXXX` and `\UXXXXXXXX` escapes, which Python's `re` (the
+/// fuzzer's) and Rust's regex engines both read.
+pub fn visible_class() -> &'static str {
+    static CLASS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CLASS.get_or_init(|| {
+        let escape = |c: u32| if c > 0xFFFF { format!("\\U{c:08X}") } else { format!("\\u{c:04X}") };
+        let mut class = String::from("[");
+        let mut start: Option<u32> = None;
+        for c in 0..=0x11_0000u32 {
+            let visible = char::from_u32(c).is_some_and(crate::domain::is_visible);
+            match (visible, start) {
+                (true, None) => start = Some(c),
+                (false, Some(from)) => {
+                    class.push_str(&escape(from));
+                    if c - 1 > from {
+                        class.push('-');
+                        class.push_str(&escape(c - 1));
+                    }
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        class.push(']');
+        class
+    })
+}
+
 /// A name as the parsers accept it: any surrounding whitespace (trimmed away), then
-/// 1..=`max` characters with no control characters that start and end visibly.
+/// 1..=`max` characters with no control or bidi characters that start and end with neither,
+/// and somewhere a visible character (the lookahead). The parser counts grapheme clusters,
+/// of which there are never more than characters, so whatever matches is accepted.
 pub fn name_input_pattern(max: usize) -> String {
-    format!("^[{WHITESPACE}]*{VISIBLE}(?:{NOT_CONTROL}{{0,{}}}{VISIBLE})?[{WHITESPACE}]*$", max - 2)
+    format!(
+        "^(?=[\\s\\S]*{visible})[{WHITESPACE}]*{ENDS}(?:{NOT_CONTROL}{{0,{}}}{ENDS})?[{WHITESPACE}]*$",
+        max - 2,
+        visible = visible_class()
+    )
 }
 
 /// A name as the API returns it: already trimmed.
 pub fn name_output_pattern(max: usize) -> String {
-    format!("^{VISIBLE}(?:{NOT_CONTROL}{{0,{}}}{VISIBLE})?$", max - 2)
+    format!("^{ENDS}(?:{NOT_CONTROL}{{0,{}}}{ENDS})?$", max - 2)
 }
 
 /// A phone number in any form `Phone::parse` accepts: `+628…`, `628…` or `08…`.
@@ -34,14 +69,14 @@ pub const PHONE_E164_PATTERN: &str = r"^\+628[0-9]{7,11}$";
 pub const CUSTOMER_PHONE_PATTERN: &str = r"^\+[1-9][0-9]{6,14}$";
 /// A UUID in its canonical hyphenated form, the only one requests may use.
 pub const UUID_PATTERN: &str = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
-/// The practical email grammar of `Email::parse` (its 64-byte local-part bound aside):
-/// dot-atom local part, two or more LDH labels, the last alphabetic.
-pub const EMAIL_PATTERN: &str = concat!(
-    r"^[\t\n\x0B\x0C\r ]*",
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*",
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{1,63}",
-    r"[\t\n\x0B\x0C\r ]*$"
-);
+/// The practical email grammar of `Email::parse`, surrounding whitespace (trimmed away)
+/// allowed: a dot-atom local part of at most 64 characters (the lookahead), two or more
+/// letter-digit-hyphen labels of at most 63, the last alphabetic.
+pub fn email_pattern() -> String {
+    format!("^[{WHITESPACE}]*(?=[^@]{{1,64}}@){ATOM}(?:\\.{ATOM})*@(?:{LABEL}\\.)+[A-Za-z]{{1,63}}[{WHITESPACE}]*$")
+}
+const ATOM: &str = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
+const LABEL: &str = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
 /// RFC 3339 in UTC with a trailing `Z`, fractional seconds allowed.
 pub const TIMESTAMP_PATTERN: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?Z$";
 
@@ -131,7 +166,7 @@ pub fn display_name(_: &mut SchemaGenerator) -> Schema {
 
 pub fn email_input(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
-        "type": "string", "format": "email", "pattern": EMAIL_PATTERN, "maxLength": Email::MAX_LEN,
+        "type": "string", "pattern": email_pattern(), "maxLength": Email::MAX_LEN,
         "description": "ASCII, case-insensitive, stored lower-case; at most 254 characters with a local part of \
                         at most 64; dot-atom local part, two or more letter-digit-hyphen labels, the last \
                         alphabetic; no IP literals or quoted local parts.",
