@@ -16,12 +16,17 @@ const NOT_CONTROL: &str = r"[^\x00-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]";
 
 /// The characters of Unicode general category L, M, N, P or S, as a character class written
 /// out from the same tables the parser uses (`domain::is_visible`), so the spec and the parser
-/// agree on every code point. `\uXXXX` and `\UXXXXXXXX` escapes, which Python's `re` (the
-/// fuzzer's) and Rust's regex engines both read.
+/// agree on every code point: `\uXXXX` escapes in the Basic Multilingual Plane and the
+/// characters themselves past it, as ECMA 262 (outside its `u` mode), Python's `re` (the
+/// fuzzer's) and Rust's engines all read them.
 pub fn visible_class() -> &'static str {
     static CLASS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     CLASS.get_or_init(|| {
-        let escape = |c: u32| if c > 0xFFFF { format!("\\U{c:08X}") } else { format!("\\u{c:04X}") };
+        // ECMA 262 has no escape for code points past U+FFFF outside its `u` mode, so those stand as themselves.
+        let escape = |c: u32| match char::from_u32(c) {
+            Some(ch) if c > 0xFFFF => ch.to_string(),
+            _ => format!("\\u{c:04X}"),
+        };
         let mut class = String::from("[");
         let mut start: Option<u32> = None;
         for c in 0..=0x11_0000u32 {
