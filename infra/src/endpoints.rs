@@ -9,6 +9,7 @@ pub fn all() -> Vec<Mount> {
         mount::<customer_anonymous::Function>(),
         mount::<customer_link::Function>(),
         mount::<client_auth_verify::Function>(),
+        mount::<client_account_delete::Function>(),
         mount::<mitra_auth_verify::Function>(),
         mount::<public_anonymity_get::Function>(),
         mount::<internal_auth_verify::Function>(),

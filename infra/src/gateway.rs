@@ -1,6 +1,6 @@
 //! An API Gateway stand-in: exact contract paths, path parameters, request ids,
-//! JSON 404/405 envelopes and a 64 KiB body cap, in front of the same handlers
-//! the Lambda binaries run.
+//! JSON 404/405 envelopes, a 64 KiB body cap, CORS preflights and the headers of every
+//! answer, in front of the same handlers the Lambda binaries run.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -49,6 +49,11 @@ impl Gateway {
             let here: Vec<(Route, Handler)> = self.routes.iter().filter(|(r, _)| r.path == path).copied().collect();
             let allow: Vec<&'static str> = here.iter().map(|(r, _)| r.method).collect();
             let mut methods = MethodRouter::new();
+            let gateway = self.clone();
+            let preflight_methods = allow.clone();
+            methods = methods.on(MethodFilter::OPTIONS, move |req: Request| async move {
+                options(&gateway, &req, &preflight_methods)
+            });
             for (route, handler) in here {
                 let gateway = self.clone();
                 let filter = http::Method::from_bytes(route.method.as_bytes())
@@ -60,11 +65,17 @@ impl Gateway {
             router = router.route(path, refuse_others(methods, allow));
         }
         let gateway = self.clone();
-        let spec = get(move || async move { into_axum(spec_response(&gateway, &new_request_id())) });
+        let spec = get(move |req: Request| async move { into_axum(spec_response(&gateway, &request_id_of(&req))) });
+        let gateway = self.clone();
+        let spec = spec.on(MethodFilter::OPTIONS, move |req: Request| async move { options(&gateway, &req, &["GET"]) });
         let router = router
             .route(crate::openapi::SPEC_PATH, refuse_others(spec, vec!["GET"]))
             .fallback(|req: Request| async move { into_axum(no_route(&req, ApiError::RouteNotFound, &[])) });
-        Router::new().fallback_service(router).layer(axum::middleware::from_fn(normalise_path))
+        let gateway = self.clone();
+        Router::new()
+            .fallback_service(router)
+            .layer(axum::middleware::from_fn(normalise_path))
+            .layer(axum::middleware::from_fn(move |req: Request, next: Next| every_answer(gateway.clone(), req, next)))
     }
 }
 
@@ -96,6 +107,54 @@ async fn normalise_path(mut req: Request, next: Next) -> axum::response::Respons
     next.run(req).await
 }
 
+/// Outermost: fixes the request id before anything answers (the caller's sane one, else a
+/// new one) and gives every answer, the gateway's own 404/405/413 included, the request id,
+/// the headers of every answer and, for an allowed origin, CORS.
+async fn every_answer(gateway: Arc<Gateway>, mut req: Request, next: Next) -> axum::response::Response {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| shared::http::is_sane_request_id(id))
+        .map(str::to_owned)
+        .unwrap_or_else(new_request_id);
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        req.headers_mut().insert("x-request-id", value);
+    }
+    let origin_headers = req.headers().clone();
+    let is_preflight = req.method() == http::Method::OPTIONS;
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        headers.insert("x-request-id", value);
+    }
+    shared::http::security_headers(headers);
+    headers.insert(http::header::VARY, HeaderValue::from_static("Origin"));
+    // A refused preflight carries no Access-Control-Allow-* header at all.
+    let refused_preflight = is_preflight && !headers.contains_key(http::header::ACCESS_CONTROL_ALLOW_METHODS);
+    if !refused_preflight
+        && let Some(origin) =
+            shared::http::allowed_origin(&origin_headers, &gateway.app.config.cors_allowed_origins).cloned()
+    {
+        headers.insert(http::header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        if !is_preflight {
+            headers.insert(http::header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("x-request-id"));
+        }
+    }
+    response
+}
+
+/// `OPTIONS` with an `Origin` is a CORS preflight; without one it is a method the path lacks.
+fn options(gateway: &Gateway, req: &Request, methods: &[&'static str]) -> axum::response::Response {
+    let allowed = &gateway.app.config.cors_allowed_origins;
+    into_axum(shared::http::options(req.headers(), methods, allowed, &request_id_of(req)))
+}
+
+/// The request id [`every_answer`] fixed.
+fn request_id_of(req: &Request) -> String {
+    req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned).unwrap_or_else(new_request_id)
+}
+
 /// `methods` answering any method it lacks with a 405 naming `allow`; HEAD too, which axum
 /// would otherwise hand to a GET handler.
 fn refuse_others(methods: MethodRouter, allow: Vec<&'static str>) -> MethodRouter {
@@ -110,7 +169,7 @@ fn new_request_id() -> String {
 }
 
 async fn call(gateway: Arc<Gateway>, route: Route, handler: Handler, req: Request) -> axum::response::Response {
-    let request_id = new_request_id();
+    let request_id = request_id_of(&req);
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
     let bytes = match Limited::new(body, MAX_BODY_BYTES).collect().await {
@@ -155,7 +214,7 @@ fn spec_response(gateway: &Gateway, request_id: &str) -> lambda_http::Response<B
 
 /// A 404 or 405 in the envelope; a 405 names the methods the path takes in `Allow`.
 fn no_route(req: &Request, error: ApiError, allow: &[&str]) -> lambda_http::Response<Body> {
-    let request_id = new_request_id();
+    let request_id = request_id_of(req);
     let status = error.status().as_u16();
     tracing::info!(request_id, method = %req.method(), path = req.uri().path(), status, "no route");
     let mut response = envelope(error.status(), &error.body(), &request_id);

@@ -190,7 +190,7 @@ fn make_targets(routes: &[Route]) -> String {
 
 fn template_functions(root: &Path, routes: &[Route]) -> anyhow::Result<String> {
     let mut text = String::new();
-    for route in routes {
+    for (i, route) in routes.iter().enumerate() {
         let policy_file = format!("functions/{}/policy.yaml", route.name);
         let policy = std::fs::read_to_string(root.join(&policy_file)).with_context(|| {
             format!("reading {policy_file}: every function crate lists the IAM statements its code needs there")
@@ -204,9 +204,25 @@ fn template_functions(root: &Path, routes: &[Route]) -> anyhow::Result<String> {
         if statements.trim().is_empty() {
             bail!("{policy_file} has no statements");
         }
-        let api = match route.surface {
-            Surface::Public => "PublicApi",
-            Surface::Internal => "InternalApi",
+        let (api, origins) = match route.surface {
+            Surface::Public => ("PublicApi", "PublicCorsAllowedOrigins"),
+            Surface::Internal => ("InternalApi", "InternalCorsAllowedOrigins"),
+        };
+        // API Gateway answers OPTIONS only where a method says so: the function of a path's
+        // first route answers its CORS preflights (shared::http::run).
+        let preflight = if routes[..i].iter().any(|r| r.path == route.path) {
+            String::new()
+        } else {
+            format!(
+                "        Preflight:
+          Type: Api
+          Properties:
+            RestApiId: !Ref {api}
+            Method: OPTIONS
+            Path: {path}
+",
+                path = route.path
+            )
         };
         text.push_str(&format!(
             "  {id}Function:
@@ -218,6 +234,9 @@ fn template_functions(root: &Path, routes: &[Route]) -> anyhow::Result<String> {
       FunctionName: !Sub halobestie-${{Stage}}-{name}
       Description: {method} {path}
       CodeUri: functions/{name}
+      Environment:
+        Variables:
+          CORS_ALLOWED_ORIGINS: !Ref {origins}
       Policies:
         - Statement:
 {statements}      Events:
@@ -227,7 +246,7 @@ fn template_functions(root: &Path, routes: &[Route]) -> anyhow::Result<String> {
             RestApiId: !Ref {api}
             Method: {method}
             Path: {path}
-
+{preflight}
 ",
             id = pascal(route.name),
             name = route.name,

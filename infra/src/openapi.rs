@@ -25,8 +25,10 @@ pub const API_VERSION: &str = "1.0.0";
 /// Where the local gateway serves each surface's spec.
 pub const SPEC_PATH: &str = "/openapi.json";
 
-/// What any route can answer: a body over 64 KiB, a dependency down, a bug.
-const PIPELINE_CODES: [Code; 3] = [Code::PayloadTooLarge, Code::Unavailable, Code::Internal];
+/// What any route can answer: a body over 64 KiB, a non-empty body that is not JSON, a
+/// dependency down, a bug.
+const PIPELINE_CODES: [Code; 4] =
+    [Code::PayloadTooLarge, Code::UnsupportedMediaType, Code::Unavailable, Code::Internal];
 
 /// One generator for request schemas (what may be sent) and one for answers (what is
 /// always sent): an optional field is optional in a request but present, maybe null, in

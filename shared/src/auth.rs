@@ -78,6 +78,10 @@ impl ControlCenterCaller {
 }
 
 fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    // Two of them would otherwise be resolved silently, by whichever layer reads first.
+    if headers.get_all(http::header::AUTHORIZATION).iter().count() > 1 {
+        return Err(ApiError::Unauthorized("send one Authorization header"));
+    }
     let Some(value) = headers.get(http::header::AUTHORIZATION) else {
         return Ok(None);
     };

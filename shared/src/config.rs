@@ -25,9 +25,15 @@ pub struct Config {
     pub aws_attempt_timeout: Duration,
     /// A whole AWS call, retries included: well under the Lambda timeout.
     pub aws_operation_timeout: Duration,
+    /// The exact browser origins CORS allows (`CORS_ALLOWED_ORIGINS`, comma-separated);
+    /// never `*`.
+    pub cors_allowed_origins: Vec<String>,
     /// What the caches go by; always the system clock outside tests.
     pub clock: Clock,
 }
+
+/// The control center's dev server, on both loopback names.
+pub const LOCAL_CORS_ALLOWED_ORIGINS: &str = "http://localhost:5173,http://127.0.0.1:5173";
 
 #[derive(Debug, Clone)]
 pub struct FirebaseConfig {
@@ -83,6 +89,19 @@ impl Config {
             aws_connect_timeout: millis("AWS_CONNECT_TIMEOUT_MS", 1_000)?,
             aws_attempt_timeout: millis("AWS_ATTEMPT_TIMEOUT_MS", 1_500)?,
             aws_operation_timeout: millis("AWS_OPERATION_TIMEOUT_MS", 4_000)?,
+            cors_allowed_origins: {
+                let origins = var("CORS_ALLOWED_ORIGINS").or_else(|| local.then(|| LOCAL_CORS_ALLOWED_ORIGINS.into()));
+                let origins: Vec<String> = origins
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect();
+                if origins.iter().any(|o| o == "*") {
+                    bail!("CORS_ALLOWED_ORIGINS lists exact origins; `*` is never allowed");
+                }
+                origins
+            },
             clock: Clock::system(),
             stage,
         })
@@ -116,6 +135,23 @@ mod tests {
         assert!(!config(&[("STAGE", "local")]).unwrap().firebase.accept_emulator_tokens);
         let c = config(&[("STAGE", "local"), ("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9099")]).unwrap();
         assert!(c.firebase.accept_emulator_tokens);
+    }
+
+    #[test]
+    fn cors_origins_default_to_the_control_center_dev_server_locally_and_to_none_when_deployed() {
+        assert_eq!(
+            config(&[("STAGE", "local")]).unwrap().cors_allowed_origins,
+            ["http://localhost:5173", "http://127.0.0.1:5173"]
+        );
+        let dev = config(&[("STAGE", "dev"), ("FIREBASE_PROJECT_ID", "p")]).unwrap();
+        assert!(dev.cors_allowed_origins.is_empty());
+        let listed = config(&[
+            ("STAGE", "dev"),
+            ("FIREBASE_PROJECT_ID", "p"),
+            ("CORS_ALLOWED_ORIGINS", "https://a.example, https://b.example"),
+        ]);
+        assert_eq!(listed.unwrap().cors_allowed_origins, ["https://a.example", "https://b.example"]);
+        assert!(config(&[("STAGE", "local"), ("CORS_ALLOWED_ORIGINS", "*")]).is_err());
     }
 
     #[test]

@@ -76,7 +76,7 @@ pub enum CustomerNameError {
     Invalid(#[from] Invalid),
 }
 
-/// A customer's chosen name: trimmed, 1–50 characters, no control characters.
+/// A customer's chosen name: trimmed, 1–50 grapheme clusters with a visible one, no control or bidi characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct CustomerDisplayName(String);
@@ -86,12 +86,11 @@ impl CustomerDisplayName {
 
     /// Missing, null and blank are all [`CustomerNameError::Missing`].
     pub fn parse(raw: Option<&str>) -> Result<Self, CustomerNameError> {
-        let trimmed = raw.map(str::trim).unwrap_or_default();
-        if trimmed.is_empty() {
-            return Err(CustomerNameError::Missing);
+        match check_name(raw.unwrap_or_default(), Self::MAX_CHARS) {
+            Ok(name) => Ok(Self(name.to_owned())),
+            Err(NameError::Blank) => Err(CustomerNameError::Missing),
+            Err(NameError::Invalid(invalid)) => Err(CustomerNameError::Invalid(invalid)),
         }
-        check_name(trimmed, Self::MAX_CHARS)?;
-        Ok(Self(trimmed.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -103,7 +102,7 @@ impl CustomerDisplayName {
     }
 }
 
-/// A mitra's or control-center user's name: trimmed, 1–100 characters, no control characters.
+/// A mitra's or control-center user's name: trimmed, 1–100 grapheme clusters with a visible one, no control or bidi characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct DisplayName(String);
@@ -112,12 +111,11 @@ impl DisplayName {
     pub const MAX_CHARS: usize = 100;
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let trimmed = raw.trim();
-        if trimmed.is_empty() {
-            return Err("must not be blank".into());
+        match check_name(raw, Self::MAX_CHARS) {
+            Ok(name) => Ok(Self(name.to_owned())),
+            Err(NameError::Blank) => Err("must not be blank".into()),
+            Err(NameError::Invalid(invalid)) => Err(invalid),
         }
-        check_name(trimmed, Self::MAX_CHARS)?;
-        Ok(Self(trimmed.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -129,14 +127,51 @@ impl DisplayName {
     }
 }
 
-fn check_name(name: &str, max_chars: usize) -> Result<(), Invalid> {
-    if name.chars().count() > max_chars {
-        return Err(format!("must be at most {max_chars} characters").into());
+/// How a name failed, before the caller's kind of name decides the code.
+enum NameError {
+    Blank,
+    Invalid(Invalid),
+}
+
+/// At most 400 UTF-8 bytes, whatever the length in characters (operations.md §8).
+pub const NAME_MAX_BYTES: usize = 400;
+
+/// The bidi controls that can reverse how a name reads (U+202A–U+202E, U+2066–U+2069).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A character that shows: Unicode general category L, M, N, P or S. Separators, controls,
+/// format (zero-width) characters, private use and unassigned code points do not.
+pub fn is_visible(c: char) -> bool {
+    use unicode_general_category::GeneralCategory::*;
+    !matches!(
+        unicode_general_category::get_general_category(c),
+        Control | Format | LineSeparator | ParagraphSeparator | SpaceSeparator | PrivateUse | Surrogate | Unassigned
+    )
+}
+
+/// Trims, then checks the name rules: no control or bidi characters, a visible character,
+/// at most `max` extended grapheme clusters and [`NAME_MAX_BYTES`] bytes.
+fn check_name(raw: &str, max: usize) -> Result<&str, NameError> {
+    use unicode_segmentation::UnicodeSegmentation;
+    let name = raw.trim();
+    if name.chars().any(is_bidi_control) {
+        return Err(NameError::Invalid("must not contain bidirectional control characters".into()));
     }
     if name.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
+        return Err(NameError::Invalid("must not contain control characters".into()));
     }
-    Ok(())
+    if !name.chars().any(is_visible) {
+        return Err(NameError::Blank);
+    }
+    if name.graphemes(true).count() > max {
+        return Err(NameError::Invalid(format!("must be at most {max} characters").into()));
+    }
+    if name.len() > NAME_MAX_BYTES {
+        return Err(NameError::Invalid(format!("must be at most {NAME_MAX_BYTES} bytes of UTF-8").into()));
+    }
+    Ok(name)
 }
 
 /// A lower-cased email address of plausible shape.
@@ -148,21 +183,79 @@ impl Email {
     /// RFC 5321's limit on a whole address.
     pub const MAX_LEN: usize = 254;
 
+    /// The longest local part.
+    pub const MAX_LOCAL_LEN: usize = 64;
+
+    /// The practical grammar of operations.md §8: an ASCII dot-atom local part, a domain of
+    /// two or more LDH labels whose last is alphabetic; no quoted local parts, no IP literals.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let email = raw.trim().to_lowercase();
-        let (local, domain) = email.split_once('@').ok_or("must be an email address")?;
-        let valid = !local.is_empty()
-            && email.len() <= Self::MAX_LEN
-            && local.len() <= 64
-            && domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains('@')
-            && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-        if !valid {
-            return Err("must be an email address".into());
+        let email = raw.trim().to_ascii_lowercase();
+        let invalid = || Invalid::from("must be an email address");
+        let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+        let atext = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~-".contains(&b);
+        let local_ok = (1..=Self::MAX_LOCAL_LEN).contains(&local.len())
+            && local.split('.').all(|atom| !atom.is_empty() && atom.bytes().all(atext));
+        let labels: Vec<&str> = domain.split('.').collect();
+        let label_ok = |l: &str| {
+            (1..=63).contains(&l.len())
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        let domain_ok = labels.len() >= 2
+            && labels.iter().all(|l| label_ok(l))
+            && labels.last().is_some_and(|l| l.bytes().all(|b| b.is_ascii_alphabetic()));
+        if email.len() > Self::MAX_LEN || !email.is_ascii() || !local_ok || !domain_ok {
+            return Err(invalid());
         }
         Ok(Self(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A UUID in the canonical hyphenated 36-character form only (either case), as paths and
+/// bodies must send it; braces, `urn:uuid:` and the bare 32 digits are refused.
+pub fn parse_uuid(raw: &str) -> Result<uuid::Uuid, Invalid> {
+    let canonical = raw.len() == 36
+        && raw.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        });
+    if !canonical {
+        return Err("must be a UUID in the form 0190a6f4-e89b-72d3-a456-426614174000".into());
+    }
+    uuid::Uuid::parse_str(raw).map_err(|_| "must be a UUID in the form 0190a6f4-e89b-72d3-a456-426614174000".into())
+}
+
+/// Strips what people (and the Firebase Auth Emulator, verbatim) put between a phone's
+/// digits: spaces, hyphens, dots and parentheses. Only token phones are normalised so.
+pub fn strip_phone_punctuation(raw: &str) -> String {
+    raw.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect()
+}
+
+/// A customer's phone: E.164 from any country, `+` and 7–15 digits, the first not 0.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct CustomerPhone(String);
+
+impl CustomerPhone {
+    /// A token's phone, normalised by [`strip_phone_punctuation`] first.
+    pub fn from_token(raw: &str) -> Result<Self, Invalid> {
+        Self::parse(&strip_phone_punctuation(raw))
+    }
+
+    /// Exactly `^\+[1-9][0-9]{6,14}$`.
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let digits = raw.strip_prefix('+').unwrap_or_default();
+        let valid =
+            (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0');
+        if !valid {
+            return Err("must be a phone number in E.164 form such as +6281234567890".into());
+        }
+        Ok(Self(raw.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -370,6 +463,81 @@ mod tests {
         assert_eq!(Email::parse(" Admin@HaloBestie.com ").unwrap().as_str(), "admin@halobestie.com");
         for raw in ["admin", "@halobestie.com", "admin@localhost", "a b@x.com", "a@b@c.com", "a@.com"] {
             assert!(Email::parse(raw).is_err(), "{raw} should be rejected");
+        }
+    }
+
+    #[test]
+    fn names_count_grapheme_clusters_and_bytes() {
+        assert!(CustomerDisplayName::parse(Some(&"e\u{301}".repeat(50))).is_ok());
+        assert!(CustomerDisplayName::parse(Some(&"e\u{301}".repeat(51))).is_err());
+        let family = "👨\u{200d}👩\u{200d}👧\u{200d}👦";
+        assert!(DisplayName::parse(&family.repeat(16)).is_ok(), "16 clusters, 400 bytes");
+        assert_eq!(
+            DisplayName::parse(&format!("{}a", family.repeat(16))),
+            Err(Invalid::from("must be at most 400 bytes of UTF-8"))
+        );
+    }
+
+    #[test]
+    fn a_name_without_a_visible_character_is_blank_and_bidi_controls_are_refused_anywhere() {
+        for blank in ["\u{200b}", "\u{feff}\u{2060}", "\u{00ad}", "\u{e000}", "\u{3000}\u{200d}"] {
+            assert_eq!(CustomerDisplayName::parse(Some(blank)), Err(CustomerNameError::Missing), "{blank:?}");
+            assert_eq!(DisplayName::parse(blank), Err(Invalid::from("must not be blank")), "{blank:?}");
+        }
+        assert!(DisplayName::parse("a\u{200b}").is_ok(), "one visible character is enough");
+        for bidi in ["\u{202a}", "a\u{202e}b", "\u{2066}x\u{2069}"] {
+            assert!(matches!(CustomerDisplayName::parse(Some(bidi)), Err(CustomerNameError::Invalid(_))), "{bidi:?}");
+            assert!(DisplayName::parse(bidi).is_err(), "{bidi:?}");
+        }
+    }
+
+    #[test]
+    fn email_follows_the_practical_grammar() {
+        for good in ["a@b.co", "o'neil+x@mail.example-1.co.id", "!#$%&'*+/=?^_`{|}~-@x.io", "a.b.c@d.e.fg"] {
+            assert!(Email::parse(good).is_ok(), "{good}");
+        }
+        let long_label = format!("a@{}.com", "x".repeat(64));
+        let long_local = format!("{}@x.com", "l".repeat(65));
+        for bad in [
+            "a@-bad-.com",
+            "a@[127.0.0.1]",
+            "\"a\"@x.com",
+            "a..b@x.com",
+            ".a@x.com",
+            "a.@x.com",
+            "a@x",
+            "a@x.c0m",
+            "a@x_y.com",
+            "ä@x.com",
+            "a@x..com",
+            "a@.x.com",
+            "a@x.com.",
+            &long_label,
+            &long_local,
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn uuids_parse_only_in_the_canonical_hyphenated_form() {
+        let id = "0190a6f4-e89b-72d3-a456-426614174000";
+        assert!(parse_uuid(id).is_ok());
+        assert!(parse_uuid(&id.to_uppercase()).is_ok());
+        for bad in
+            [format!("{{{id}}}"), format!("urn:uuid:{id}"), id.replace('-', ""), format!(" {id}"), format!("{id}0")]
+        {
+            assert!(parse_uuid(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn customer_phones_are_stripped_then_e164_from_any_country() {
+        assert_eq!(CustomerPhone::from_token("+62 812-9999-0001").unwrap().as_str(), "+6281299990001");
+        assert_eq!(CustomerPhone::from_token("+1 (555) 010.0123").unwrap().as_str(), "+15550100123");
+        for bad in ["+0123456789", "6281299990001", "+123456", "+1234567890123456", "+62_812", "+62８１２３４５６７８"]
+        {
+            assert!(CustomerPhone::from_token(bad).is_err(), "{bad}");
         }
     }
 

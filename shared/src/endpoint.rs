@@ -217,7 +217,7 @@ pub trait QueryParams: Sized + Send {
 
 impl<Q: QueryParams> Input for Query<Q> {
     fn parse(req: &Request) -> Result<Self, ApiError> {
-        Q::parse(crate::http::query(req)).map(Query)
+        Q::parse(crate::http::query(req)?).map(Query)
     }
     fn describe(generator: &mut SchemaGenerator) -> InputDoc {
         InputDoc { body: None, params: params::<Q::Doc>(generator, "query"), codes: vec![Code::Validation] }

@@ -33,13 +33,14 @@ pub enum Code {
     AlreadyRegistered,
     Conflict,
     PayloadTooLarge,
+    UnsupportedMediaType,
     MethodNotAllowed,
     Unavailable,
     Internal,
 }
 
 impl Code {
-    pub const ALL: [Code; 13] = [
+    pub const ALL: [Code; 14] = [
         Code::Unauthorized,
         Code::Forbidden,
         Code::NotFound,
@@ -50,6 +51,7 @@ impl Code {
         Code::AlreadyRegistered,
         Code::Conflict,
         Code::PayloadTooLarge,
+        Code::UnsupportedMediaType,
         Code::MethodNotAllowed,
         Code::Unavailable,
         Code::Internal,
@@ -63,6 +65,7 @@ impl Code {
             Self::Validation | Self::DisplayNameRequired => StatusCode::UNPROCESSABLE_ENTITY,
             Self::AlreadyRegistered | Self::Conflict => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -81,6 +84,7 @@ impl Code {
             Self::AlreadyRegistered => "ALREADY_REGISTERED",
             Self::Conflict => "CONFLICT",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Self::Unavailable => "SERVICE_UNAVAILABLE",
             Self::Internal => "INTERNAL_ERROR",
@@ -100,6 +104,7 @@ impl Code {
             Self::AlreadyRegistered => "customer already linked, or the identity belongs to another customer",
             Self::Conflict => "the phone or email is already registered",
             Self::PayloadTooLarge => "request body over 64 KiB",
+            Self::UnsupportedMediaType => "a non-empty body without `Content-Type: application/json`",
             Self::MethodNotAllowed => "method not allowed on this path",
             Self::Unavailable => "a dependency is throttling or unreachable; retry after `Retry-After` seconds",
             Self::Internal => "unexpected server error (a bug)",
@@ -135,6 +140,8 @@ pub enum ApiError {
     Conflict(&'static str),
     #[error("request body is larger than 64 KiB")]
     PayloadTooLarge,
+    #[error("a request body must be sent as Content-Type: application/json")]
+    UnsupportedMediaType,
     #[error("method not allowed on this path")]
     MethodNotAllowed,
     #[error("no route matches this path")]
@@ -168,6 +175,7 @@ impl ApiError {
             Self::AlreadyRegistered(_) => Code::AlreadyRegistered,
             Self::Conflict(_) => Code::Conflict,
             Self::PayloadTooLarge => Code::PayloadTooLarge,
+            Self::UnsupportedMediaType => Code::UnsupportedMediaType,
             Self::MethodNotAllowed => Code::MethodNotAllowed,
             Self::Unavailable(_) => Code::Unavailable,
             Self::Internal(_) => Code::Internal,

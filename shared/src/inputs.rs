@@ -54,7 +54,8 @@ impl QueryParams for MitraPage {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct MitraId {
     /// The mitra's id.
-    #[schemars(schema_with = "schema::id")]
+    #[schemars(schema_with = "schema::id_input")]
+    #[serde(deserialize_with = "canonical_uuid")]
     pub id: Uuid,
 }
 
@@ -62,6 +63,14 @@ pub struct MitraId {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ControlCenterUserId {
     /// The control-center user's id.
-    #[schemars(schema_with = "schema::id")]
+    #[schemars(schema_with = "schema::id_input")]
+    #[serde(deserialize_with = "canonical_uuid")]
     pub id: Uuid,
+}
+
+/// A path's id in the canonical hyphenated form only (`Uuid`'s own `Deserialize` also takes
+/// braces, `urn:uuid:` and the bare digits).
+pub fn canonical_uuid<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Uuid, D::Error> {
+    let raw = String::deserialize(d)?;
+    crate::domain::parse_uuid(&raw).map_err(|e| serde::de::Error::custom(e.message()))
 }

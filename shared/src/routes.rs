@@ -99,6 +99,8 @@ pub const CUSTOMER_ANONYMOUS: Route =
 pub const CUSTOMER_LINK: Route = public("customer-link", "POST", "/api/shared/customer/link", Access::Token)
     .with_body(r#"{"customer_id":"{{CUSTOMER_ID}}","firebase_uid":"{{UID}}"}"#);
 pub const CLIENT_AUTH_VERIFY: Route = public("client-auth-verify", "POST", "/api/client/auth/verify", Access::Token);
+pub const CLIENT_ACCOUNT_DELETE: Route =
+    public("client-account-delete", "DELETE", "/api/client/account", Access::Token);
 pub const MITRA_AUTH_VERIFY: Route = public("mitra-auth-verify", "POST", "/api/mitra/auth/verify", Access::Token);
 pub const PUBLIC_ANONYMITY_GET: Route =
     public("public-anonymity-get", "GET", "/api/shared/config/anonymity", Access::Token);
@@ -155,7 +157,6 @@ pub const ANONYMITY_PATCH: Route =
     internal("anonymity-patch", "PATCH", "/internal/config/anonymity", needs(Resource::Config, Action::Update))
         .with_body(r#"{"anonymity_enabled":false}"#);
 
-
 // --- control-center user lifecycle and audit log (issue 10, sections 2, 4, 5) ---
 pub const CONTROL_CENTER_USERS_GET: Route = internal(
     "control-center-users-get",
@@ -191,10 +192,11 @@ pub const AUDIT_LOG_LIST: Route =
         .with_query(&[("limit", "20")]);
 // --- end of issue 10's control-center user and audit routes ---
 
-pub const ALL: [Route; 23] = [
+pub const ALL: [Route; 24] = [
     CUSTOMER_ANONYMOUS,
     CUSTOMER_LINK,
     CLIENT_AUTH_VERIFY,
+    CLIENT_ACCOUNT_DELETE,
     MITRA_AUTH_VERIFY,
     PUBLIC_ANONYMITY_GET,
     INTERNAL_AUTH_VERIFY,

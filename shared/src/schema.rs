@@ -8,31 +8,96 @@ use crate::domain::{CustomerDisplayName, DisplayName, Email, ListQuery};
 
 /// What `str::trim` removes: Unicode `White_Space` (Rust's `char::is_whitespace`).
 const WHITESPACE: &str = r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
-/// Neither whitespace nor a control character (`char::is_control`: U+0000–U+001F, U+007F–U+009F).
-const VISIBLE: &str = r"[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
-/// Not a control character.
-const NOT_CONTROL: &str = r"[^\x00-\x1F\x7F-\x9F]";
+/// Neither whitespace, a control character (`char::is_control`: U+0000–U+001F, U+007F–U+009F)
+/// nor a bidi control: how a trimmed name starts and ends.
+const ENDS: &str = r"[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202A-\u202F\u205F\u2066-\u2069\u3000]";
+/// Neither a control character nor a bidi control (U+202A–U+202E, U+2066–U+2069).
+const NOT_CONTROL: &str = r"[^\x00-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]";
+
+/// The characters of Unicode general category L, M, N, P or S, as a character class written
+/// out from the same tables the parser uses (`domain::is_visible`), so the spec and the parser
+/// agree on every code point: `\uXXXX` escapes in the Basic Multilingual Plane and the
+/// characters themselves past it, as ECMA 262 (outside its `u` mode), Python's `re` (the
+/// fuzzer's) and Rust's engines all read them.
+pub fn visible_class() -> &'static str {
+    static CLASS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CLASS.get_or_init(|| {
+        // ECMA 262 has no escape for code points past U+FFFF outside its `u` mode, so those stand as themselves.
+        let escape = |c: u32| match char::from_u32(c) {
+            Some(ch) if c > 0xFFFF => ch.to_string(),
+            _ => format!("\\u{c:04X}"),
+        };
+        let mut class = String::from("[");
+        let mut start: Option<u32> = None;
+        for c in 0..=0x11_0000u32 {
+            let visible = char::from_u32(c).is_some_and(crate::domain::is_visible);
+            match (visible, start) {
+                (true, None) => start = Some(c),
+                (false, Some(from)) => {
+                    class.push_str(&escape(from));
+                    if c - 1 > from {
+                        class.push('-');
+                        class.push_str(&escape(c - 1));
+                    }
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        class.push(']');
+        class
+    })
+}
 
 /// A name as the parsers accept it: any surrounding whitespace (trimmed away), then
-/// 1..=`max` characters with no control characters that start and end visibly.
+/// 1..=`max` characters with no control or bidi characters that start and end with neither,
+/// and somewhere a visible character (the lookahead). The parser counts grapheme clusters,
+/// of which there are never more than characters, so whatever matches is accepted.
 pub fn name_input_pattern(max: usize) -> String {
-    format!("^[{WHITESPACE}]*{VISIBLE}(?:{NOT_CONTROL}{{0,{}}}{VISIBLE})?[{WHITESPACE}]*$", max - 2)
+    format!(
+        "^(?=[\\s\\S]*{visible})[{WHITESPACE}]*{ENDS}(?:{NOT_CONTROL}{{0,{}}}{ENDS})?[{WHITESPACE}]*$",
+        max - 2,
+        visible = visible_class()
+    )
 }
 
 /// A name as the API returns it: already trimmed.
 pub fn name_output_pattern(max: usize) -> String {
-    format!("^{VISIBLE}(?:{NOT_CONTROL}{{0,{}}}{VISIBLE})?$", max - 2)
+    format!("^{ENDS}(?:{NOT_CONTROL}{{0,{}}}{ENDS})?$", max - 2)
 }
 
 /// A phone number in any form `Phone::parse` accepts: `+628…`, `628…` or `08…`.
 pub const PHONE_INPUT_PATTERN: &str = r"^(?:\+62|62|0)8[0-9]{7,11}$";
 /// A stored phone number: E.164, `+628` and 7–11 more digits.
 pub const PHONE_E164_PATTERN: &str = r"^\+628[0-9]{7,11}$";
+/// A customer's phone as stored: E.164 from any country.
+pub const CUSTOMER_PHONE_PATTERN: &str = r"^\+[1-9][0-9]{6,14}$";
+/// A UUID in its canonical hyphenated form, the only one requests may use.
+pub const UUID_PATTERN: &str = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+/// The practical email grammar of `Email::parse`, surrounding whitespace (trimmed away)
+/// allowed: a dot-atom local part, here of up to four atoms of at most 16 characters so that
+/// it stays within 64 without a lookahead (which makes a fuzzer discard most of what it draws),
+/// then two or more letter-digit-hyphen labels of at most 63, the last alphabetic.
+pub fn email_pattern() -> String {
+    format!(
+        "^[{WHITESPACE}]*{ATEXT}{{1,16}}(?:\\.{ATEXT}{{1,15}}){{0,3}}@(?:{LABEL}\\.)+[A-Za-z]{{1,63}}[{WHITESPACE}]*$"
+    )
+}
+const ATEXT: &str = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]";
+const LABEL: &str = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
 /// RFC 3339 in UTC with a trailing `Z`, fractional seconds allowed.
 pub const TIMESTAMP_PATTERN: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?Z$";
 
 pub fn id(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "type": "string", "format": "uuid", "example": "0190a6f4-e89b-72d3-a456-426614174000" })
+}
+
+/// An id a request sends: the canonical hyphenated form only.
+pub fn id_input(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string", "format": "uuid", "pattern": UUID_PATTERN, "example": "0190a6f4-e89b-72d3-a456-426614174000",
+        "description": "Canonical hyphenated form; braces, `urn:uuid:` and the bare 32 digits are `VALIDATION_ERROR`.",
+    })
 }
 
 pub fn timestamp(_: &mut SchemaGenerator) -> Schema {
@@ -58,15 +123,17 @@ pub fn phone(_: &mut SchemaGenerator) -> Schema {
 
 pub fn customer_phone(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
-        "type": "string", "nullable": true, "pattern": PHONE_E164_PATTERN, "example": "+6281234567890",
-        "description": "E.164; null until a phone login is linked.",
+        "type": "string", "nullable": true, "pattern": CUSTOMER_PHONE_PATTERN, "example": "+6281234567890",
+        "description": "E.164 from any country; null until a phone login is linked.",
     })
 }
 
 pub fn customer_name_input(_: &mut SchemaGenerator) -> Schema {
     name_input(
         CustomerDisplayName::MAX_CHARS,
-        "Missing, null or blank: `DISPLAY_NAME_REQUIRED`; too long or with control characters: `VALIDATION_ERROR`.",
+        "without control or bidi control characters. Missing, null, blank or without a visible character \
+         (category L, M, N, P or S): `DISPLAY_NAME_REQUIRED`; too long, or with control or bidi characters: \
+         `VALIDATION_ERROR`.",
         "Angin Malam",
     )
 }
@@ -76,7 +143,11 @@ pub fn customer_name(_: &mut SchemaGenerator) -> Schema {
 }
 
 pub fn display_name_input(_: &mut SchemaGenerator) -> Schema {
-    name_input(DisplayName::MAX_CHARS, "", "Dr. Budi")
+    name_input(
+        DisplayName::MAX_CHARS,
+        "with a visible character (category L, M, N, P or S) and no control or bidi control characters.",
+        "Dr. Budi",
+    )
 }
 
 pub fn display_name(_: &mut SchemaGenerator) -> Schema {
@@ -84,7 +155,8 @@ pub fn display_name(_: &mut SchemaGenerator) -> Schema {
 }
 
 fn name_input(max: usize, more: &str, example: &str) -> Schema {
-    let description = format!("Trimmed; then 1–{max} characters without control characters. {more}");
+    let description =
+        format!("Trimmed; then 1–{max} user-perceived characters (grapheme clusters), at most 400 UTF-8 bytes, {more}");
     json_schema!({
         "type": "string", "pattern": name_input_pattern(max), "description": description.trim_end(),
         "example": example,
@@ -99,8 +171,11 @@ fn name(max: usize, example: &str) -> Schema {
 
 pub fn email_input(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
-        "type": "string", "format": "email", "maxLength": Email::MAX_LEN,
-        "description": "Case-insensitive; stored lower-case.", "example": "operator@halobestie.com",
+        "type": "string", "pattern": email_pattern(), "maxLength": Email::MAX_LEN,
+        "description": "ASCII, case-insensitive, stored lower-case; at most 254 characters with a local part of \
+                        at most 64; dot-atom local part, two or more letter-digit-hyphen labels, the last \
+                        alphabetic; no IP literals or quoted local parts.",
+        "example": "operator@halobestie.com",
     })
 }
 

@@ -213,11 +213,11 @@ async fn link_with_a_google_login_adds_the_email_and_a_null_phone() {
 }
 
 #[tokio::test]
-async fn link_refuses_a_token_phone_that_is_no_indonesian_mobile_number_and_leaves_the_customer_anonymous() {
+async fn link_refuses_a_token_phone_that_is_no_e164_number_and_leaves_the_customer_anonymous() {
     let app = spawn_app().await;
     let uid = unique("uid");
     let id = create_customer(&app, Some(&app.anonymous_token(&uid))).await;
-    let answer = link(&app, Some(&app.phone_token(&uid, "+15550100123")), &id, &uid).await;
+    let answer = link(&app, Some(&app.phone_token(&uid, "+0 555 0100")), &id, &uid).await;
     answer.assert_error(422, "VALIDATION_ERROR");
     assert_eq!(answer.body["error"]["details"][0]["field"], "phone_number");
     let verify = app.public("POST", VERIFY, Some(&app.anonymous_token(&uid)), None).await;

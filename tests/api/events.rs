@@ -83,6 +83,15 @@ async fn prepare(t: &TestApp, name: &str) -> Case {
             Case::new(200, vec![("TOKEN", t.anonymous_token(&uid)), ("CUSTOMER_ID", customer.to_string())])
                 .check(|data, vars| assert_eq!(data["id"], var(vars, "CUSTOMER_ID")))
         }
+        "client-account-delete" => {
+            let uid = unique("uid-client");
+            let customer = bound_customer(t, &uid).await;
+            Case::new(200, vec![("TOKEN", t.anonymous_token(&uid)), ("CUSTOMER_ID", customer.to_string())]).check(
+                |data, vars| {
+                    assert_eq!((&data["id"], &data["deleted"]), (&var(vars, "CUSTOMER_ID").into(), &true.into()))
+                },
+            )
+        }
         "mitra-auth-verify" => {
             let phone = phone();
             let mitra = t.insert_mitra(&phone, true).await;
@@ -331,6 +340,7 @@ fixtures! {
     customer_anonymous => "customer-anonymous",
     customer_link => "customer-link",
     client_auth_verify => "client-auth-verify",
+    client_account_delete => "client-account-delete",
     mitra_auth_verify => "mitra-auth-verify",
     public_anonymity_get => "public-anonymity-get",
     internal_auth_verify => "internal-auth-verify",

@@ -11,5 +11,6 @@ mod key_cache;
 mod logs;
 mod mitra_verify;
 mod openapi;
+mod strict;
 mod template;
 mod verifier;

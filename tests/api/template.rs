@@ -1,6 +1,6 @@
 //! `template.yaml` against the code: every route of `shared::routes::ALL` is
 //! exactly one function with exactly one API event (method, path, and the
-//! right API: public or private), nothing else is routed, each function builds
+//! right API: public or private) plus the CORS preflight of its path when it is the path's first route, nothing else is routed, each function builds
 //! the binary of its name, and the tables are exactly `shared::store::schema::ALL`.
 //! `sam validate --lint` (scripts/test.sh) checks the rest of the template's form.
 
@@ -124,10 +124,12 @@ fn every_route_is_exactly_one_function_with_one_event_on_the_right_api_and_nothi
         let runtime = props.get("Runtime").unwrap_or(&globals["Runtime"]);
         assert_eq!(runtime.as_str(), Some("provided.al2023"), "{id} Runtime");
 
-        // Exactly one event: this route's method and path on its surface's API.
+        // Exactly one event for the route (its method and path on its surface's API), and the
+        // CORS preflight of its path when it is the path's first route in the table.
         let events = props["Events"].as_mapping().unwrap_or_else(|| panic!("{id} has Events"));
-        assert_eq!(events.len(), 1, "{id} has exactly one event");
-        let event = events.values().next().unwrap();
+        let first_of_path = routes::ALL.iter().find(|r| r.path == route.path) == Some(&route);
+        assert_eq!(events.len(), if first_of_path { 2 } else { 1 }, "{id}: its route's event, and Preflight if first");
+        let event = &events[&Value::from("Api")];
         assert_eq!(event["Type"].as_str(), Some("Api"), "{id}: a REST API event");
         let event = &event["Properties"];
         assert_eq!(str_of(&event["Method"], "Method").to_ascii_uppercase(), route.method, "{id} method");
@@ -303,6 +305,8 @@ fn functions_get_the_configuration_the_code_reads_and_least_privilege() {
                     if *action == "dynamodb:DeleteItem" {
                         assert_eq!(route.method, "DELETE", "{id}: needs no {action}");
                     }
+                    // Only a route that deletes may delete items.
+                    assert!(*action != "dynamodb:DeleteItem" || route.method == "DELETE", "{id}: needs no {action}");
                     if route.method == "GET" || route.name == "client-auth-verify" {
                         assert!(!WRITES.contains(action), "{id} only reads, yet may {action}");
                     }
@@ -404,7 +408,15 @@ fn the_anonymous_customer_route_is_rate_limited_per_client_and_the_public_stage_
 #[test]
 fn api_gateways_own_errors_answer_with_the_contract_envelope() {
     let t = template();
-    let responses = t["Globals"]["Api"]["GatewayResponses"].as_mapping().expect("Globals.Api.GatewayResponses");
+    for api in ["PublicApi", "InternalApi"] {
+        gateway_responses_answer_with_the_contract_envelope(&t, api);
+    }
+}
+
+fn gateway_responses_answer_with_the_contract_envelope(t: &Value, api: &str) {
+    let responses = resources(t)[api]["Properties"]["GatewayResponses"]
+        .as_mapping()
+        .unwrap_or_else(|| panic!("{api}.GatewayResponses"));
     for kind in [
         "MISSING_AUTHENTICATION_TOKEN",
         "ACCESS_DENIED",
@@ -434,6 +446,103 @@ fn api_gateways_own_errors_answer_with_the_contract_envelope() {
     );
     assert_eq!(status("THROTTLED").as_deref(), Some("429"));
     assert_eq!(status("REQUEST_TOO_LARGE").as_deref(), Some("413"));
+    assert!(responses.contains_key("WAF_FILTERED"), "{api}: WAF blocks in the envelope");
+}
+
+/// The parameter an API's allowed origins come from.
+fn origins_parameter(surface: Surface) -> &'static str {
+    match surface {
+        Surface::Public => "PublicCorsAllowedOrigins",
+        Surface::Internal => "InternalCorsAllowedOrigins",
+    }
+}
+
+#[test]
+fn on_aws_both_apis_answer_options_on_every_path_through_the_function_that_runs_the_cors_rules() {
+    let t = template();
+    let r = resources(&t);
+    let mut preflights: BTreeSet<(String, String)> = BTreeSet::new();
+    for route in routes::ALL {
+        let id = format!("{}Function", pascal(route.name));
+        let props = &r[&id]["Properties"];
+        let origins = &props["Environment"]["Variables"]["CORS_ALLOWED_ORIGINS"];
+        assert_eq!(reference(origins), Some(origins_parameter(route.surface)), "{id}: the allow-list of its API");
+        if let Some(event) = props["Events"].get("Preflight") {
+            let event = &event["Properties"];
+            assert_eq!(str_of(&event["Method"], "Method").to_ascii_uppercase(), "OPTIONS", "{id}");
+            assert_eq!(event["Path"].as_str(), Some(route.path), "{id}: the preflight of its own path");
+            let api = reference(&event["RestApiId"]).unwrap().to_owned();
+            assert!(preflights.insert((api, route.path.to_owned())), "{id}: a second OPTIONS on {}", route.path);
+        }
+    }
+    let paths: BTreeSet<(String, String)> = routes::ALL
+        .iter()
+        .map(|r| {
+            let api = if r.surface == Surface::Public { "PublicApi" } else { "InternalApi" };
+            (api.to_owned(), r.path.to_owned())
+        })
+        .collect();
+    assert_eq!(preflights, paths, "exactly one OPTIONS per path of each API");
+}
+
+#[test]
+fn on_aws_the_allowed_origins_are_per_stage_parameters_never_a_wildcard_and_set_for_every_stage() {
+    let t = template();
+    let pattern_of = |name: &str| {
+        let parameter = &t["Parameters"][name];
+        assert_eq!(parameter["Type"].as_str(), Some("String"), "{name}");
+        assert!(parameter.get("Default").is_none(), "{name}: each stage names its own origins");
+        regex_lite::Regex::new(str_of(&parameter["AllowedPattern"], "AllowedPattern")).unwrap()
+    };
+    let samconfig = std::fs::read_to_string(root().join("samconfig.toml")).unwrap();
+    for name in ["PublicCorsAllowedOrigins", "InternalCorsAllowedOrigins"] {
+        let pattern = pattern_of(name);
+        for refused in ["*", "https://a.example,*", "", "https://a.example/", "https://a.example, https://b.example"] {
+            assert!(!pattern.is_match(refused), "{name} admits {refused:?}");
+        }
+        for allowed in ["https://control.halobestie.example", "https://a.example,http://localhost:5173"] {
+            assert!(pattern.is_match(allowed), "{name} refuses {allowed:?}");
+        }
+        for stage in ["dev", "prod"] {
+            let overrides = samconfig
+                .split(&format!("[{stage}.deploy.parameters]"))
+                .nth(1)
+                .and_then(|section| section.lines().find(|l| l.starts_with("parameter_overrides")))
+                .unwrap_or_else(|| panic!("samconfig.toml: {stage} has parameter_overrides"));
+            let value = overrides
+                .split_whitespace()
+                .find_map(|kv| kv.trim_matches('"').strip_prefix(&format!("{name}=")))
+                .unwrap_or_else(|| panic!("samconfig.toml: {stage} sets {name}"));
+            assert!(pattern.is_match(value.trim_end_matches('"')), "{stage}: {name}={value}");
+        }
+    }
+}
+
+#[test]
+fn on_aws_api_gateways_own_answers_carry_cors_for_the_apis_first_origin_and_the_headers_of_every_answer() {
+    let t = template();
+    for (api, surface) in [("PublicApi", Surface::Public), ("InternalApi", Surface::Internal)] {
+        let responses = resources(&t)[api]["Properties"]["GatewayResponses"].as_mapping().unwrap();
+        for (kind, response) in responses {
+            let headers = &response["ResponseParameters"]["Headers"];
+            let literal = |name: &str| headers[name].as_str().unwrap_or_else(|| panic!("{api} {kind:?}: {name}"));
+            assert_eq!(literal("Cache-Control"), "'no-store'", "{api} {kind:?}");
+            assert_eq!(literal("X-Content-Type-Options"), "'nosniff'", "{api} {kind:?}");
+            assert_eq!(literal("Vary"), "'Origin'", "{api} {kind:?}");
+            assert_eq!(literal("Access-Control-Expose-Headers"), "'x-request-id'", "{api} {kind:?}");
+            assert_eq!(literal("x-request-id"), "context.requestId", "{api} {kind:?}");
+            assert!(headers.get("Access-Control-Allow-Credentials").is_none(), "bearer tokens, no cookies");
+            // !Sub ["'${Origin}'", {Origin: !Select [0, !Split [",", !Ref <the API's parameter>]]}]
+            let (tag, sub) = intrinsic(&headers["Access-Control-Allow-Origin"]);
+            assert_eq!(tag.as_deref(), Some("Sub"), "{api} {kind:?}");
+            assert_eq!(sub[0].as_str(), Some("'${Origin}'"), "{api} {kind:?}: a quoted literal");
+            let (tag, select) = intrinsic(&sub[1]["Origin"]);
+            assert_eq!((tag.as_deref(), select[0].as_u64()), (Some("Select"), Some(0)), "{api} {kind:?}");
+            let (tag, split) = intrinsic(&select[1]);
+            assert_eq!((tag.as_deref(), split[0].as_str()), (Some("Split"), Some(",")), "{api} {kind:?}");
+            assert_eq!(reference(&split[1]), Some(origins_parameter(surface)), "{api} {kind:?}");
+        }
+    }
 }
 
 /// `CargoLambda.toml`'s `[watch.router]` as (path, method, function) triples.

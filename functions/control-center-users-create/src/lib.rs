@@ -42,8 +42,7 @@ impl Body for NewUser {
         let mut fields = Fields::default();
         let email = fields.required("email", raw.email, |e| Email::parse(&e));
         let name = fields.required("display_name", raw.display_name, |n| DisplayName::parse(&n));
-        let role_id =
-            fields.required("role_id", raw.role_id, |r| Uuid::parse_str(&r).map_err(|_| "must be a UUID".into()));
+        let role_id = fields.required("role_id", raw.role_id, |r| shared::domain::parse_uuid(&r));
         let ((email, display_name), role_id) = fields.finish(email.zip(name).zip(role_id))?;
         Ok(Self { email, display_name, role_id })
     }

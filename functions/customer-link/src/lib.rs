@@ -4,7 +4,7 @@
 use http::StatusCode;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use shared::domain::{Email, Phone};
+use shared::domain::{CustomerPhone, Email, parse_uuid};
 use shared::endpoint::Body;
 use shared::http::Fields;
 use shared::store::customers::{Identity, LinkOutcome};
@@ -15,7 +15,9 @@ use uuid::Uuid;
 /// Link a phone or social login to an anonymous customer
 ///
 /// `firebase_uid` must be the token's uid (else 403). The phone and email come from the verified token,
-/// which must carry a real identity (phone or a non-anonymous provider; else 422). 404 when the customer
+/// which must carry a verified identity: a `phone_number` (spaces, hyphens, dots and parentheses stripped,
+/// then E.164 from any country) or an `email` with `email_verified: true` (else 422). An unverified email
+/// is never stored or claimed. 404 when the customer
 /// does not exist; 403 when it was created by another uid; 409 when it is already linked or the identity
 /// belongs to another customer.
 #[derive(JsonSchema)]
@@ -24,7 +26,7 @@ pub struct LinkCustomer;
 #[derive(Deserialize, JsonSchema)]
 #[schemars(rename = "LinkCustomerRequest")]
 pub struct Raw {
-    #[schemars(required, schema_with = "schema::id")]
+    #[schemars(required, schema_with = "schema::id_input")]
     customer_id: Option<String>,
     /// Must equal the token's uid.
     #[schemars(required)]
@@ -40,8 +42,7 @@ impl Body for Link {
     type Raw = Raw;
     fn parse(raw: Raw) -> Result<Self, ApiError> {
         let mut fields = Fields::default();
-        let customer_id = fields
-            .required("customer_id", raw.customer_id, |id| Uuid::parse_str(&id).map_err(|_| "must be a UUID".into()));
+        let customer_id = fields.required("customer_id", raw.customer_id, |id| parse_uuid(&id));
         let uid = fields.required("firebase_uid", raw.firebase_uid, Ok);
         let (customer_id, firebase_uid) = fields.finish(customer_id.zip(uid))?;
         Ok(Self { customer_id, firebase_uid })
@@ -51,11 +52,11 @@ impl Body for Link {
 shared::refusals! {
     pub enum Refused {
         NotTheCaller => Forbidden("firebase_uid does not match the signed-in user"),
-        StillAnonymous => Validation("firebase_uid", "sign in with a phone number or a social account before linking"),
+        NoVerifiedIdentity => Validation("firebase_uid", "sign in with a phone number or a verified email before linking"),
         CustomerNotFound => NotFound("customer not found"),
         AnotherUsersCustomer => Forbidden("this customer belongs to another user"),
         Registered => AlreadyRegistered("this customer or identity is already registered"),
-        TokenPhoneNotIndonesian => Validation("phone_number", "must be an Indonesian mobile number such as +6281234567890"),
+        TokenPhoneInvalid => Validation("phone_number", "the token's phone must be a number in E.164 form such as +6281234567890"),
     }
 }
 
@@ -77,18 +78,23 @@ impl Endpoint for LinkCustomer {
         if link.firebase_uid != token.uid {
             return Err(Refused::NotTheCaller);
         }
-        if token.is_anonymous() {
-            return Err(Refused::StillAnonymous);
+        // The email counts, and is stored and claimed, only when Firebase verified it.
+        let verified_email = token.email.as_deref().filter(|_| token.email_verified);
+        if token.phone_number.is_none() && verified_email.is_none() {
+            return Err(Refused::NoVerifiedIdentity);
         }
-        // The phone becomes a uniqueness claim, so one that is no Indonesian mobile number is refused;
-        // the email is only shown, so one that is no address is left out.
-        let phone = token.phone_number.as_deref().map(Phone::parse).transpose();
-        let phone = phone.map_err(|_| Refused::TokenPhoneNotIndonesian)?;
-        let email = token.email.as_deref().and_then(|raw| {
+        // The phone becomes a uniqueness claim, so one that is no phone number is refused; the
+        // email too, but a verified one that is not a plain address is left out rather than refused.
+        let phone = token.phone_number.as_deref().map(CustomerPhone::from_token).transpose();
+        let phone = phone.map_err(|_| Refused::TokenPhoneInvalid)?;
+        let email = verified_email.and_then(|raw| {
             Email::parse(raw)
                 .inspect_err(|_| tracing::warn!("the token's email is not an address; linking without it"))
                 .ok()
         });
+        if phone.is_none() && email.is_none() {
+            return Err(Refused::NoVerifiedIdentity);
+        }
         let identity = Identity { uid: &token.uid, phone: phone.as_ref(), email: email.as_ref() };
         match app.customers().link(&link.customer_id, identity).await? {
             LinkOutcome::Linked(customer) => Ok(Reply::ok(CustomerProfile::from(&customer))),

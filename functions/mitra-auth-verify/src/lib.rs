@@ -3,16 +3,16 @@
 
 use http::StatusCode;
 use schemars::JsonSchema;
-use shared::domain::Phone;
+use shared::domain::{Phone, strip_phone_punctuation};
 use shared::views::MitraView;
 use shared::{App, Ctx, Endpoint, FirebaseUser, Reply, routes};
 
 /// Verify the token and return the mitra profile
 ///
-/// Called after OTP login. Request: empty body. The token's `phone_number` is the lookup key: no phone
-/// number → 401, no mitra → 404 `ACCOUNT_NOT_FOUND`, a token signed in before the mitra's sessions were
-/// revoked → 401 (sign in again), inactive → 403 `ACCOUNT_INACTIVE`, the phone bound to another
-/// Firebase uid → 403 `FORBIDDEN`.
+/// Called after OTP login. Request: empty body. The token's `phone_number`, with spaces, hyphens, dots and
+/// parentheses stripped, is the lookup key: no phone number → 401, no mitra for it → 404
+/// `ACCOUNT_NOT_FOUND`, a token signed in before the mitra's sessions were revoked → 401 (sign in
+/// again), inactive → 403 `ACCOUNT_INACTIVE`, the phone bound to another Firebase uid → 403 `FORBIDDEN`.
 #[derive(JsonSchema)]
 pub struct VerifyMitra;
 
@@ -38,7 +38,7 @@ impl Endpoint for VerifyMitra {
 
     async fn handle(app: &App, _: &Ctx, token: FirebaseUser, _: ()) -> Result<Reply<MitraView>, Refused> {
         let phone = token.phone_number.as_deref().ok_or(Refused::NoPhone)?;
-        let phone = Phone::parse(phone).map_err(|_| Refused::NotRegistered)?;
+        let phone = Phone::parse(&strip_phone_punctuation(phone)).map_err(|_| Refused::NotRegistered)?;
         let mitras = app.mitras();
         let mitra = mitras.by_phone(&phone).await?.ok_or(Refused::NotRegistered)?;
         // Checked on the item just read, before anything binds: no extra round trip.

@@ -1,14 +1,14 @@
-//! Customers: `CUSTOMER#<id>` items, with `UID#<firebase uid>` and `PHONE#<e164>`
-//! claims so that one uid or phone can belong to one customer only.
+//! Customers: `CUSTOMER#<id>` items, with `UID#<firebase uid>`, `PHONE#<e164>` and
+//! `EMAIL#<verified email>` claims so that one uid, phone or email belongs to one customer only.
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::stored::{self, decode};
 use super::{CreatedAt, StoreError, TxOutcome, claimed_id, get, put_new, s, to_item, transact};
-use crate::domain::{CustomerDisplayName, Email, Phone};
+use crate::domain::{CustomerDisplayName, CustomerPhone, Email};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {
@@ -16,8 +16,8 @@ pub struct Customer {
     #[serde(deserialize_with = "stored::customer_display_name")]
     pub display_name: CustomerDisplayName,
     pub is_anonymous: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "stored::optional_phone")]
-    pub phone: Option<Phone>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "stored::optional_customer_phone")]
+    pub phone: Option<CustomerPhone>,
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "stored::optional_email")]
     pub email: Option<Email>,
     /// The Firebase uid that created this customer, when it was created with a token.
@@ -35,11 +35,18 @@ pub enum Created {
     Existing(Customer),
 }
 
-/// A real identity proven by a verified token.
+/// A real identity proven by a verified token. The email is one Firebase verified: an
+/// unverified one is never stored or claimed.
 pub struct Identity<'a> {
     pub uid: &'a str,
-    pub phone: Option<&'a Phone>,
+    pub phone: Option<&'a CustomerPhone>,
     pub email: Option<&'a Email>,
+}
+
+pub enum Deleted {
+    Deleted(Uuid),
+    /// No customer is bound to the uid (never was, or already deleted).
+    NotFound,
 }
 
 pub enum LinkOutcome {
@@ -60,8 +67,11 @@ fn customer_pk(id: &Uuid) -> String {
 fn uid_pk(uid: &str) -> String {
     format!("UID#{uid}")
 }
-fn phone_pk(phone: &Phone) -> String {
+fn phone_pk(phone: &CustomerPhone) -> String {
     format!("PHONE#{}", phone.as_str())
+}
+fn email_pk(email: &Email) -> String {
+    format!("EMAIL#{}", email.as_str())
 }
 
 impl<'a> Customers<'a> {
@@ -129,7 +139,12 @@ impl<'a> Customers<'a> {
         if let Some(phone) = identity.phone {
             writes.push(put_new(self.table, claim(phone_pk(phone), id)));
         }
+        if let Some(email) = identity.email {
+            writes.push(put_new(self.table, claim(email_pk(email), id)));
+        }
         match transact(self.client, writes, "linking a customer").await? {
+            // Deleted meanwhile: as if it had never been there.
+            TxOutcome::ConditionFailed if self.by_id(id).await?.is_none() => Ok(LinkOutcome::NotFound),
             TxOutcome::ConditionFailed => Ok(LinkOutcome::AlreadyRegistered),
             TxOutcome::Committed => Ok(LinkOutcome::Linked(Customer {
                 is_anonymous: false,
@@ -139,6 +154,57 @@ impl<'a> Customers<'a> {
                 ..customer
             })),
         }
+    }
+
+    /// Deletes the customer bound to `uid` and every claim that points at it (its uids,
+    /// phone and email) in one transaction. The customer is deleted only as it was read: a
+    /// link committed in between fails the condition, and the delete starts over with the
+    /// claims that link added, so no claim outlives its customer.
+    pub async fn delete_by_uid(&self, uid: &str) -> Result<Deleted, StoreError> {
+        const ATTEMPTS: u32 = 5;
+        for _ in 0..ATTEMPTS {
+            let Some(customer) = self.by_uid(uid).await? else { return Ok(Deleted::NotFound) };
+            let id = customer.id;
+            let mut writes = vec![self.delete_as_read(&customer)];
+            let mut claims = vec![uid_pk(uid)];
+            claims.extend(customer.bound_uid.as_deref().map(uid_pk));
+            claims.extend(customer.linked_uid.as_deref().map(uid_pk));
+            claims.extend(customer.phone.as_ref().map(phone_pk));
+            claims.extend(customer.email.as_ref().map(email_pk));
+            claims.sort();
+            claims.dedup();
+            writes.extend(claims.into_iter().map(|pk| self.release(pk, &id)));
+            if let TxOutcome::Committed = transact(self.client, writes, "deleting a customer").await? {
+                return Ok(Deleted::Deleted(id));
+            }
+        }
+        Err(StoreError::Failed(anyhow::anyhow!("the customer kept changing while being deleted")))
+    }
+
+    fn delete_as_read(&self, customer: &Customer) -> TransactWriteItem {
+        let mut delete = Delete::builder().table_name(self.table).key("pk", s(customer_pk(&customer.id)));
+        let condition = match &customer.linked_uid {
+            Some(linked) => {
+                delete = delete.expression_attribute_values(":linked", s(linked));
+                "attribute_exists(pk) AND linked_uid = :linked"
+            }
+            None => "attribute_exists(pk) AND attribute_not_exists(linked_uid)",
+        };
+        let delete = delete.condition_expression(condition).build().expect("table, key and condition are set");
+        TransactWriteItem::builder().delete(delete).build()
+    }
+
+    /// A claim of this customer's is removed; one that is gone already is fine, one that now
+    /// points at another customer is left alone (the condition fails and the delete retries).
+    fn release(&self, pk: String, id: &Uuid) -> TransactWriteItem {
+        let delete = Delete::builder()
+            .table_name(self.table)
+            .key("pk", s(pk))
+            .condition_expression("attribute_not_exists(pk) OR customer_id = :id")
+            .expression_attribute_values(":id", s(id.to_string()))
+            .build()
+            .expect("table, key and condition are set");
+        TransactWriteItem::builder().delete(delete).build()
     }
 
     fn mark_linked(&self, id: &Uuid, identity: &Identity<'_>) -> TransactWriteItem {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::audit::{AuditAction, Changes, Audit, Target};
+use super::audit::{Audit, AuditAction, Changes, Target};
 use super::list::{self, counter};
 use super::schema::{BY_CREATED, BY_STATUS};
 use super::stored::{self, decode};

@@ -8,7 +8,7 @@ use serde::de::{DeserializeOwned, Error};
 use serde::{Deserialize, Deserializer};
 
 use super::{Item, StoreError, from_item, get_s};
-use crate::domain::{CustomerDisplayName, DisplayName, Email, Phone};
+use crate::domain::{CustomerDisplayName, CustomerPhone, DisplayName, Email, Phone};
 
 /// [`from_item`], with the item's key in the error so the log names the bad record.
 pub fn decode<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
@@ -43,8 +43,8 @@ pub fn phone<'de, D: Deserializer<'de>>(d: D) -> Result<Phone, D::Error> {
     parsed(d, "phone", Phone::parse)
 }
 
-pub fn optional_phone<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Phone>, D::Error> {
-    optional(d, "phone", Phone::parse)
+pub fn optional_customer_phone<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CustomerPhone>, D::Error> {
+    optional(d, "phone", CustomerPhone::parse)
 }
 
 pub fn email<'de, D: Deserializer<'de>>(d: D) -> Result<Email, D::Error> {
