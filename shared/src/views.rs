@@ -210,6 +210,24 @@ impl<T> ListPage<T> {
     }
 }
 
+/// `{ "id": "…", "deleted": true }`: what a DELETE answers.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Deleted {
+    #[schemars(schema_with = "schema::id")]
+    pub id: Uuid,
+    #[schemars(extend("enum" = [true]))]
+    pub deleted: bool,
+}
+
+/// From when the account's tokens are valid again: what `revoke-sessions` answers.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SessionsRevoked {
+    #[schemars(schema_with = "schema::id")]
+    pub id: Uuid,
+    #[schemars(schema_with = "schema::timestamp")]
+    pub tokens_valid_after: String,
+}
+
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Anonymity {
     pub anonymity_enabled: bool,

@@ -2,10 +2,9 @@
 
 use http::StatusCode;
 use schemars::JsonSchema;
-use serde::Serialize;
-use shared::store::customers::Deleted;
-use shared::{App, Ctx, Endpoint, FirebaseUser, Reply, routes, schema};
-use uuid::Uuid;
+use shared::store::customers::Deletion;
+use shared::views::Deleted;
+use shared::{App, Ctx, Endpoint, FirebaseUser, Reply, routes};
 
 /// Delete the caller's customer account
 ///
@@ -15,15 +14,6 @@ use uuid::Uuid;
 /// itself is the app's own call (`user.delete()`).
 #[derive(JsonSchema)]
 pub struct DeleteAccount;
-
-/// `{ "id": "…", "deleted": true }`.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct AccountDeleted {
-    #[schemars(schema_with = "schema::id")]
-    pub id: Uuid,
-    /// Always true.
-    pub deleted: bool,
-}
 
 shared::refusals! {
     pub enum Refused {
@@ -37,16 +27,16 @@ impl Endpoint for DeleteAccount {
     const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::OK, "The account was deleted.")];
     type Caller = FirebaseUser;
     type Input = ();
-    type Output = AccountDeleted;
+    type Output = Deleted;
     type Error = Refused;
 
-    async fn handle(app: &App, _: &Ctx, token: FirebaseUser, _: ()) -> Result<Reply<AccountDeleted>, Refused> {
+    async fn handle(app: &App, _: &Ctx, token: FirebaseUser, _: ()) -> Result<Reply<Deleted>, Refused> {
         match app.customers().delete_by_uid(&token.uid).await? {
-            Deleted::Deleted(id) => {
+            Deletion::Deleted(id) => {
                 tracing::info!(customer_id = %id, "customer deleted their account");
-                Ok(Reply::ok(AccountDeleted { id, deleted: true }))
+                Ok(Reply::ok(Deleted { id, deleted: true }))
             }
-            Deleted::NotFound => Err(Refused::NoCustomer),
+            Deletion::NotFound => Err(Refused::NoCustomer),
         }
     }
 }

@@ -3,13 +3,12 @@
 
 use http::StatusCode;
 use schemars::JsonSchema;
-use serde::Serialize;
 use shared::auth::{ControlCenterCaller, can_act_on};
 use shared::inputs::ControlCenterUserId;
 use shared::store::StoreError;
 use shared::store::control_center_users::Change;
-use shared::{App, Ctx, Endpoint, Path, Reply, routes, schema};
-use uuid::Uuid;
+use shared::views::Deleted;
+use shared::{App, Ctx, Endpoint, Path, Reply, routes};
 
 /// Delete a control-center user
 ///
@@ -17,15 +16,6 @@ use uuid::Uuid;
 /// themselves; 409 `CONFLICT` when it would leave no active super admin.
 #[derive(JsonSchema)]
 pub struct DeleteControlCenterUser;
-
-#[derive(Debug, Serialize, JsonSchema)]
-#[schemars(rename = "DeletedControlCenterUser")]
-pub struct Deleted {
-    #[schemars(schema_with = "schema::id")]
-    pub id: Uuid,
-    #[schemars(extend("enum" = [true]))]
-    pub deleted: bool,
-}
 
 shared::refusals! {
     pub enum Refused {

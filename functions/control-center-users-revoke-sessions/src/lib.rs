@@ -4,13 +4,12 @@
 
 use http::StatusCode;
 use schemars::JsonSchema;
-use serde::Serialize;
 use shared::auth::{ControlCenterCaller, can_act_on};
 use shared::inputs::ControlCenterUserId;
 use shared::store::StoreError;
 use shared::store::control_center_users::{Change, tokens_valid_after_rfc3339};
-use shared::{App, Ctx, Endpoint, Path, Reply, routes, schema};
-use uuid::Uuid;
+use shared::views::SessionsRevoked;
+use shared::{App, Ctx, Endpoint, Path, Reply, routes};
 
 /// Revoke a control-center user's sessions
 ///
@@ -18,15 +17,6 @@ use uuid::Uuid;
 /// 403 when the user's role has permissions the caller lacks.
 #[derive(JsonSchema)]
 pub struct RevokeControlCenterUserSessions;
-
-#[derive(Debug, Serialize, JsonSchema)]
-#[schemars(rename = "RevokedSessions")]
-pub struct Revoked {
-    #[schemars(schema_with = "schema::id")]
-    pub id: Uuid,
-    #[schemars(schema_with = "schema::timestamp")]
-    pub tokens_valid_after: String,
-}
 
 shared::refusals! {
     pub enum Refused {
@@ -41,7 +31,7 @@ impl Endpoint for RevokeControlCenterUserSessions {
     const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::OK, "The sessions are revoked.")];
     type Caller = ControlCenterCaller;
     type Input = Path<ControlCenterUserId>;
-    type Output = Revoked;
+    type Output = SessionsRevoked;
     type Error = Refused;
 
     async fn handle(
@@ -49,7 +39,7 @@ impl Endpoint for RevokeControlCenterUserSessions {
         ctx: &Ctx,
         caller: ControlCenterCaller,
         Path(ControlCenterUserId { id }): Path<ControlCenterUserId>,
-    ) -> Result<Reply<Revoked>, Refused> {
+    ) -> Result<Reply<SessionsRevoked>, Refused> {
         let (users, roles) = (app.control_center_users(), app.roles());
         let audit = caller.audit(app, &ctx.request_id);
         for _ in 0..5 {
@@ -61,7 +51,7 @@ impl Endpoint for RevokeControlCenterUserSessions {
             match users.revoke_sessions(&user, now, &audit).await? {
                 Change::Done(_) => {
                     tracing::info!(user_id = %id, by = %caller.user.id, "control-center user's sessions revoked");
-                    return Ok(Reply::ok(Revoked { id, tokens_valid_after: tokens_valid_after_rfc3339(now) }));
+                    return Ok(Reply::ok(SessionsRevoked { id, tokens_valid_after: tokens_valid_after_rfc3339(now) }));
                 }
                 Change::NotFound => return Err(Refused::UserNotFound),
                 Change::LastSuperAdmin | Change::Stale => continue,

@@ -2,11 +2,10 @@
 
 use http::StatusCode;
 use schemars::JsonSchema;
-use serde::Serialize;
 use shared::auth::ControlCenterCaller;
 use shared::inputs::MitraId;
-use shared::{App, Ctx, Endpoint, Path, Reply, routes, schema};
-use uuid::Uuid;
+use shared::views::Deleted;
+use shared::{App, Ctx, Endpoint, Path, Reply, routes};
 
 /// Delete a mitra
 ///
@@ -14,15 +13,6 @@ use uuid::Uuid;
 /// their totals drop it, and its next mitra verify answers 404 `ACCOUNT_NOT_FOUND`.
 #[derive(JsonSchema)]
 pub struct DeleteMitra;
-
-/// The deleted mitra's id.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct MitraDeleted {
-    #[schemars(schema_with = "schema::id")]
-    pub id: Uuid,
-    #[schemars(extend("enum" = [true]))]
-    pub deleted: bool,
-}
 
 shared::refusals! {
     pub enum Refused {
@@ -36,7 +26,7 @@ impl Endpoint for DeleteMitra {
     const SUCCESS: &'static [(StatusCode, &'static str)] = &[(StatusCode::OK, "The mitra is deleted.")];
     type Caller = ControlCenterCaller;
     type Input = Path<MitraId>;
-    type Output = MitraDeleted;
+    type Output = Deleted;
     type Error = Refused;
 
     async fn handle(
@@ -44,11 +34,11 @@ impl Endpoint for DeleteMitra {
         ctx: &Ctx,
         caller: ControlCenterCaller,
         Path(MitraId { id }): Path<MitraId>,
-    ) -> Result<Reply<MitraDeleted>, Refused> {
+    ) -> Result<Reply<Deleted>, Refused> {
         let audit = caller.audit(app, &ctx.request_id);
         app.mitras().delete(&id, &audit).await?.ok_or(Refused::MitraNotFound)?;
         tracing::info!(mitra_id = %id, by = %caller.user.id, "mitra deleted");
-        Ok(Reply::ok(MitraDeleted { id, deleted: true }))
+        Ok(Reply::ok(Deleted { id, deleted: true }))
     }
 }
 

@@ -2,11 +2,10 @@
 
 use http::StatusCode;
 use schemars::JsonSchema;
-use serde::Serialize;
 use shared::auth::ControlCenterCaller;
 use shared::inputs::MitraId;
-use shared::{App, Ctx, Endpoint, Path, Reply, routes, schema};
-use uuid::Uuid;
+use shared::views::SessionsRevoked;
+use shared::{App, Ctx, Endpoint, Path, Reply, routes};
 
 /// Revoke a mitra's sessions
 ///
@@ -15,15 +14,6 @@ use uuid::Uuid;
 /// with the mitra's phone binds again. Request: empty body.
 #[derive(JsonSchema)]
 pub struct RevokeMitraSessions;
-
-/// From when the mitra's tokens are valid again.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct MitraSessionsRevoked {
-    #[schemars(schema_with = "schema::id")]
-    pub id: Uuid,
-    #[schemars(schema_with = "schema::timestamp")]
-    pub tokens_valid_after: String,
-}
 
 shared::refusals! {
     pub enum Refused {
@@ -38,7 +28,7 @@ impl Endpoint for RevokeMitraSessions {
         &[(StatusCode::OK, "The mitra's tokens signed in before `tokens_valid_after` are revoked.")];
     type Caller = ControlCenterCaller;
     type Input = Path<MitraId>;
-    type Output = MitraSessionsRevoked;
+    type Output = SessionsRevoked;
     type Error = Refused;
 
     async fn handle(
@@ -46,12 +36,12 @@ impl Endpoint for RevokeMitraSessions {
         ctx: &Ctx,
         caller: ControlCenterCaller,
         Path(MitraId { id }): Path<MitraId>,
-    ) -> Result<Reply<MitraSessionsRevoked>, Refused> {
+    ) -> Result<Reply<SessionsRevoked>, Refused> {
         let audit = caller.audit(app, &ctx.request_id);
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let after = app.mitras().revoke_sessions(&id, now, &audit).await?.ok_or(Refused::MitraNotFound)?;
         tracing::info!(mitra_id = %id, by = %caller.user.id, "mitra sessions revoked");
-        Ok(Reply::ok(MitraSessionsRevoked { id, tokens_valid_after: rfc3339(after) }))
+        Ok(Reply::ok(SessionsRevoked { id, tokens_valid_after: rfc3339(after) }))
     }
 }
 

@@ -18,8 +18,7 @@ use super::list::{self, COUNTER_PK, counter};
 use super::schema::BY_CREATED;
 use super::stored::{self, decode};
 use super::{
-    CreatedAt, Item, StoreError, bump_counters, cancellation_codes, claim_uuid, claimed_id, classify, get, get_s, key,
-    put_new, s, to_item,
+    CreatedAt, Item, StoreError, bump_counters, claim_uuid, claimed_id, classify, get, get_s, key, put_new, s, to_item,
 };
 use crate::domain::{DisplayName, Email, ListQuery};
 
@@ -481,41 +480,10 @@ enum Tx {
     Failed(Vec<usize>),
 }
 
-/// [`super::transact`], telling which items' conditions failed.
+/// [`super::transact_reporting`], as this module's outcome.
 async fn transact(client: &Client, items: Vec<TransactWriteItem>, what: &'static str) -> Result<Tx, StoreError> {
-    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
-    const ATTEMPTS: u32 = 12;
-    for attempt in 1..=ATTEMPTS {
-        let err = match client.transact_write_items().set_transact_items(Some(items.clone())).send().await {
-            Ok(_) => return Ok(Tx::Committed),
-            Err(err) => err,
-        };
-        let retry = match err.as_service_error() {
-            Some(E::TransactionCanceledException(cancel)) => {
-                let codes = cancellation_codes(cancel.cancellation_reasons());
-                let failed: Vec<usize> =
-                    codes.iter().enumerate().filter(|(_, c)| **c == "ConditionalCheckFailed").map(|(i, _)| i).collect();
-                if !failed.is_empty() {
-                    return Ok(Tx::Failed(failed));
-                }
-                codes
-                    .iter()
-                    .any(|c| matches!(*c, "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"))
-            }
-            Some(E::TransactionInProgressException(_)) => true,
-            _ => false,
-        };
-        if !retry || attempt == ATTEMPTS {
-            let classified = classify(err, what);
-            return Err(if retry {
-                StoreError::Unavailable(anyhow::anyhow!("{what}: transaction kept conflicting"))
-            } else {
-                classified
-            });
-        }
-        let ceiling_ms = 10u64 << attempt.min(6);
-        let jitter = Uuid::new_v4().as_u128() as u64 % ceiling_ms;
-        tokio::time::sleep(std::time::Duration::from_millis(5 + jitter)).await;
-    }
-    unreachable!("the loop returns on its last attempt")
+    Ok(match super::transact_reporting(client, items, what).await? {
+        Ok(()) => Tx::Committed,
+        Err(failed) => Tx::Failed(failed),
+    })
 }

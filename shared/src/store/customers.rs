@@ -43,7 +43,7 @@ pub struct Identity<'a> {
     pub email: Option<&'a Email>,
 }
 
-pub enum Deleted {
+pub enum Deletion {
     Deleted(Uuid),
     /// No customer is bound to the uid (never was, or already deleted).
     NotFound,
@@ -160,10 +160,10 @@ impl<'a> Customers<'a> {
     /// phone and email) in one transaction. The customer is deleted only as it was read: a
     /// link committed in between fails the condition, and the delete starts over with the
     /// claims that link added, so no claim outlives its customer.
-    pub async fn delete_by_uid(&self, uid: &str) -> Result<Deleted, StoreError> {
+    pub async fn delete_by_uid(&self, uid: &str) -> Result<Deletion, StoreError> {
         const ATTEMPTS: u32 = 5;
         for _ in 0..ATTEMPTS {
-            let Some(customer) = self.by_uid(uid).await? else { return Ok(Deleted::NotFound) };
+            let Some(customer) = self.by_uid(uid).await? else { return Ok(Deletion::NotFound) };
             let id = customer.id;
             let mut writes = vec![self.delete_as_read(&customer)];
             let mut claims = vec![uid_pk(uid)];
@@ -175,7 +175,7 @@ impl<'a> Customers<'a> {
             claims.dedup();
             writes.extend(claims.into_iter().map(|pk| self.release(pk, &id)));
             if let TxOutcome::Committed = transact(self.client, writes, "deleting a customer").await? {
-                return Ok(Deleted::Deleted(id));
+                return Ok(Deletion::Deleted(id));
             }
         }
         Err(StoreError::Failed(anyhow::anyhow!("the customer kept changing while being deleted")))
