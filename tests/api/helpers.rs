@@ -151,6 +151,11 @@ pub async fn spawn_app_behind(
         ("TABLE_PREFIX".into(), prefix.clone()),
         ("ANONYMITY_PARAMETER".into(), format!("/halobestie/test/{prefix}/anonymity_enabled")),
     ]);
+    // The stage is prepared with the default deadlines straight at the stand-ins: a test's
+    // short deadline or fault proxy is for its requests, not for creating its tables.
+    let setup = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config is valid");
+    let setup = Arc::new(App::new(setup).await.expect("set-up app builds"));
+    shared::seed::prepare_local(&setup, SUPER_ADMIN_EMAIL).await.expect("tables and seed are created");
     vars.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config is valid");
     let config = Config { clock, ..config };
@@ -166,7 +171,6 @@ pub async fn spawn_app_behind(
     let clients =
         (aws_sdk_dynamodb::Client::from_conf(dynamo.build()), aws_sdk_ssm::Client::from_conf(ssm_config.build()));
     let app = Arc::new(App::with_clients(config, clients.0, clients.1).expect("app builds"));
-    shared::seed::prepare_local(&app, SUPER_ADMIN_EMAIL).await.expect("tables and seed are created");
     with_gateways(app, certs, prefix).await
 }
 
