@@ -4,6 +4,8 @@
 #   sam           AWS SAM CLI: sam validate --lint, sam build, sam deploy
 #   cargo-lambda  cargo lambda build / watch (the PyPI package ships the binary)
 #   zig           the linker cargo-lambda uses to target Lambda's glibc (ziglang)
+# and, through rustup, the Rust standard library for aarch64-unknown-linux-gnu, which
+# `cargo lambda build --arm64` (the template's default architecture) links against.
 #
 #   scripts/tools.sh        install if needed, then say where the tools are
 #   scripts/tools.sh env    install if needed, then print `export PATH=…` for eval
@@ -41,6 +43,18 @@ EOF
     say "installed in $(( $(date +%s) - started ))s"
 fi
 
+# Outside the venv stamp: rustup keeps its own state (another toolchain, a fresh ~/.rustup), and
+# asking it is cheap. Without rustup (a system Rust), say so; `cargo lambda build --arm64` will tell.
+ARM64_TARGET=aarch64-unknown-linux-gnu
+if command -v rustup >/dev/null; then
+    if ! rustup target list --installed 2>/dev/null | grep -qx "$ARM64_TARGET"; then
+        say "rustup target add $ARM64_TARGET (for cargo lambda build --arm64)"
+        rustup target add "$ARM64_TARGET" >&2
+    fi
+else
+    say "no rustup: install the Rust standard library for $ARM64_TARGET yourself to build arm64"
+fi
+
 case "${1:-where}" in
     env)
         echo "export PATH=\"$VENV/bin:\$PATH\""
@@ -51,6 +65,7 @@ case "${1:-where}" in
         echo "sam:          $VENV/bin/sam ($SAM_VERSION)"
         echo "cargo-lambda: $VENV/bin/cargo-lambda ($CARGO_LAMBDA_VERSION)"
         echo "zig:          $VENV/bin/zig ($ZIG_VERSION)"
+        echo "rust std:     $ARM64_TARGET (for --arm64)"
         echo "use them with: eval \"\$(scripts/tools.sh env)\""
         ;;
     *)

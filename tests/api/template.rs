@@ -639,3 +639,35 @@ fn on_call_is_paged_for_5xx_latency_lambda_errors_and_throttles_dynamodb_trouble
         assert_eq!(reference(&group["Properties"]["RetentionInDays"]), Some("LogRetentionDays"), "{id} expires");
     }
 }
+
+#[test]
+fn every_function_runs_the_architecture_parameter_which_defaults_to_arm64_as_the_makefile_builds() {
+    let t = template();
+    let parameter = &t["Parameters"]["Architecture"];
+    assert_eq!(parameter["Default"].as_str(), Some("arm64"), "Graviton unless a stack says otherwise");
+    let allowed: BTreeSet<&str> =
+        parameter["AllowedValues"].as_sequence().expect("AllowedValues").iter().filter_map(Value::as_str).collect();
+    assert_eq!(allowed, BTreeSet::from(["arm64", "x86_64"]), "the way back to x86_64");
+
+    let globals = &t["Globals"]["Function"];
+    let functions = of_type(&t, "AWS::Serverless::Function");
+    assert_eq!(functions.len(), routes::ALL.len());
+    for (id, function) in functions {
+        let architectures = function["Properties"].get("Architectures").unwrap_or(&globals["Architectures"]);
+        let architectures = architectures.as_sequence().unwrap_or_else(|| panic!("{id} has Architectures"));
+        assert_eq!(
+            architectures.iter().map(reference).collect::<Vec<_>>(),
+            vec![Some("Architecture")],
+            "{id} runs exactly the Architecture parameter"
+        );
+    }
+
+    // SAM does not tell the Makefile the template's architecture: its default must be the same.
+    let makefile = std::fs::read_to_string(root().join("Makefile")).expect("Makefile exists");
+    let default_build = makefile
+        .lines()
+        .find_map(|line| line.strip_prefix("LAMBDA_ARCH ?="))
+        .expect("Makefile: LAMBDA_ARCH ?= <default>")
+        .trim();
+    assert_eq!(default_build, "--arm64", "make lambdas / sam build build what the template runs by default");
+}
