@@ -44,12 +44,14 @@ EOF
 fi
 
 # Outside the venv stamp: rustup keeps its own state (another toolchain, a fresh ~/.rustup), and
-# asking it is cheap. Without rustup (a system Rust), say so; `cargo lambda build --arm64` will tell.
+# asking it is cheap. A warning, not a failure, when it cannot be added: sam validate and the
+# tests need no arm64, and `cargo lambda build --arm64` names the missing target itself.
 ARM64_TARGET=aarch64-unknown-linux-gnu
 if command -v rustup >/dev/null; then
     if ! rustup target list --installed 2>/dev/null | grep -qx "$ARM64_TARGET"; then
         say "rustup target add $ARM64_TARGET (for cargo lambda build --arm64)"
-        rustup target add "$ARM64_TARGET" >&2
+        rustup target add "$ARM64_TARGET" >&2 ||
+            say "could not add $ARM64_TARGET: arm64 builds (sam build's default) fail until it is added"
     fi
 else
     say "no rustup: install the Rust standard library for $ARM64_TARGET yourself to build arm64"
