@@ -98,14 +98,10 @@ TIMEOUT="${CLIENTS_TIMEOUT:-240}"
 unset FIREBASE_CERTS_URL # env.sh points it at the dev certificate server on DEV_CERTS_PORT
 # shellcheck source=env.sh
 source "$ROOT/scripts/env.sh"
-export STAGE=local
-export TABLE_PREFIX="halobestie-cl-$$"
-export ANONYMITY_PARAMETER="/halobestie/cl-$$/anonymity_enabled"
 export FIREBASE_AUTH_EMULATOR_HOST="127.0.0.1:$AUTH_PORT"
 export CORS_ALLOWED_ORIGINS="http://localhost:$CLIENTS_PAGE_PORT,http://127.0.0.1:$CLIENTS_PAGE_PORT"
 export HALO_PUBLIC_URL="http://127.0.0.1:$PUBLIC_PORT"
 export HALO_INTERNAL_URL="http://127.0.0.1:$INTERNAL_PORT"
-export RUST_LOG="${RUST_LOG:-warn}"
 # These flows test clients, not deadlines: on a busy machine a stand-in that has just started
 # (while the emulator loads) can take more than the default 4 s for the seed's first writes.
 export AWS_ATTEMPT_TIMEOUT_MS="${AWS_ATTEMPT_TIMEOUT_MS:-5000}"
@@ -120,22 +116,13 @@ standins_started="$OUT/standins-started"
 EMULATOR_PID=""
 cleanup() {
     stop_dev_server
-    if [[ -n "$EMULATOR_PID" ]] && kill -0 "$EMULATOR_PID" 2>/dev/null; then
-        # Its own session (setsid): the CLI and the emulator it forks go together.
-        kill -TERM -- "-$EMULATOR_PID" 2>/dev/null || true
-        for _ in $(seq 1 50); do kill -0 "$EMULATOR_PID" 2>/dev/null || break; sleep 0.2; done
-        kill -KILL -- "-$EMULATOR_PID" 2>/dev/null || true
-    fi
+    stop_session "$EMULATOR_PID" 10 # the CLI and the emulator it forks go together
     local own=()
     [[ -f "$standins_started" ]] && mapfile -t own <"$standins_started"
     if ((${#own[@]})); then "$ROOT/scripts/standins.sh" stop "${own[@]}" >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-port_taken() {
-    python3 -c 'import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"
-}
 
 # ------------------------------------------------------------------ servers ----
 run_started=$(date +%s)
@@ -157,10 +144,9 @@ say "starting the Firebase Auth Emulator on 127.0.0.1:$AUTH_PORT (project $FIREB
     --project "$FIREBASE_PROJECT_ID" --config "$OUT/firebase.json" </dev/null >"$OUT/emulator.log" 2>&1) &
 EMULATOR_PID=$!
 
-"$ROOT/scripts/standins.sh" start --record "$standins_started" >/dev/null
-DEV="${HALO_DEV:-$(halo_dev_bin)}"
 say "starting halo-dev serve on :$PUBLIC_PORT/:$INTERNAL_PORT (FIREBASE_AUTH_EMULATOR_HOST=$FIREBASE_AUTH_EMULATOR_HOST)"
-start_dev_server "$DEV" "$OUT/server.log" "set CLIENTS_PUBLIC_PORT / CLIENTS_INTERNAL_PORT / CLIENTS_CERTS_PORT"
+start_private_stage cl "$OUT/server.log" "set CLIENTS_PUBLIC_PORT / CLIENTS_INTERNAL_PORT / CLIENTS_CERTS_PORT" \
+    --record "$standins_started"
 
 emulator_ready() {
     node -e 'fetch(process.argv[1], { signal: AbortSignal.timeout(2000) }).then((r) => r.json())

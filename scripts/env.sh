@@ -21,13 +21,18 @@ halo_dev_bin() {
     echo "$target/debug/halo-dev"
 }
 
+# True when something listens on 127.0.0.1:$1.
+port_taken() {
+    python3 -c 'import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"
+}
+
 # Starts `halo-dev serve` (path $1) in its own session, logging to $2, and waits until both
 # surfaces answer. Refuses a taken port (naming $3, the variables that move them), and shows
 # the log's tail if the server does not come up. stop_dev_server ends it and its children.
 start_dev_server() {
     local dev="$1" log="$2" hint="$3" port
     for port in "$PUBLIC_PORT" "$INTERNAL_PORT" "$DEV_CERTS_PORT"; do
-        if python3 -c 'import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$port"; then
+        if port_taken "$port"; then
             echo "port $port is taken; $hint" >&2
             return 1
         fi
@@ -52,12 +57,34 @@ for url in sys.argv[1:]:
     done
 }
 
-stop_dev_server() {
-    local pid="${DEV_SERVER_PID:-}"
+# A script's own stage, sharing nothing with another run: starts the stand-ins unless they
+# run (arguments after the third go to `standins.sh start`), names the tables and the anonymity
+# parameter by $1 and this process, and starts `halo-dev serve` (HALO_DEV, or this checkout's
+# build, in DEV) on the ports set before sourcing this file, as start_dev_server does with $2
+# and $3.
+start_private_stage() {
+    local name="$1" log="$2" hint="$3"
+    shift 3
+    export STAGE=local
+    export TABLE_PREFIX="halobestie-$name-$$"
+    export ANONYMITY_PARAMETER="/halobestie/$name-$$/anonymity_enabled"
+    export RUST_LOG="${RUST_LOG:-warn}"
+    "$ROOT/scripts/standins.sh" start "$@" >/dev/null
+    DEV="${HALO_DEV:-$(halo_dev_bin)}"
+    start_dev_server "$DEV" "$log" "$hint"
+}
+
+# Ends a process started with setsid, and its children (the pid is their process group):
+# TERM, then KILL after at most $2 seconds. Nothing when $1 is empty or not running.
+stop_session() {
+    local pid="$1" tries=$(($2 * 10))
     if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-        # Its own session (setsid), so the pid is the process group: stop it and any children.
         kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        for _ in $(seq 1 "$tries"); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         kill -KILL -- "-$pid" 2>/dev/null || true
     fi
+}
+
+stop_dev_server() {
+    stop_session "${DEV_SERVER_PID:-}" 2
 }

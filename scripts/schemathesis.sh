@@ -16,7 +16,8 @@
 #              ST_MAX_EXAMPLES (examples per operation, default 200), ST_SEED (default 1, fixed so
 #              runs are reproducible; set ST_SEED=random for a new one), ST_WORKERS (default 1:
 #              with 2, Hypothesis's lambda-source cache, which is not thread-safe, once raised
-#              a FlakyFailure inside schemathesis's own case generator on CI).
+#              a FlakyFailure inside schemathesis's own case generator on CI), HALO_DEV (a
+#              halo-dev binary to serve instead of building this checkout's).
 # Exit status: non-zero when schemathesis finds any failure (or the server does not come up).
 set -euo pipefail
 
@@ -49,23 +50,16 @@ export DEV_CERTS_PORT="${ST_CERTS_PORT:-3102}"
 unset FIREBASE_CERTS_URL # env.sh points it at the dev certificate server on DEV_CERTS_PORT
 # shellcheck source=env.sh
 source "$ROOT/scripts/env.sh"
-export STAGE=local
-export TABLE_PREFIX="halobestie-st-$$"
-export ANONYMITY_PARAMETER="/halobestie/st-$$/anonymity_enabled"
-export RUST_LOG="${RUST_LOG:-warn}"
 MAX_EXAMPLES="${ST_MAX_EXAMPLES:-200}"
 SEED="${ST_SEED:-1}"
 WORKERS="${ST_WORKERS:-1}"
 cd "$ROOT"
 mkdir -p "$OUT"
 
-"$ROOT/scripts/standins.sh" start >/dev/null
-DEV="$(halo_dev_bin)"
-
 # ------------------------------------------------------------------ server ----
 trap stop_dev_server EXIT
 trap 'exit 130' INT TERM
-start_dev_server "$DEV" "$OUT/server.log" "set ST_PUBLIC_PORT / ST_INTERNAL_PORT / ST_CERTS_PORT"
+start_private_stage st "$OUT/server.log" "set ST_PUBLIC_PORT / ST_INTERNAL_PORT / ST_CERTS_PORT"
 
 # url [token] [method]: prints "status body".
 http() {

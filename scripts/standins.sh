@@ -191,30 +191,23 @@ probe() { # $1 = dynamodb|ssm, $2 = port; exit 0 when a healthy server answers
     python3 - "$1" "$2" <<'PY' 2>/dev/null
 import json, sys, urllib.request
 kind, port = sys.argv[1], sys.argv[2]
-base = "http://127.0.0.1:%s" % port
+# One cheap read call each: (JSON protocol version, X-Amz-Target, a key of its answer, timeout in s).
+# For SSM an SSM call, not moto's /moto-api/: moto loads a service's backend on its first call
+# (~3 s, more under load), which then outlasted the tests' 4 s SDK timeout.
+version, target, answer_key, timeout = {
+    "dynamodb": ("1.0", "DynamoDB_20120810.ListTables", "TableNames", 2),
+    "ssm": ("1.1", "AmazonSSM.DescribeParameters", "Parameters", 10),
+}[kind]
 try:
-    if kind == "dynamodb":
-        req = urllib.request.Request(base + "/", data=b"{}", method="POST", headers={
-            "Content-Type": "application/x-amz-json-1.0",
-            "X-Amz-Target": "DynamoDB_20120810.ListTables",
-            "X-Amz-Date": "20240101T000000Z",
-            "Authorization": "AWS4-HMAC-SHA256 Credential=local/20240101/ap-southeast-3/dynamodb/aws4_request, "
-                             "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=00",
-        })
-        with urllib.request.urlopen(req, timeout=2) as r:
-            sys.exit(0 if "TableNames" in json.load(r) else 1)
-    else:
-        # An SSM call, not moto's /moto-api/: moto loads a service's backend on its first call
-        # (~3 s, more under load), which then outlasted the tests' 4 s SDK timeout.
-        req = urllib.request.Request(base + "/", data=b"{}", method="POST", headers={
-            "Content-Type": "application/x-amz-json-1.1",
-            "X-Amz-Target": "AmazonSSM.DescribeParameters",
-            "X-Amz-Date": "20240101T000000Z",
-            "Authorization": "AWS4-HMAC-SHA256 Credential=local/20240101/ap-southeast-3/ssm/aws4_request, "
-                             "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=00",
-        })
-        with urllib.request.urlopen(req, timeout=10) as r:
-            sys.exit(0 if "Parameters" in json.load(r) else 1)
+    req = urllib.request.Request("http://127.0.0.1:%s/" % port, data=b"{}", method="POST", headers={
+        "Content-Type": "application/x-amz-json-" + version,
+        "X-Amz-Target": target,
+        "X-Amz-Date": "20240101T000000Z",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=local/20240101/ap-southeast-3/%s/aws4_request, "
+                         "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=00" % kind,
+    })
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        sys.exit(0 if answer_key in json.load(r) else 1)
 except Exception:
     sys.exit(1)
 PY

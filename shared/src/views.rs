@@ -57,14 +57,10 @@ pub struct CustomerProfile {
 
 impl From<&Customer> for CustomerProfile {
     fn from(c: &Customer) -> Self {
-        Self {
-            id: c.id,
-            display_name: c.display_name.as_str().to_owned(),
-            is_anonymous: c.is_anonymous,
-            phone: c.phone.as_ref().map(|p| p.as_str().to_owned()),
-            email: c.email.as_ref().map(|e| e.as_str().to_owned()),
-            created_at: c.created_at.clone(),
-        }
+        let NewCustomer { id, display_name, is_anonymous, created_at } = c.into();
+        let phone = c.phone.as_ref().map(|p| p.as_str().to_owned());
+        let email = c.email.as_ref().map(|e| e.as_str().to_owned());
+        Self { id, display_name, is_anonymous, phone, email, created_at }
     }
 }
 

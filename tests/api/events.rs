@@ -51,6 +51,15 @@ fn var<'v>(vars: &'v [(&'static str, String)], name: &str) -> &'v str {
     vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
 }
 
+/// The super admin's request about the mitra or user `id`, the fixture's variable `key`: its
+/// `data` names that id and passes `more`.
+async fn about(t: &TestApp, key: &'static str, id: String, more: impl Fn(&Value) + 'static) -> Case {
+    Case::new(200, vec![("TOKEN", t.super_admin_token().await), (key, id)]).check(move |data, vars| {
+        assert_eq!(data["id"], var(vars, key));
+        more(data);
+    })
+}
+
 /// A customer bound to `uid`, as `POST /api/shared/customer/anonymous` with a token makes one.
 async fn bound_customer(t: &TestApp, uid: &str) -> uuid::Uuid {
     let name = CustomerDisplayName::parse(Some("Angin Malam")).unwrap();
@@ -164,12 +173,7 @@ async fn prepare(t: &TestApp, name: &str) -> Case {
         // --- mitra lifecycle (w-mitra) ---
         "mitras-get" => {
             let mitra = t.insert_mitra(&phone(), true).await;
-            Case::new(200, vec![("TOKEN", t.super_admin_token().await), ("MITRA_ID", mitra.id.to_string())]).check(
-                |data, vars| {
-                    assert_eq!(data["id"], var(vars, "MITRA_ID"));
-                    assert_eq!(data["is_active"], true);
-                },
-            )
+            about(t, "MITRA_ID", mitra.id.to_string(), |data| assert_eq!(data["is_active"], true)).await
         }
         "mitras-update" => {
             let mitra = t.insert_mitra(&phone(), false).await;
@@ -183,51 +187,28 @@ async fn prepare(t: &TestApp, name: &str) -> Case {
         }
         "mitras-delete" => {
             let mitra = t.insert_mitra(&phone(), true).await;
-            Case::new(200, vec![("TOKEN", t.super_admin_token().await), ("MITRA_ID", mitra.id.to_string())]).check(
-                |data, vars| {
-                    assert_eq!(data["id"], var(vars, "MITRA_ID"));
-                    assert_eq!(data["deleted"], true);
-                },
-            )
+            about(t, "MITRA_ID", mitra.id.to_string(), |data| assert_eq!(data["deleted"], true)).await
         }
         "mitras-revoke-sessions" => {
             let mitra = t.insert_mitra(&phone(), true).await;
-            Case::new(200, vec![("TOKEN", t.super_admin_token().await), ("MITRA_ID", mitra.id.to_string())]).check(
-                |data, vars| {
-                    assert_eq!(data["id"], var(vars, "MITRA_ID"));
-                    assert!(data["tokens_valid_after"].as_str().is_some_and(|t| t.ends_with('Z')), "{data}");
-                },
-            )
+            about(t, "MITRA_ID", mitra.id.to_string(), |data| {
+                assert!(data["tokens_valid_after"].as_str().is_some_and(|t| t.ends_with('Z')), "{data}");
+            })
+            .await
         }
         // --- end mitra lifecycle ---
         // --- issue 10: control-center user lifecycle and audit log ---
         "control-center-users-get" => {
-            let id = operator(t).await;
-            Case::new(200, vec![("TOKEN", t.super_admin_token().await), ("USER_ID", id)]).check(|data, vars| {
-                assert_eq!(data["id"], var(vars, "USER_ID"));
-                assert_eq!(data["is_active"], true);
-            })
+            about(t, "USER_ID", operator(t).await, |data| assert_eq!(data["is_active"], true)).await
         }
         "control-center-users-update" => {
-            let id = operator(t).await;
-            Case::new(200, vec![("TOKEN", t.super_admin_token().await), ("USER_ID", id)]).check(|data, vars| {
-                assert_eq!(data["id"], var(vars, "USER_ID"));
-                assert_eq!(data["display_name"], "Operator Satu");
-            })
+            about(t, "USER_ID", operator(t).await, |data| assert_eq!(data["display_name"], "Operator Satu")).await
         }
         "control-center-users-delete" => {
-            let id = operator(t).await;
-            Case::new(200, vec![("TOKEN", t.super_admin_token().await), ("USER_ID", id)]).check(|data, vars| {
-                assert_eq!(data["id"], var(vars, "USER_ID"));
-                assert_eq!(data["deleted"], true);
-            })
+            about(t, "USER_ID", operator(t).await, |data| assert_eq!(data["deleted"], true)).await
         }
         "control-center-users-revoke-sessions" => {
-            let id = operator(t).await;
-            Case::new(200, vec![("TOKEN", t.super_admin_token().await), ("USER_ID", id)]).check(|data, vars| {
-                assert_eq!(data["id"], var(vars, "USER_ID"));
-                assert!(data["tokens_valid_after"].is_string());
-            })
+            about(t, "USER_ID", operator(t).await, |data| assert!(data["tokens_valid_after"].is_string())).await
         }
         // The super admin's first login is the one record; the fixture asks for limit=20.
         "audit-log-list" => Case::new(200, vec![("TOKEN", t.super_admin_token().await)]).check(|data, _| {

@@ -97,12 +97,7 @@ async fn throttle_when(client: &mut TcpStream, upstream: &str, needle: &str) {
     let (mut from_client, mut from_server) = (Vec::new(), Vec::new());
     while let Some(request) = read_message(client, &mut from_client).await {
         let response = if find(&request, needle.as_bytes()).is_some() {
-            let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}"#;
-            format!(
-                "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.0\r\nx-amzn-RequestId: throttled\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            )
-            .into_bytes()
+            throttled()
         } else {
             if server.write_all(&request).await.is_err() {
                 return;
@@ -119,37 +114,21 @@ async fn throttle_when(client: &mut TcpStream, upstream: &str, needle: &str) {
 /// Answers each HTTP request on the connection as a throttled DynamoDB would.
 async fn throttle(client: &mut TcpStream) {
     let mut buffer = Vec::new();
-    let mut chunk = [0u8; 8192];
-    loop {
-        let Some(header_end) = find(&buffer, b"\r\n\r\n") else {
-            match client.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-            }
-            continue;
-        };
-        let headers = String::from_utf8_lossy(&buffer[..header_end]).to_lowercase();
-        let length: usize = headers
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0);
-        while buffer.len() < header_end + 4 + length {
-            match client.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-            }
-        }
-        buffer.drain(..header_end + 4 + length);
-        let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}"#;
-        let response = format!(
-            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.0\r\nx-amzn-RequestId: throttled\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        if client.write_all(response.as_bytes()).await.is_err() {
+    while read_message(client, &mut buffer).await.is_some() {
+        if client.write_all(&throttled()).await.is_err() {
             return;
         }
     }
+}
+
+/// A throttled DynamoDB's answer.
+fn throttled() -> Vec<u8> {
+    let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}"#;
+    format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.0\r\nx-amzn-RequestId: throttled\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

@@ -149,6 +149,11 @@ pub fn assert_permissions(actual: &Value, expected: &Value) {
     assert_eq!(actual, expected);
 }
 
+/// The `total` of the list at `path` (with its query), as `token` sees it.
+pub async fn list_total(app: &TestApp, token: &str, path: &str) -> Value {
+    app.internal("GET", path, Some(token), None).await.assert_ok(200)["total"].clone()
+}
+
 /// Creates a mitra through the API as `token`; returns the response's `data`.
 pub async fn create_mitra(app: &TestApp, token: &str, phone: &str) -> Value {
     let body = json!({ "phone": phone, "display_name": "Dr. Budi" });

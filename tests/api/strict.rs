@@ -23,6 +23,13 @@ async fn create_customer(app: &TestApp, uid: &str) -> String {
     answer.assert_ok(201)["id"].as_str().unwrap().to_owned()
 }
 
+/// The `Authorization` value of a new anonymous customer.
+async fn customer_bearer(app: &TestApp) -> String {
+    let uid = unique("uid");
+    create_customer(app, &uid).await;
+    format!("Bearer {}", app.anonymous_token(&uid))
+}
+
 async fn link(app: &TestApp, token: &str, customer_id: &str, uid: &str) -> Answer {
     app.public("POST", LINK, Some(token), Some(json!({ "customer_id": customer_id, "firebase_uid": uid }))).await
 }
@@ -368,9 +375,7 @@ async fn duplicate_json_keys_and_repeated_query_parameters_are_validation_errors
 #[tokio::test]
 async fn two_authorization_headers_are_unauthorized_even_when_both_are_valid() {
     let app = spawn_app().await;
-    let uid = unique("uid");
-    create_customer(&app, &uid).await;
-    let bearer = format!("Bearer {}", app.anonymous_token(&uid));
+    let bearer = customer_bearer(&app).await;
     let headers = [("authorization", bearer.as_str()), ("authorization", bearer.as_str())];
     let answer = raw(&app, &app.public_url, "POST", VERIFY, &headers, None).await;
     answer.assert_error(401, "UNAUTHORIZED");
@@ -470,9 +475,7 @@ async fn the_allowed_list_comes_from_cors_allowed_origins() {
 #[tokio::test]
 async fn every_kind_of_answer_carries_cors_for_an_allowed_origin_no_store_nosniff_and_the_request_id() {
     let app = spawn_app().await;
-    let uid = unique("uid");
-    create_customer(&app, &uid).await;
-    let bearer = format!("Bearer {}", app.anonymous_token(&uid));
+    let bearer = customer_bearer(&app).await;
     let json_type = ("content-type", "application/json");
     let big = format!(r#"{{"display_name":"{}"}}"#, "x".repeat(70 * 1024));
     let cases: Vec<(u16, &str, &str, &str, Vec<(&str, &str)>, Option<&str>)> = vec![

@@ -58,6 +58,14 @@ fn str_of<'v>(value: &'v Value, what: &str) -> &'v str {
     value.as_str().unwrap_or_else(|| panic!("{what} is not a plain string: {value:?}"))
 }
 
+/// Each entry's `(AttributeName, <kind>)` of a table's `list` (a key schema or attribute definitions).
+fn definitions(list: &Value, what: &str, kind: &str) -> Vec<(String, String)> {
+    let entries = list.as_sequence().expect(what).iter();
+    entries
+        .map(|e| (str_of(&e["AttributeName"], "AttributeName").to_owned(), str_of(&e[kind], kind).to_owned()))
+        .collect()
+}
+
 fn resources(t: &Value) -> BTreeMap<String, &Value> {
     t["Resources"]
         .as_mapping()
@@ -205,19 +213,7 @@ fn every_table_matches_the_schema_exactly() {
         assert!(props.get("ProvisionedThroughput").is_none(), "{id} is on demand");
         assert!(props.get("LocalSecondaryIndexes").is_none(), "{id} has no LSIs");
 
-        let keys = |schema: &Value| -> Vec<(String, String)> {
-            schema
-                .as_sequence()
-                .expect("KeySchema")
-                .iter()
-                .map(|k| {
-                    (
-                        str_of(&k["AttributeName"], "AttributeName").to_owned(),
-                        str_of(&k["KeyType"], "KeyType").to_owned(),
-                    )
-                })
-                .collect()
-        };
+        let keys = |schema: &Value| definitions(schema, "KeySchema", "KeyType");
         assert_eq!(keys(&props["KeySchema"]), vec![(def.partition_key.to_owned(), "HASH".to_owned())], "{id} key");
 
         let mut expected_attributes = BTreeSet::from([(def.partition_key.to_owned(), "S".to_owned())]);
@@ -233,17 +229,7 @@ fn every_table_matches_the_schema_exactly() {
                 ],
             );
         }
-        let attributes: Vec<(String, String)> = props["AttributeDefinitions"]
-            .as_sequence()
-            .expect("AttributeDefinitions")
-            .iter()
-            .map(|a| {
-                (
-                    str_of(&a["AttributeName"], "AttributeName").to_owned(),
-                    str_of(&a["AttributeType"], "AttributeType").to_owned(),
-                )
-            })
-            .collect();
+        let attributes = definitions(&props["AttributeDefinitions"], "AttributeDefinitions", "AttributeType");
         assert_eq!(attributes.len(), expected_attributes.len(), "{id}: no duplicate or extra attribute definitions");
         assert_eq!(attributes.into_iter().collect::<BTreeSet<_>>(), expected_attributes, "{id} attributes");
 

@@ -4,7 +4,7 @@
 //! `by_target`, `by_action`), all sorted newest first by `list_sk`.
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use schemars::JsonSchema;
@@ -372,14 +372,7 @@ pub async fn page(
     after: Option<&Cursor>,
 ) -> Result<(Vec<AuditRecord>, Option<Cursor>), StoreError> {
     let (index, partition) = filter.index();
-    let out = client
-        .query()
-        .table_name(table)
-        .index_name(index.name)
-        .key_condition_expression("#p = :p")
-        .expression_attribute_names("#p", index.partition_key)
-        .expression_attribute_values(":p", AttributeValue::S(partition.clone()))
-        .scan_index_forward(false)
+    let out = super::list::newest_first(client, table, index, partition.clone())
         .limit(limit as i32 + 1)
         .set_exclusive_start_key(after.map(|c| c.start_key(index)))
         .send()

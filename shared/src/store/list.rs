@@ -5,6 +5,7 @@
 //! batch read of `limit` items, and one counter read. It does not grow with the table.
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
 use super::{Item, StoreError, classify, get_s, key};
@@ -66,14 +67,7 @@ async fn key_page(
     limit: usize,
     start: Option<Item>,
 ) -> Result<(Vec<String>, Option<Item>), StoreError> {
-    let out = client
-        .query()
-        .table_name(table)
-        .index_name(index.name)
-        .key_condition_expression("#p = :p")
-        .expression_attribute_names("#p", index.partition_key)
-        .expression_attribute_values(":p", AttributeValue::S(partition.to_owned()))
-        .scan_index_forward(false)
+    let out = newest_first(client, table, index, partition.to_owned())
         .projection_expression("pk")
         .limit(limit as i32)
         .set_exclusive_start_key(start)
@@ -82,6 +76,18 @@ async fn key_page(
         .map_err(|e| classify(e, "querying a list index"))?;
     let keys = out.items().iter().filter_map(|i| get_s(i, "pk")).map(str::to_owned).collect();
     Ok((keys, out.last_evaluated_key))
+}
+
+/// A `Query` of one index partition, newest first; the caller adds its limit, start and projection.
+pub(super) fn newest_first(client: &Client, table: &str, index: IndexDef, partition: String) -> QueryFluentBuilder {
+    client
+        .query()
+        .table_name(table)
+        .index_name(index.name)
+        .key_condition_expression("#p = :p")
+        .expression_attribute_names("#p", index.partition_key)
+        .expression_attribute_values(":p", AttributeValue::S(partition))
+        .scan_index_forward(false)
 }
 
 /// Reads up to [`BATCH_GET_MAX`] items by `pk`, returned in the order of `pks`; missing ones are skipped.

@@ -69,10 +69,8 @@ async fn every_internal_endpoint_answers_403_to_a_stranger_and_verify_answers_40
     }
     // Nothing the strangers sent took effect.
     let admin = app.super_admin_token().await;
-    let mitras = app.internal("GET", MITRAS, Some(&admin), None).await;
-    assert_eq!(mitras.assert_ok(200)["total"], 0);
-    let users = app.internal("GET", CONTROL_CENTER_USERS, Some(&admin), None).await;
-    assert_eq!(users.assert_ok(200)["total"], 1, "only the seeded super admin");
+    assert_eq!(list_total(&app, &admin, MITRAS).await, 0);
+    assert_eq!(list_total(&app, &admin, CONTROL_CENTER_USERS).await, 1, "only the seeded super admin");
     let flag = app.internal("GET", ANONYMITY, Some(&admin), None).await;
     assert_eq!(flag.assert_ok(200)["anonymity_enabled"], true);
 }
@@ -106,8 +104,11 @@ async fn an_operator_is_forbidden_from_control_center_user_management_roles_and_
         answer.assert_error(403, "FORBIDDEN");
     }
     let admin = app.super_admin_token().await;
-    let users = app.internal("GET", CONTROL_CENTER_USERS, Some(&admin), None).await;
-    assert_eq!(users.assert_ok(200)["total"], 2, "the super admin and the operator, nobody else");
+    assert_eq!(
+        list_total(&app, &admin, CONTROL_CENTER_USERS).await,
+        2,
+        "the super admin and the operator, nobody else"
+    );
     let flag = app.internal("GET", ANONYMITY, Some(&admin), None).await;
     assert_eq!(flag.assert_ok(200)["anonymity_enabled"], true, "the operator's PATCH must not have landed");
 }

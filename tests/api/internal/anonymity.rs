@@ -13,6 +13,11 @@ async fn patch(app: &TestApp, token: &str, enabled: bool) -> Answer {
     app.internal("PATCH", ANONYMITY, Some(token), Some(json!({ "anonymity_enabled": enabled }))).await
 }
 
+/// What the internal GET answers `token`.
+async fn internal_get(app: &TestApp, token: &str) -> Value {
+    app.internal("GET", ANONYMITY, Some(token), None).await.assert_ok(200).clone()
+}
+
 async fn public_flag(app: &TestApp, token: &str) -> Value {
     let answer = app.public("GET", PUBLIC_ANONYMITY, Some(token), None).await;
     let data = answer.assert_ok(200);
@@ -24,8 +29,7 @@ async fn public_flag(app: &TestApp, token: &str) -> Value {
 async fn anonymity_get_answers_the_phase_1_default_true_to_the_super_admin_and_an_operator() {
     let app = spawn_app().await;
     for token in [app.super_admin_token().await, app.operator_token().await] {
-        let answer = app.internal("GET", ANONYMITY, Some(&token), None).await;
-        assert_eq!(answer.assert_ok(200), &json!({ "anonymity_enabled": true }));
+        assert_eq!(internal_get(&app, &token).await, json!({ "anonymity_enabled": true }));
     }
 }
 
@@ -38,14 +42,12 @@ async fn anonymity_patch_sets_the_flag_and_the_internal_get_reads_it_back() {
         let answer = patch(&app, &admin, enabled).await;
         assert_eq!(answer.assert_ok(200), &json!({ "anonymity_enabled": enabled }));
         for token in [&admin, &operator] {
-            let read = app.internal("GET", ANONYMITY, Some(token), None).await;
-            assert_eq!(read.assert_ok(200), &json!({ "anonymity_enabled": enabled }));
+            assert_eq!(internal_get(&app, token).await, json!({ "anonymity_enabled": enabled }));
         }
     }
     // It lives in SSM: a fresh process of the same stage reads the last value.
     let other = app.second_process().await;
-    let read = other.internal("GET", ANONYMITY, Some(&admin), None).await;
-    assert_eq!(read.assert_ok(200), &json!({ "anonymity_enabled": false }));
+    assert_eq!(internal_get(&other, &admin).await, json!({ "anonymity_enabled": false }));
 }
 
 #[tokio::test]
@@ -69,8 +71,11 @@ async fn anonymity_patch_accepts_only_a_json_boolean() {
     for raw in ["{\"anonymity_enabled\": fals", "false", "[false]", "{\"anonymity_enabled\": false}}"] {
         assert_validation(&app.internal_raw("PATCH", ANONYMITY, Some(&admin), raw).await, &["body"]);
     }
-    let read = app.internal("GET", ANONYMITY, Some(&admin), None).await;
-    assert_eq!(read.assert_ok(200), &json!({ "anonymity_enabled": true }), "no rejected PATCH changed the flag");
+    assert_eq!(
+        internal_get(&app, &admin).await,
+        json!({ "anonymity_enabled": true }),
+        "no rejected PATCH changed the flag"
+    );
 }
 
 #[tokio::test]

@@ -34,6 +34,14 @@ async fn records_about(app: &TestApp, admin: &str, target: &str) -> Vec<Value> {
     all_records(app, admin, &format!("&target_id={target}")).await
 }
 
+/// PATCHes the anonymity flag `times` times, alternating true and false: a record each.
+async fn flip_anonymity(app: &TestApp, admin: &str, times: usize) {
+    for i in 0..times {
+        let body = json!({ "anonymity_enabled": i % 2 == 0 });
+        app.internal("PATCH", ANONYMITY, Some(admin), Some(body)).await.assert_ok(200);
+    }
+}
+
 #[track_caller]
 fn assert_record(record: &Value, actor: &str, action: &str, target: (&str, &str), changes: Value, request_id: &str) {
     assert_eq!(Answer::keys(record), ["action", "actor", "at", "changes", "id", "request_id", "target"], "{record}");
@@ -162,8 +170,7 @@ async fn a_failing_audit_write_leaves_no_change_behind() {
     let user = user.assert_ok(200);
     assert_eq!((user["display_name"].clone(), user["is_active"].clone()), (json!("Staff"), json!(true)));
     app.internal("GET", MITRAS, Some(&token), None).await.assert_ok(200);
-    let total = app.internal("GET", CONTROL_CENTER_USERS, Some(&admin), None).await;
-    assert_eq!(total.assert_ok(200)["total"], 2);
+    assert_eq!(list_total(&app, &admin, CONTROL_CENTER_USERS).await, 2);
     assert_eq!(records_about(&app, &admin, &id).await.len(), before);
     let body = json!({ "email": email, "display_name": "Now", "role_id": operator_role_id() });
     app.internal("POST", CONTROL_CENTER_USERS, Some(&admin), Some(body)).await.assert_ok(201);
@@ -188,10 +195,7 @@ async fn the_anonymity_patch_answers_503_when_its_record_cannot_be_written() {
 async fn pages_are_disjoint_and_complete_newest_first() {
     let app = spawn_app().await;
     let admin = app.super_admin_token().await;
-    for i in 0..7 {
-        let body = json!({ "anonymity_enabled": i % 2 == 0 });
-        app.internal("PATCH", ANONYMITY, Some(&admin), Some(body)).await.assert_ok(200);
-    }
+    flip_anonymity(&app, &admin, 7).await;
     // The bind of the super admin is one more.
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -230,10 +234,7 @@ async fn pages_are_disjoint_and_complete_newest_first() {
 async fn a_tampered_malformed_or_foreign_cursor_and_bad_parameters_are_422() {
     let app = spawn_app().await;
     let admin = app.super_admin_token().await;
-    for i in 0..3 {
-        let body = json!({ "anonymity_enabled": i % 2 == 0 });
-        app.internal("PATCH", ANONYMITY, Some(&admin), Some(body)).await.assert_ok(200);
-    }
+    flip_anonymity(&app, &admin, 3).await;
     let page = app.internal("GET", &format!("{AUDIT_LOG}?limit=1"), Some(&admin), None).await;
     let cursor = page.assert_ok(200)["next_cursor"].as_str().unwrap().to_owned();
     app.internal("GET", &format!("{AUDIT_LOG}?limit=1&cursor={cursor}"), Some(&admin), None).await.assert_ok(200);

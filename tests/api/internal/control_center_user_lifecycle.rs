@@ -89,11 +89,17 @@ async fn get_answers_the_user_object_field_by_field_and_new_users_are_active() {
 }
 
 #[tokio::test]
-async fn get_answers_404_for_an_unknown_user_and_422_for_an_id_that_is_no_uuid() {
+async fn get_and_revoke_sessions_answer_404_for_an_unknown_user_and_422_for_an_id_that_is_no_uuid() {
     let app = spawn_app().await;
     let admin = app.super_admin_token().await;
-    app.internal("GET", &user_path(Uuid::new_v4()), Some(&admin), None).await.assert_error(404, "NOT_FOUND");
-    app.internal("GET", &user_path("not-a-uuid"), Some(&admin), None).await.assert_error(422, "VALIDATION_ERROR");
+    let routes: [(&str, fn(&str) -> String); 2] = [("GET", |id| user_path(id)), ("POST", |id| revoke_path(id))];
+    for (method, path) in routes {
+        let unknown = app.internal(method, &path(&Uuid::new_v4().to_string()), Some(&admin), None).await;
+        unknown.assert_error(404, "NOT_FOUND");
+        for bad in ["not-a-uuid", "x"] {
+            app.internal(method, &path(bad), Some(&admin), None).await.assert_error(422, "VALIDATION_ERROR");
+        }
+    }
 }
 
 #[tokio::test]
@@ -370,12 +376,4 @@ async fn after_a_revocation_a_new_firebase_account_binds_by_verified_email() {
     assert_eq!(user.firebase_uid.as_deref(), Some(new_uid.as_str()));
     // The old uid's token was signed in before the revocation.
     app.internal("GET", MITRAS, Some(&old), None).await.assert_error(401, "UNAUTHORIZED");
-}
-
-#[tokio::test]
-async fn revoke_sessions_of_an_unknown_user_is_404_and_a_bad_id_422() {
-    let app = spawn_app().await;
-    let admin = app.super_admin_token().await;
-    app.internal("POST", &revoke_path(Uuid::new_v4()), Some(&admin), None).await.assert_error(404, "NOT_FOUND");
-    app.internal("POST", &revoke_path("x"), Some(&admin), None).await.assert_error(422, "VALIDATION_ERROR");
 }

@@ -68,8 +68,7 @@ async fn mitra_create_returns_409_when_phone_already_registered() {
             app.internal("POST", MITRAS, Some(&admin), Some(json!({ "phone": raw, "display_name": "Dr. Lain" }))).await;
         answer.assert_error(409, "CONFLICT");
     }
-    let listed = app.internal("GET", MITRAS, Some(&admin), None).await;
-    assert_eq!(listed.assert_ok(200)["total"], 1);
+    assert_eq!(list_total(&app, &admin, MITRAS).await, 1);
 }
 
 #[tokio::test]
@@ -96,8 +95,7 @@ async fn mitra_create_rejects_malformed_json_missing_fields_and_wrong_types_with
         let answer = app.internal("POST", MITRAS, Some(&admin), Some(body.clone())).await;
         assert_validation(&answer, &fields);
     }
-    let listed = app.internal("GET", MITRAS, Some(&admin), None).await;
-    assert_eq!(listed.assert_ok(200)["total"], 0, "nothing was created");
+    assert_eq!(list_total(&app, &admin, MITRAS).await, 0, "nothing was created");
 }
 
 #[tokio::test]
@@ -162,8 +160,7 @@ async fn sixteen_simultaneous_creates_of_one_phone_in_mixed_forms_give_one_201_a
     let data = listed.assert_ok(200);
     assert_eq!(data["total"], 1);
     assert_eq!(data["items"], json!([winner]));
-    let inactive = app.internal("GET", &format!("{MITRAS}?is_active=false"), Some(&admin), None).await;
-    assert_eq!(inactive.assert_ok(200)["total"], 1);
+    assert_eq!(list_total(&app, &admin, &format!("{MITRAS}?is_active=false")).await, 1);
 }
 
 #[tokio::test]
@@ -179,8 +176,11 @@ async fn mitra_status_patch_answers_exactly_id_and_is_active_and_the_list_reflec
     // Setting the same value again is harmless and answers the same.
     let again = set_status(&app, &admin, &mitra["id"], true).await;
     assert_eq!(again.assert_ok(200), &json!({ "id": mitra["id"], "is_active": true }));
-    let active = app.internal("GET", &format!("{MITRAS}?is_active=true"), Some(&admin), None).await;
-    assert_eq!(active.assert_ok(200)["total"], 1, "a repeated activation must not count twice");
+    assert_eq!(
+        list_total(&app, &admin, &format!("{MITRAS}?is_active=true")).await,
+        1,
+        "a repeated activation must not count twice"
+    );
     let answer = set_status(&app, &admin, &mitra["id"], false).await;
     assert_eq!(answer.assert_ok(200), &json!({ "id": mitra["id"], "is_active": false }));
 }
@@ -203,10 +203,8 @@ async fn mitra_status_patch_returns_404_for_an_unknown_uuid() {
         answer.assert_error(404, "NOT_FOUND");
     }
     // No phantom item or counter change came of it.
-    let listed = app.internal("GET", MITRAS, Some(&admin), None).await;
-    assert_eq!(listed.assert_ok(200)["total"], 0);
-    let active = app.internal("GET", &format!("{MITRAS}?is_active=true"), Some(&admin), None).await;
-    assert_eq!(active.assert_ok(200)["total"], 0);
+    assert_eq!(list_total(&app, &admin, MITRAS).await, 0);
+    assert_eq!(list_total(&app, &admin, &format!("{MITRAS}?is_active=true")).await, 0);
 }
 
 #[tokio::test]

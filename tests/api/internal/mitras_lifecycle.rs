@@ -105,6 +105,21 @@ fn assert_record(record: &Value, action: &str, target: &str, answer: &Answer, ch
     assert_eq!(record["changes"], changes, "{record}");
 }
 
+/// A stage, its super admin's token, a mitra the admin created with a fresh phone, and that phone.
+async fn stage_with_a_mitra() -> (TestApp, String, Value, String) {
+    let app = spawn_app().await;
+    let admin = app.super_admin_token().await;
+    let number = phone();
+    let created = create_mitra(&app, &admin, &number).await;
+    (app, admin, created, number)
+}
+
+/// Activates `mitra` and signs it in with `token` (of its phone), which binds the token's uid.
+async fn activate_and_sign_in(app: &TestApp, admin: &str, mitra: &Value, token: &str) {
+    set_status(app, admin, &mitra["id"], true).await.assert_ok(200);
+    mitra_verify(app, token).await.assert_ok(200);
+}
+
 // ------------------------------------------------------------------------- access ----
 
 #[tokio::test]
@@ -125,9 +140,7 @@ async fn an_operator_reads_updates_and_revokes_mitras_but_may_not_delete_one() {
 
 #[tokio::test]
 async fn the_new_mitra_routes_answer_401_without_a_token_and_403_to_a_stranger_changing_nothing() {
-    let app = spawn_app().await;
-    let admin = app.super_admin_token().await;
-    let mitra = create_mitra(&app, &admin, &phone()).await;
+    let (app, admin, mitra, _) = stage_with_a_mitra().await;
     let id = id_of(&mitra);
     let stranger = stranger_token(&app);
     let routes = [
@@ -149,10 +162,7 @@ async fn the_new_mitra_routes_answer_401_without_a_token_and_403_to_a_stranger_c
 
 #[tokio::test]
 async fn get_mitra_answers_the_mitra_object_field_by_field() {
-    let app = spawn_app().await;
-    let admin = app.super_admin_token().await;
-    let number = phone();
-    let created = create_mitra(&app, &admin, &number).await;
+    let (app, admin, created, number) = stage_with_a_mitra().await;
     let id = id_of(&created);
     set_status(&app, &admin, &created["id"], true).await.assert_ok(200);
     let answer = app.internal("GET", &mitra_path(id), Some(&admin), None).await;
@@ -166,13 +176,17 @@ async fn get_mitra_answers_the_mitra_object_field_by_field() {
 }
 
 #[tokio::test]
-async fn get_mitra_answers_404_for_an_unknown_id_and_422_for_a_malformed_one() {
+async fn get_delete_and_revoke_answer_422_for_a_malformed_id_and_404_for_an_unknown_one() {
     let app = spawn_app().await;
     let admin = app.super_admin_token().await;
-    let answer = app.internal("GET", &mitra_path(Uuid::new_v4()), Some(&admin), None).await;
-    answer.assert_error(404, "NOT_FOUND");
-    for bad in ["not-a-uuid", "123"] {
-        assert_validation(&app.internal("GET", &mitra_path(bad), Some(&admin), None).await, &["id"]);
+    let routes: [(&str, fn(&str) -> String); 3] =
+        [("GET", |id| mitra_path(id)), ("DELETE", |id| mitra_path(id)), ("POST", |id| revoke_path(id))];
+    for (method, path) in routes {
+        for bad in ["not-a-uuid", "123", "x"] {
+            assert_validation(&app.internal(method, &path(bad), Some(&admin), None).await, &["id"]);
+        }
+        let unknown = app.internal(method, &path(&Uuid::new_v4().to_string()), Some(&admin), None).await;
+        unknown.assert_error(404, "NOT_FOUND");
     }
 }
 
@@ -180,9 +194,7 @@ async fn get_mitra_answers_404_for_an_unknown_id_and_422_for_a_malformed_one() {
 
 #[tokio::test]
 async fn patch_mitra_renames_and_records_only_the_name() {
-    let app = spawn_app().await;
-    let admin = app.super_admin_token().await;
-    let created = create_mitra(&app, &admin, &phone()).await;
+    let (app, admin, created, _) = stage_with_a_mitra().await;
     let id = id_of(&created);
     let answer = app
         .internal("PATCH", &mitra_path(id), Some(&admin), Some(json!({ "display_name": "  Dr. Budi Santoso " })))
@@ -210,9 +222,7 @@ async fn patch_mitra_renames_and_records_only_the_name() {
 
 #[tokio::test]
 async fn patch_mitra_refuses_each_invalid_body_with_422_and_changes_nothing() {
-    let app = spawn_app().await;
-    let admin = app.super_admin_token().await;
-    let created = create_mitra(&app, &admin, &phone()).await;
+    let (app, admin, created, _) = stage_with_a_mitra().await;
     let path = mitra_path(id_of(&created));
     let cases = [
         (json!({}), vec!["body"]),
@@ -243,15 +253,12 @@ async fn patch_mitra_refuses_each_invalid_body_with_422_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_phone_change_normalises_frees_the_old_number_and_lets_a_new_uid_log_in_with_the_new_one() {
-    let app = spawn_app().await;
-    let admin = app.super_admin_token().await;
-    let (old, new) = (phone(), phone());
-    let created = create_mitra(&app, &admin, &old).await;
+    let (app, admin, created, old) = stage_with_a_mitra().await;
+    let new = phone();
     let id = id_of(&created);
-    set_status(&app, &admin, &created["id"], true).await.assert_ok(200);
     let old_uid = unique("uid-old");
     let old_token = app.mitra_token(&old_uid, &old);
-    mitra_verify(&app, &old_token).await.assert_ok(200);
+    activate_and_sign_in(&app, &admin, &created, &old_token).await;
 
     let local = format!("0{}", new.strip_prefix("+62").unwrap());
     let answer = app.internal("PATCH", &mitra_path(id), Some(&admin), Some(json!({ "phone": local }))).await;
@@ -280,10 +287,8 @@ async fn a_phone_change_normalises_frees_the_old_number_and_lets_a_new_uid_log_i
 
 #[tokio::test]
 async fn a_phone_change_to_a_taken_number_answers_409_and_changes_nothing() {
-    let app = spawn_app().await;
-    let admin = app.super_admin_token().await;
-    let (mine, theirs) = (phone(), phone());
-    let created = create_mitra(&app, &admin, &mine).await;
+    let (app, admin, created, mine) = stage_with_a_mitra().await;
+    let theirs = phone();
     create_mitra(&app, &admin, &theirs).await;
     let id = id_of(&created);
     let body = json!({ "display_name": "Dr. Lain", "phone": format!("62{}", theirs.strip_prefix("+62").unwrap()) });
@@ -348,15 +353,11 @@ async fn sixteen_concurrent_phone_changes_of_two_mitras_onto_one_number_have_exa
 
 #[tokio::test]
 async fn delete_mitra_releases_its_phone_drops_it_from_lists_and_its_login_finds_no_account() {
-    let app = spawn_app().await;
-    let admin = app.super_admin_token().await;
-    let number = phone();
-    let created = create_mitra(&app, &admin, &number).await;
+    let (app, admin, created, number) = stage_with_a_mitra().await;
     let id = id_of(&created);
-    set_status(&app, &admin, &created["id"], true).await.assert_ok(200);
     let uid = unique("uid-mitra");
     let token = app.mitra_token(&uid, &number);
-    mitra_verify(&app, &token).await.assert_ok(200);
+    activate_and_sign_in(&app, &admin, &created, &token).await;
     let keep = create_mitra(&app, &admin, &phone()).await;
 
     let answer = app.internal("DELETE", &mitra_path(id), Some(&admin), None).await;
@@ -395,14 +396,6 @@ async fn delete_mitra_releases_its_phone_drops_it_from_lists_and_its_login_finds
         "created_at": { "from": created["created_at"], "to": null },
     });
     assert_record(&records[0], "mitra.delete", id, &answer, changes);
-}
-
-#[tokio::test]
-async fn delete_mitra_answers_422_for_a_malformed_id_and_404_for_an_unknown_one() {
-    let app = spawn_app().await;
-    let admin = app.super_admin_token().await;
-    assert_validation(&app.internal("DELETE", &mitra_path("x"), Some(&admin), None).await, &["id"]);
-    app.internal("DELETE", &mitra_path(Uuid::new_v4()), Some(&admin), None).await.assert_error(404, "NOT_FOUND");
 }
 
 /// Every item of a list, page by page.
@@ -482,16 +475,11 @@ async fn list_totals_equal_the_items_after_fifty_concurrent_creates_status_chang
 
 #[tokio::test]
 async fn revoking_sessions_refuses_older_tokens_with_401_and_a_fresh_sign_in_binds_again() {
-    let app = spawn_app().await;
-    let admin = app.super_admin_token().await;
-    let number = phone();
-    let created = create_mitra(&app, &admin, &number).await;
+    let (app, admin, created, number) = stage_with_a_mitra().await;
     let id = id_of(&created);
-    set_status(&app, &admin, &created["id"], true).await.assert_ok(200);
     let uid = unique("uid-mitra");
-    let signed_in = unix_now() - 120;
-    let old = mitra_token_signed_in_at(&app, &uid, &number, signed_in);
-    mitra_verify(&app, &old).await.assert_ok(200);
+    let old = mitra_token_signed_in_at(&app, &uid, &number, unix_now() - 120);
+    activate_and_sign_in(&app, &admin, &created, &old).await;
 
     let answer = app.internal("POST", &revoke_path(id), Some(&admin), None).await;
     let data = answer.assert_ok(200).clone();
@@ -523,14 +511,6 @@ async fn revoking_sessions_refuses_older_tokens_with_401_and_a_fresh_sign_in_bin
     });
     assert_record(&records[0], "mitra.revoke_sessions", id, &answer, changes);
     assert_eq!(records.len(), 3, "create, status, revoke");
-}
-
-#[tokio::test]
-async fn revoking_sessions_answers_422_for_a_malformed_id_and_404_for_an_unknown_one() {
-    let app = spawn_app().await;
-    let admin = app.super_admin_token().await;
-    assert_validation(&app.internal("POST", &revoke_path("x"), Some(&admin), None).await, &["id"]);
-    app.internal("POST", &revoke_path(Uuid::new_v4()), Some(&admin), None).await.assert_error(404, "NOT_FOUND");
 }
 
 #[tokio::test]
@@ -586,14 +566,10 @@ async fn break_audit_table(app: &TestApp) {
 
 #[tokio::test]
 async fn a_failing_audit_write_leaves_no_change_behind() {
-    let app = spawn_app().await;
-    let admin = app.super_admin_token().await;
-    let number = phone();
-    let created = create_mitra(&app, &admin, &number).await;
+    let (app, admin, created, number) = stage_with_a_mitra().await;
     let id = id_of(&created);
     let uid = unique("uid-mitra");
-    set_status(&app, &admin, &created["id"], true).await.assert_ok(200);
-    mitra_verify(&app, &app.mitra_token(&uid, &number)).await.assert_ok(200);
+    activate_and_sign_in(&app, &admin, &created, &app.mitra_token(&uid, &number)).await;
     let before = stored(&app, id).await.unwrap();
     let (total_before, _) = all_listed(&app, &admin, "").await;
     break_audit_table(&app).await;
