@@ -10,6 +10,7 @@ mod mitras_list;
 // mitra lifecycle (w-mitra)
 mod mitras_lifecycle;
 mod roles;
+mod round_trips;
 // --- issue 10: control-center user lifecycle, revocation, audit log ---
 mod audit_log;
 mod control_center_user_lifecycle;
