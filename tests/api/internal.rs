@@ -4,6 +4,7 @@
 mod access;
 mod anonymity;
 mod auth_verify;
+mod caller_hints;
 mod control_center_users;
 mod mitras;
 mod mitras_list;
