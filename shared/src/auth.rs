@@ -189,7 +189,7 @@ async fn resolve(
 pub struct Hints {
     /// Firebase uid → (control-center user id, role id), from each successful resolution.
     callers: Mutex<HashMap<String, (Uuid, Uuid)>>,
-    /// Roles seen lately, most recent last: the roles a user acted on is likely to hold.
+    /// Roles seen lately, most recent last: those a user acted on most likely holds.
     roles: Mutex<Vec<Uuid>>,
 }
 
@@ -329,4 +329,33 @@ async fn bind_by_verified_email(
 /// within the caller's own permissions; a user whose role no longer exists holds none.
 pub fn can_act_on(caller: &ControlCenterCaller, target_role: Option<&Role>) -> bool {
     target_role.is_none_or(|role| caller.role.permissions.includes(&role.permissions))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_keep_at_most_1024_callers_and_the_8_roles_seen_last() {
+        let hints = Hints::default();
+        let (user, role) = (Uuid::now_v7(), Uuid::now_v7());
+        for i in 0..CALLER_HINTS + 10 {
+            hints.learn_caller(&format!("uid-{i}"), user, role);
+        }
+        assert_eq!(hints.callers.lock().unwrap().len(), CALLER_HINTS);
+        assert_eq!(hints.caller(&format!("uid-{}", CALLER_HINTS + 9)), Some((user, role)), "the newest is kept");
+        hints.forget_caller(&format!("uid-{}", CALLER_HINTS + 9));
+        assert_eq!(hints.caller(&format!("uid-{}", CALLER_HINTS + 9)), None);
+
+        let seeded = hints.roles();
+        assert_eq!(seeded, [crate::seed::super_admin_role().id, crate::seed::operator_role().id]);
+        let seen: Vec<Uuid> = (0..10).map(|_| Uuid::now_v7()).collect();
+        for id in &seen {
+            hints.learn_role(*id);
+        }
+        hints.learn_role(seen[5]);
+        let mut expected: Vec<Uuid> = seen[2..].iter().copied().filter(|id| *id != seen[5]).collect();
+        expected.push(seen[5]);
+        assert_eq!(hints.roles(), expected, "most recent last, each once");
+    }
 }

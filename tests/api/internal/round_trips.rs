@@ -40,7 +40,7 @@ const WARM_STEPS: &[(&str, usize)] = &[
     ("audit-log-list", 3),
 ];
 /// Far longer than the SDK's work between two calls it makes side by side.
-const LATENCY: std::time::Duration = std::time::Duration::from_millis(25);
+const LATENCY: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// A user created through the API with the operator role (never signed in): its id.
 async fn operator_user(app: &TestApp, admin: &str) -> String {
