@@ -322,9 +322,13 @@ impl TestApp {
     }
 
     /// Another process on this stage (its own caches) reaching DynamoDB and SSM through
-    /// other endpoints, such as a recording proxy.
+    /// other endpoints, such as a recording proxy. Its deadlines are generous: what it
+    /// measures must not fail because the stand-ins are slow while every test runs.
     pub async fn process_behind(&self, dynamodb: &str, ssm: &str) -> TestApp {
-        let config = self.app.config.clone();
+        let mut config = self.app.config.clone();
+        config.aws_attempt_timeout = std::time::Duration::from_secs(15);
+        config.aws_operation_timeout = std::time::Duration::from_secs(30);
+        config.firebase.fetch_timeout = std::time::Duration::from_secs(15);
         let sdk = App::sdk_config(&config).await;
         let dynamo = aws_sdk_dynamodb::config::Builder::from(&sdk).endpoint_url(dynamodb).build();
         let ssm = aws_sdk_ssm::config::Builder::from(&sdk).endpoint_url(ssm).build();

@@ -125,7 +125,7 @@ async fn a_callers_second_request_to_a_process_makes_at_most_three_sequential_st
         for (method, path, body) in [first, second] {
             recorder.take();
             let answer = process.internal(method, &path, Some(&admin), body).await;
-            assert!((200..300).contains(&answer.status), "{route}: {}", answer.body);
+            assert!((200..300).contains(&answer.status), "{route} answered {}: {}", answer.status, answer.body);
             let calls = recorder.take();
             steps.push((sequential_steps(&calls), timeline(&calls)));
         }
