@@ -26,6 +26,8 @@ pub struct App {
     pub tables: Tables,
     pub verifier: FirebaseVerifier,
     pub anonymity: AnonymityFlag,
+    /// What earlier requests resolved; it only chooses what to read (`shared::auth`).
+    pub hints: crate::auth::Hints,
 }
 
 impl App {
@@ -114,6 +116,7 @@ impl App {
             ssm,
             tables: Tables::new(&config.table_prefix),
             verifier,
+            hints: crate::auth::Hints::default(),
             config,
         }
     }

@@ -1,7 +1,11 @@
 //! The one authorization step: every route's caller is established here, from
 //! the route's [`Access`] rule, before its handler runs.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use http::HeaderMap;
+use uuid::Uuid;
 
 use crate::app::App;
 use crate::domain::{Email, Permissions};
@@ -110,7 +114,32 @@ async fn control_center_user(
     first_login: bool,
     request_id: &str,
 ) -> Result<ControlCenterCaller, ApiError> {
-    let found = match app.control_center_users().uid_claim(&token.uid).await? {
+    let uid = token.uid.clone();
+    let resolved = resolve(app, token, first_login, request_id).await;
+    match &resolved {
+        Ok(caller) => app.hints.learn_caller(&uid, caller.user.id, caller.role.id),
+        Err(_) => app.hints.forget_caller(&uid),
+    }
+    resolved
+}
+
+async fn resolve(
+    app: &App,
+    token: FirebaseUser,
+    first_login: bool,
+    request_id: &str,
+) -> Result<ControlCenterCaller, ApiError> {
+    let users = app.control_center_users();
+    // With a hint, the user and role it names are read in the same batch as the claim; the
+    // claim still decides whose the uid is, and the user which role they hold.
+    let (claim, guessed) = match app.hints.caller(&token.uid) {
+        Some((user_id, role_id)) => {
+            let (claim, user, role) = users.uid_claim_with(&token.uid, &user_id, &app.tables.roles, &role_id).await?;
+            (claim, Some((user_id, user, role)))
+        }
+        None => (users.uid_claim(&token.uid).await?, None),
+    };
+    let found = match claim {
         // A revoked binding: the marker refuses the sessions it ended on this same read.
         Some(UidClaim { revoked_before: Some(before), .. }) => {
             if token.auth_time < before {
@@ -119,7 +148,11 @@ async fn control_center_user(
             None
         }
         Some(claim) => {
-            user_and_role(app, claim).await?.filter(|(user, _)| user.firebase_uid.as_deref() == Some(&token.uid))
+            let found = match guessed {
+                Some((user_id, user, role)) if user_id == claim.user_id => user.map(|user| (user, role)),
+                _ => user_and_role(app, claim).await?,
+            };
+            found.filter(|(user, _)| user.firebase_uid.as_deref() == Some(&token.uid))
         }
         None => None,
     };
@@ -136,7 +169,7 @@ async fn control_center_user(
         });
     };
     check_session(&user, &token)?;
-    // The user's own role_id decides; a role read on the claim's word is used only if it agrees.
+    // The user's own role_id decides; a role read on the claim's or a hint's word is used only if it agrees.
     let role = match role {
         Some(role) if role.id == user.role_id => Some(role),
         _ => app.roles().by_id(&user.role_id).await?,
@@ -145,7 +178,98 @@ async fn control_center_user(
         tracing::error!(user_id = %user.id, role_id = %user.role_id, "control-center user has a role that does not exist");
         ApiError::Forbidden("your role no longer exists")
     })?;
+    app.hints.learn_role(role.id);
     Ok(ControlCenterCaller { token, user, role })
+}
+
+/// What this process resolved before, kept only to choose which items to read together
+/// with the ones that decide: a hint is never believed without the read that confirms it.
+/// Bounded, so a process serving many callers keeps a fixed size.
+#[derive(Debug)]
+pub struct Hints {
+    /// Firebase uid → (control-center user id, role id), from each successful resolution.
+    callers: Mutex<HashMap<String, (Uuid, Uuid)>>,
+    /// Roles seen lately, most recent last: those a user acted on most likely holds.
+    roles: Mutex<Vec<Uuid>>,
+}
+
+const CALLER_HINTS: usize = 1024;
+const ROLE_HINTS: usize = 8;
+
+impl Default for Hints {
+    fn default() -> Self {
+        // The seeded roles are the ones Phase 1's users hold.
+        let seeded = [crate::seed::super_admin_role().id, crate::seed::operator_role().id];
+        Self { callers: Mutex::default(), roles: Mutex::new(seeded.to_vec()) }
+    }
+}
+
+impl Hints {
+    fn caller(&self, uid: &str) -> Option<(Uuid, Uuid)> {
+        self.callers.lock().unwrap_or_else(|e| e.into_inner()).get(uid).copied()
+    }
+
+    fn learn_caller(&self, uid: &str, user_id: Uuid, role_id: Uuid) {
+        let mut callers = self.callers.lock().unwrap_or_else(|e| e.into_inner());
+        if callers.len() >= CALLER_HINTS && !callers.contains_key(uid) {
+            let evicted = callers.keys().next().cloned();
+            if let Some(evicted) = evicted {
+                callers.remove(&evicted);
+            }
+        }
+        callers.insert(uid.to_owned(), (user_id, role_id));
+    }
+
+    fn forget_caller(&self, uid: &str) {
+        self.callers.lock().unwrap_or_else(|e| e.into_inner()).remove(uid);
+    }
+
+    /// Roles worth reading beside a user whose role is not known yet.
+    pub fn roles(&self) -> Vec<Uuid> {
+        self.roles.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn learn_role(&self, id: Uuid) {
+        let mut roles = self.roles.lock().unwrap_or_else(|e| e.into_inner());
+        if roles.last() == Some(&id) {
+            return;
+        }
+        roles.retain(|r| *r != id);
+        if roles.len() >= ROLE_HINTS {
+            roles.remove(0);
+        }
+        roles.push(id);
+    }
+}
+
+/// A control-center user with their current role, and the role `also` names: the user and
+/// the roles lately seen read in one consistent batch (the caller's own role, read in this
+/// request, counts as one); the user's role, if not among them, is read after. A role is
+/// `None` when it does not exist.
+pub async fn user_with_role(
+    app: &App,
+    caller: &ControlCenterCaller,
+    id: &Uuid,
+    also: Option<&Uuid>,
+) -> Result<(Option<(ControlCenterUser, Option<Role>)>, Option<Role>), crate::store::StoreError> {
+    let mut wanted: Vec<Uuid> = app.hints.roles().into_iter().filter(|r| *r != caller.role.id).collect();
+    if let Some(also) = also.filter(|r| **r != caller.role.id && !wanted.contains(r)) {
+        wanted.push(*also);
+    }
+    let (user, mut roles) = app.control_center_users().by_id_with_roles(id, &app.tables.roles, &wanted).await?;
+    roles.push(caller.role.clone());
+    let find = |roles: &[Role], id: &Uuid| roles.iter().find(|r| r.id == *id).cloned();
+    let also = also.and_then(|id| find(&roles, id));
+    let Some(user) = user else { return Ok((None, also)) };
+    let role = match find(&roles, &user.role_id) {
+        Some(role) => Some(role),
+        None if wanted.contains(&user.role_id) => None,
+        None => app.roles().by_id(&user.role_id).await?,
+    };
+    if let Some(role) = &role {
+        app.hints.learn_role(role.id);
+    }
+    Ok((Some((user, role)), also))
 }
 
 fn signed_out() -> ApiError {
@@ -205,4 +329,33 @@ async fn bind_by_verified_email(
 /// within the caller's own permissions; a user whose role no longer exists holds none.
 pub fn can_act_on(caller: &ControlCenterCaller, target_role: Option<&Role>) -> bool {
     target_role.is_none_or(|role| caller.role.permissions.includes(&role.permissions))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_keep_at_most_1024_callers_and_the_8_roles_seen_last() {
+        let hints = Hints::default();
+        let (user, role) = (Uuid::now_v7(), Uuid::now_v7());
+        for i in 0..CALLER_HINTS + 10 {
+            hints.learn_caller(&format!("uid-{i}"), user, role);
+        }
+        assert_eq!(hints.callers.lock().unwrap().len(), CALLER_HINTS);
+        assert_eq!(hints.caller(&format!("uid-{}", CALLER_HINTS + 9)), Some((user, role)), "the newest is kept");
+        hints.forget_caller(&format!("uid-{}", CALLER_HINTS + 9));
+        assert_eq!(hints.caller(&format!("uid-{}", CALLER_HINTS + 9)), None);
+
+        let seeded = hints.roles();
+        assert_eq!(seeded, [crate::seed::super_admin_role().id, crate::seed::operator_role().id]);
+        let seen: Vec<Uuid> = (0..10).map(|_| Uuid::now_v7()).collect();
+        for id in &seen {
+            hints.learn_role(*id);
+        }
+        hints.learn_role(seen[5]);
+        let mut expected: Vec<Uuid> = seen[2..].iter().copied().filter(|id| *id != seen[5]).collect();
+        expected.push(seen[5]);
+        assert_eq!(hints.roles(), expected, "most recent last, each once");
+    }
 }

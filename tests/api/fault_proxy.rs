@@ -71,7 +71,7 @@ async fn handle(mut client: TcpStream, upstream: String, mut modes: watch::Recei
 }
 
 /// One HTTP/1.1 message (headers and a `Content-Length` body) off `stream`, consuming it from `buffer`.
-async fn read_message(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Vec<u8>> {
+pub async fn read_message(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Vec<u8>> {
     let mut chunk = [0u8; 8192];
     loop {
         if let Some(header_end) = find(buffer, b"\r\n\r\n") {

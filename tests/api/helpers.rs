@@ -321,6 +321,22 @@ impl TestApp {
         with_gateways(app, self.certs.clone(), self.prefix.clone()).await
     }
 
+    /// Another process on this stage (its own caches) reaching DynamoDB and SSM through
+    /// other endpoints, such as a recording proxy. Its deadlines are generous: what it
+    /// measures must not fail because the stand-ins are slow while every test runs.
+    pub async fn process_behind(&self, dynamodb: &str, ssm: &str) -> TestApp {
+        let mut config = self.app.config.clone();
+        config.aws_attempt_timeout = std::time::Duration::from_secs(15);
+        config.aws_operation_timeout = std::time::Duration::from_secs(30);
+        config.firebase.fetch_timeout = std::time::Duration::from_secs(15);
+        let sdk = App::sdk_config(&config).await;
+        let dynamo = aws_sdk_dynamodb::config::Builder::from(&sdk).endpoint_url(dynamodb).build();
+        let ssm = aws_sdk_ssm::config::Builder::from(&sdk).endpoint_url(ssm).build();
+        let clients = (aws_sdk_dynamodb::Client::from_conf(dynamo), aws_sdk_ssm::Client::from_conf(ssm));
+        let app = Arc::new(App::with_clients(config, clients.0, clients.1).expect("app builds"));
+        with_gateways(app, self.certs.clone(), self.prefix.clone()).await
+    }
+
     /// Another process on this stage whose AWS clients are configured as a deployed function
     /// configures them (`App::lambda_sdk_config`, from the environment), not as the local
     /// gateway does.

@@ -4,12 +4,14 @@
 mod access;
 mod anonymity;
 mod auth_verify;
+mod caller_hints;
 mod control_center_users;
 mod mitras;
 mod mitras_list;
 // mitra lifecycle (w-mitra)
 mod mitras_lifecycle;
 mod roles;
+mod round_trips;
 // --- issue 10: control-center user lifecycle, revocation, audit log ---
 mod audit_log;
 mod control_center_user_lifecycle;

@@ -11,6 +11,7 @@ mod key_cache;
 mod logs;
 mod mitra_verify;
 mod openapi;
+mod recording_proxy;
 mod strict;
 mod template;
 mod verifier;

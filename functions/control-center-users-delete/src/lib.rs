@@ -3,7 +3,7 @@
 
 use http::StatusCode;
 use schemars::JsonSchema;
-use shared::auth::{ControlCenterCaller, can_act_on};
+use shared::auth::{ControlCenterCaller, can_act_on, user_with_role};
 use shared::inputs::ControlCenterUserId;
 use shared::store::StoreError;
 use shared::store::control_center_users::Change;
@@ -41,15 +41,15 @@ impl Endpoint for DeleteControlCenterUser {
         caller: ControlCenterCaller,
         Path(ControlCenterUserId { id }): Path<ControlCenterUserId>,
     ) -> Result<Reply<Deleted>, Refused> {
-        let (users, roles) = (app.control_center_users(), app.roles());
+        let users = app.control_center_users();
         let audit = caller.audit(app, &ctx.request_id);
         // Each attempt decides on the user as read; a write that finds it changed reads again.
         for _ in 0..5 {
-            let user = users.by_id(&id).await?.ok_or(Refused::UserNotFound)?;
+            let (user, role) = user_with_role(app, &caller, &id, None).await?.0.ok_or(Refused::UserNotFound)?;
             if user.id == caller.user.id {
                 return Err(Refused::OwnAccount);
             }
-            if !can_act_on(&caller, roles.by_id(&user.role_id).await?.as_ref()) {
+            if !can_act_on(&caller, role.as_ref()) {
                 return Err(Refused::Superior);
             }
             match users.delete(&user, &audit).await? {

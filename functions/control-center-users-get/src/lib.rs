@@ -2,7 +2,7 @@
 
 use http::StatusCode;
 use schemars::JsonSchema;
-use shared::auth::ControlCenterCaller;
+use shared::auth::{ControlCenterCaller, user_with_role};
 use shared::inputs::ControlCenterUserId;
 use shared::views::{ControlCenterUserView, MISSING_ROLE_NAME};
 use shared::{App, Ctx, Endpoint, Path, Reply, routes};
@@ -31,11 +31,10 @@ impl Endpoint for GetControlCenterUser {
     async fn handle(
         app: &App,
         _: &Ctx,
-        _: ControlCenterCaller,
+        caller: ControlCenterCaller,
         Path(ControlCenterUserId { id }): Path<ControlCenterUserId>,
     ) -> Result<Reply<ControlCenterUserView>, Refused> {
-        let user = app.control_center_users().by_id(&id).await?.ok_or(Refused::UserNotFound)?;
-        let role = app.roles().by_id(&user.role_id).await?;
+        let (user, role) = user_with_role(app, &caller, &id, None).await?.0.ok_or(Refused::UserNotFound)?;
         let name = role.as_ref().map_or(MISSING_ROLE_NAME, |r| r.name.as_str());
         Ok(Reply::ok(ControlCenterUserView::new(&user, name)))
     }

@@ -4,7 +4,7 @@
 
 use http::StatusCode;
 use schemars::JsonSchema;
-use shared::auth::{ControlCenterCaller, can_act_on};
+use shared::auth::{ControlCenterCaller, can_act_on, user_with_role};
 use shared::inputs::ControlCenterUserId;
 use shared::store::StoreError;
 use shared::store::control_center_users::{Change, tokens_valid_after_rfc3339};
@@ -40,11 +40,11 @@ impl Endpoint for RevokeControlCenterUserSessions {
         caller: ControlCenterCaller,
         Path(ControlCenterUserId { id }): Path<ControlCenterUserId>,
     ) -> Result<Reply<SessionsRevoked>, Refused> {
-        let (users, roles) = (app.control_center_users(), app.roles());
+        let users = app.control_center_users();
         let audit = caller.audit(app, &ctx.request_id);
         for _ in 0..5 {
-            let user = users.by_id(&id).await?.ok_or(Refused::UserNotFound)?;
-            if user.id != caller.user.id && !can_act_on(&caller, roles.by_id(&user.role_id).await?.as_ref()) {
+            let (user, role) = user_with_role(app, &caller, &id, None).await?.0.ok_or(Refused::UserNotFound)?;
+            if user.id != caller.user.id && !can_act_on(&caller, role.as_ref()) {
                 return Err(Refused::Superior);
             }
             let now = time::OffsetDateTime::now_utc().unix_timestamp();

@@ -10,7 +10,7 @@ use http::StatusCode;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
-use shared::auth::{ControlCenterCaller, can_act_on, can_grant};
+use shared::auth::{ControlCenterCaller, can_act_on, can_grant, user_with_role};
 use shared::domain::{DisplayName, Invalid};
 use shared::endpoint::Body;
 use shared::http::Fields;
@@ -139,16 +139,16 @@ impl Endpoint for UpdateControlCenterUser {
         caller: ControlCenterCaller,
         (Path(ControlCenterUserId { id }), Json(patch)): (Path<ControlCenterUserId>, Json<Patch>),
     ) -> Result<Reply<ControlCenterUserView>, Refused> {
-        let (users, roles) = (app.control_center_users(), app.roles());
-        let new_role = match patch.role_id {
-            Some(role_id) => Some(roles.by_id(&role_id).await?.ok_or(Refused::UnknownRole)?),
-            None => None,
-        };
+        let users = app.control_center_users();
         let audit = caller.audit(app, &ctx.request_id);
         // Each attempt decides on the user as read; a write that finds it changed reads again.
         for _ in 0..5 {
-            let user = users.by_id(&id).await?.ok_or(Refused::UserNotFound)?;
-            let current_role = roles.by_id(&user.role_id).await?;
+            let (found, new_role) = user_with_role(app, &caller, &id, patch.role_id.as_ref()).await?;
+            // An unknown role is refused before a missing user.
+            if patch.role_id.is_some() && new_role.is_none() {
+                return Err(Refused::UnknownRole);
+            }
+            let (user, current_role) = found.ok_or(Refused::UserNotFound)?;
             let own = user.id == caller.user.id;
             if own && (patch.role_id.is_some_and(|r| r != user.role_id) || patch.is_active == Some(false)) {
                 return Err(Refused::OwnAccount);

@@ -15,10 +15,12 @@ use uuid::Uuid;
 
 use super::audit::{Audit, AuditAction, Changes, Target};
 use super::list::{self, COUNTER_PK, counter};
+use super::roles::{Role, role_pk};
 use super::schema::BY_CREATED;
 use super::stored::{self, decode};
 use super::{
-    CreatedAt, Item, StoreError, bump_counters, claim_uuid, claimed_id, classify, get, get_s, key, put_new, s, to_item,
+    CreatedAt, Item, StoreError, bump_counters, claim_uuid, claimed_id, classify, get, get_batch, get_s, key, put_new,
+    s, to_item,
 };
 use crate::domain::{DisplayName, Email, ListQuery};
 
@@ -163,12 +165,45 @@ impl<'a> ControlCenterUsers<'a> {
 
     /// Whose this Firebase uid is (or was, until a revocation), and the role they hold.
     pub async fn uid_claim(&self, uid: &str) -> Result<Option<UidClaim>, StoreError> {
-        let Some(item) = get(self.client, self.table, &uid_pk(uid)).await? else { return Ok(None) };
-        let user_id = claim_uuid(&item, "user_id")?;
-        // Claims bound before roles were recorded have none; the caller then reads the user first.
-        let role_id = get_s(&item, "role_id").and_then(|v| Uuid::parse_str(v).ok());
-        let revoked_before = item.get("revoked_before").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok());
-        Ok(Some(UidClaim { user_id, role_id, revoked_before }))
+        get(self.client, self.table, &uid_pk(uid)).await?.as_ref().map(uid_claim).transpose()
+    }
+
+    /// [`Self::uid_claim`], with the user and the role the caller expects it to lead to,
+    /// all three read in one consistent batch. Whether they are the claim's is the caller's
+    /// to check.
+    pub async fn uid_claim_with(
+        &self,
+        uid: &str,
+        user_id: &Uuid,
+        roles_table: &str,
+        role_id: &Uuid,
+    ) -> Result<(Option<UidClaim>, Option<ControlCenterUser>, Option<Role>), StoreError> {
+        let (claim_pk, user_pk, role_pk) = (uid_pk(uid), user_pk(user_id), role_pk(role_id));
+        let keys = [(self.table, claim_pk.clone()), (self.table, user_pk.clone()), (roles_table, role_pk.clone())];
+        let mut found = get_batch(self.client, &keys).await?;
+        let mut take = |table: &str, pk: String| found.remove(&(table.to_owned(), pk));
+        let claim = take(self.table, claim_pk).as_ref().map(uid_claim).transpose()?;
+        let user = take(self.table, user_pk).map(decode).transpose()?;
+        let role = take(roles_table, role_pk).map(decode).transpose()?;
+        Ok((claim, user, role))
+    }
+
+    /// A user and some roles (those its role may be among), in one consistent batch.
+    pub async fn by_id_with_roles(
+        &self,
+        id: &Uuid,
+        roles_table: &str,
+        role_ids: &[Uuid],
+    ) -> Result<(Option<ControlCenterUser>, Vec<Role>), StoreError> {
+        if role_ids.is_empty() {
+            return Ok((self.by_id(id).await?, Vec::new()));
+        }
+        let mut keys = vec![(self.table, user_pk(id))];
+        keys.extend(role_ids.iter().map(|r| (roles_table, role_pk(r))));
+        let mut found = get_batch(self.client, &keys).await?;
+        let user = found.remove(&(self.table.to_owned(), user_pk(id))).map(decode).transpose()?;
+        let roles = found.into_values().map(decode).collect::<Result<Vec<Role>, _>>()?;
+        Ok((user, roles))
     }
 
     pub async fn by_email(&self, email: &Email) -> Result<Option<ControlCenterUser>, StoreError> {
@@ -468,6 +503,14 @@ pub fn tokens_valid_after_rfc3339(secs: i64) -> String {
 fn delete_item(table: &str, pk: String) -> TransactWriteItem {
     let delete = Delete::builder().table_name(table).set_key(Some(key(pk))).build().expect("table and key are set");
     TransactWriteItem::builder().delete(delete).build()
+}
+
+fn uid_claim(item: &Item) -> Result<UidClaim, StoreError> {
+    let user_id = claim_uuid(item, "user_id")?;
+    // Claims bound before roles were recorded have none; the caller then reads the user first.
+    let role_id = get_s(item, "role_id").and_then(|v| Uuid::parse_str(v).ok());
+    let revoked_before = item.get("revoked_before").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok());
+    Ok(UidClaim { user_id, role_id, revoked_before })
 }
 
 fn claim(pk: String, id: &Uuid) -> Item {

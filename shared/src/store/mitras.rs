@@ -4,7 +4,7 @@
 use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -14,7 +14,8 @@ use super::list::{self, counter};
 use super::schema::{BY_CREATED, BY_STATUS};
 use super::stored::{self, decode};
 use super::{
-    CreatedAt, Item, StoreError, bump_counters, claimed_id, classify, get, key, put_new, s, to_item, transact_reporting,
+    CreatedAt, Item, StoreError, bump_counters, claimed_id, classify, get, key, put_new, s, to_item, transact_failing,
+    transact_reporting,
 };
 use crate::domain::{DisplayName, ListQuery, Phone};
 
@@ -261,6 +262,8 @@ impl<'a> Mitras<'a> {
             .condition_expression("attribute_exists(pk) AND is_active <> :active")
             .expression_attribute_values(":active", AttributeValue::Bool(active))
             .expression_attribute_values(":status", s(status_partition(active)))
+            // A refusal then tells "no such mitra" from "already so" without a read after it.
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .expect("table, key and expression are set");
         let mut writes = vec![
@@ -271,13 +274,13 @@ impl<'a> Mitras<'a> {
             let changes = Changes::default().field("is_active", !active, active);
             writes.push(audit.put(AuditAction::MitraStatus, Target::mitra(*id), changes)?);
         }
-        match transact_reporting(self.client, writes, "changing a mitra's status").await? {
+        match transact_failing(self.client, writes, "changing a mitra's status").await? {
             Ok(()) => Ok(StatusChange::Changed),
-            Err(failed) if failed == [0] => match self.by_id(id).await? {
-                None => Ok(StatusChange::NotFound),
-                Some(_) => Ok(StatusChange::Unchanged),
+            Err(failed) => match failed.as_slice() {
+                [(0, None)] => Ok(StatusChange::NotFound),
+                [(0, Some(_))] => Ok(StatusChange::Unchanged),
+                _ => Err(unexpected("changing a mitra's status", &failed.iter().map(|(i, _)| *i).collect::<Vec<_>>())),
             },
-            Err(failed) => Err(unexpected("changing a mitra's status", &failed)),
         }
     }
 

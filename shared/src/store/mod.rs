@@ -147,6 +147,17 @@ pub async fn transact_reporting(
     items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
     what: &'static str,
 ) -> Result<Result<(), Vec<usize>>, StoreError> {
+    Ok(transact_failing(client, items, what).await?.map_err(|failed| failed.into_iter().map(|(i, _)| i).collect()))
+}
+
+/// Like [`transact_reporting`], with each failed item as it was, for the items written
+/// with `ReturnValuesOnConditionCheckFailure::AllOld` (`None` for the others, and for an
+/// item that does not exist).
+pub async fn transact_failing(
+    client: &aws_sdk_dynamodb::Client,
+    items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+    what: &'static str,
+) -> Result<Result<(), Vec<(usize, Option<Item>)>>, StoreError> {
     use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
     const ATTEMPTS: u32 = 12;
     for attempt in 1..=ATTEMPTS {
@@ -159,8 +170,9 @@ pub async fn transact_reporting(
             Some(E::TransactionCanceledException(cancel)) => {
                 let codes = cancellation_codes(cancel.cancellation_reasons());
                 if codes.contains(&"ConditionalCheckFailed") {
-                    let failed = codes.iter().enumerate().filter(|(_, c)| **c == "ConditionalCheckFailed");
-                    return Ok(Err(failed.map(|(i, _)| i).collect()));
+                    let reasons = cancel.cancellation_reasons().iter().enumerate();
+                    let failed = reasons.filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"));
+                    return Ok(Err(failed.map(|(i, r)| (i, r.item.clone())).collect()));
                 }
                 if codes.iter().any(|c| matches!(*c, "ThrottlingError" | "ProvisionedThroughputExceeded")) {
                     count(Counter::DynamoDbThrottles);
@@ -217,6 +229,54 @@ pub async fn get(client: &aws_sdk_dynamodb::Client, table: &str, pk: &str) -> Re
         .await
         .map_err(|e| classify(e, "reading an item"))?;
     Ok(out.item)
+}
+
+/// Strongly consistent reads of items by `(table, pk)`, from one table or several, in one
+/// `BatchGetItem` (up to 100 keys); keys DynamoDB leaves unprocessed are read again. The
+/// items found, by `(table, pk)`; a missing one is absent.
+pub async fn get_batch(
+    client: &aws_sdk_dynamodb::Client,
+    keys: &[(&str, String)],
+) -> Result<HashMap<(String, String), Item>, StoreError> {
+    let mut by_table: HashMap<String, Vec<Item>> = HashMap::new();
+    for (table, pk) in keys {
+        let table_keys = by_table.entry((*table).to_owned()).or_default();
+        // A batch naming one key twice is refused as a whole.
+        if !table_keys.iter().any(|k| get_s(k, "pk") == Some(pk.as_str())) {
+            table_keys.push(key(pk.clone()));
+        }
+    }
+    let mut pending = HashMap::with_capacity(by_table.len());
+    for (table, table_keys) in by_table {
+        let request = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+            .set_keys(Some(table_keys))
+            .consistent_read(true)
+            .build()
+            .map_err(|e| StoreError::Failed(e.into()))?;
+        pending.insert(table, request);
+    }
+    let mut found = HashMap::with_capacity(keys.len());
+    for attempt in 0..8 {
+        let out = client
+            .batch_get_item()
+            .set_request_items(Some(pending))
+            .send()
+            .await
+            .map_err(|e| classify(e, "batch-reading items"))?;
+        for (table, items) in out.responses.unwrap_or_default() {
+            for item in items {
+                let pk = get_s(&item, "pk").unwrap_or_default().to_owned();
+                found.insert((table.clone(), pk), item);
+            }
+        }
+        pending = out.unprocessed_keys.unwrap_or_default();
+        pending.retain(|_, rest| !rest.keys().is_empty());
+        if pending.is_empty() {
+            return Ok(found);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+    }
+    Err(StoreError::Unavailable(anyhow::anyhow!("batch read left keys unprocessed after retries")))
 }
 
 /// A `Put` of `item` that fails when an item with the same key exists.

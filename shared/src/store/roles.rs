@@ -25,7 +25,7 @@ pub struct Roles<'a> {
 
 const LIST_PARTITION: &str = "ROLE";
 
-fn role_pk(id: &Uuid) -> String {
+pub(crate) fn role_pk(id: &Uuid) -> String {
     format!("ROLE#{id}")
 }
 
