@@ -224,6 +224,13 @@ pub struct SessionsRevoked {
     pub tokens_valid_after: String,
 }
 
+impl SessionsRevoked {
+    /// Revoked as of `unix` (epoch seconds), answered in RFC 3339.
+    pub fn at(id: Uuid, unix: i64) -> Self {
+        Self { id, tokens_valid_after: crate::store::control_center_users::tokens_valid_after_rfc3339(unix) }
+    }
+}
+
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Anonymity {
     pub anonymity_enabled: bool,

@@ -5,8 +5,7 @@ use http::StatusCode;
 use schemars::JsonSchema;
 use shared::auth::{ControlCenterCaller, can_act_on, user_with_role};
 use shared::inputs::ControlCenterUserId;
-use shared::store::StoreError;
-use shared::store::control_center_users::Change;
+use shared::store::control_center_users::{Change, retry_on_change};
 use shared::views::Deleted;
 use shared::{App, Ctx, Endpoint, Path, Reply, routes};
 
@@ -41,28 +40,26 @@ impl Endpoint for DeleteControlCenterUser {
         caller: ControlCenterCaller,
         Path(ControlCenterUserId { id }): Path<ControlCenterUserId>,
     ) -> Result<Reply<Deleted>, Refused> {
-        let users = app.control_center_users();
-        let audit = caller.audit(app, &ctx.request_id);
-        // Each attempt decides on the user as read; a write that finds it changed reads again.
-        for _ in 0..5 {
-            let (user, role) = user_with_role(app, &caller, &id, None).await?.0.ok_or(Refused::UserNotFound)?;
+        let (users, audit) = (&app.control_center_users(), &caller.audit(app, &ctx.request_id));
+        let caller = &caller;
+        retry_on_change("delete", || async move {
+            let (user, role) = user_with_role(app, caller, &id, None).await?.0.ok_or(Refused::UserNotFound)?;
             if user.id == caller.user.id {
                 return Err(Refused::OwnAccount);
             }
-            if !can_act_on(&caller, role.as_ref()) {
+            if !can_act_on(caller, role.as_ref()) {
                 return Err(Refused::Superior);
             }
-            match users.delete(&user, &audit).await? {
-                Change::Done(()) => {
-                    tracing::info!(user_id = %id, by = %caller.user.id, "control-center user deleted");
-                    return Ok(Reply::ok(Deleted { id, deleted: true }));
-                }
-                Change::NotFound => return Err(Refused::UserNotFound),
-                Change::LastSuperAdmin => return Err(Refused::LastSuperAdmin),
-                Change::Stale => continue,
+            match users.delete(&user, audit).await? {
+                Change::Done(()) => Ok(Some(())),
+                Change::NotFound => Err(Refused::UserNotFound),
+                Change::LastSuperAdmin => Err(Refused::LastSuperAdmin),
+                Change::Stale => Ok(None),
             }
-        }
-        Err(StoreError::Unavailable(anyhow::anyhow!("the user kept changing under this delete")).into())
+        })
+        .await?;
+        tracing::info!(user_id = %id, by = %caller.user.id, "control-center user deleted");
+        Ok(Reply::ok(Deleted { id, deleted: true }))
     }
 }
 

@@ -6,8 +6,7 @@ use http::StatusCode;
 use schemars::JsonSchema;
 use shared::auth::{ControlCenterCaller, can_act_on, user_with_role};
 use shared::inputs::ControlCenterUserId;
-use shared::store::StoreError;
-use shared::store::control_center_users::{Change, tokens_valid_after_rfc3339};
+use shared::store::control_center_users::{Change, retry_on_change};
 use shared::views::SessionsRevoked;
 use shared::{App, Ctx, Endpoint, Path, Reply, routes};
 
@@ -40,24 +39,23 @@ impl Endpoint for RevokeControlCenterUserSessions {
         caller: ControlCenterCaller,
         Path(ControlCenterUserId { id }): Path<ControlCenterUserId>,
     ) -> Result<Reply<SessionsRevoked>, Refused> {
-        let users = app.control_center_users();
-        let audit = caller.audit(app, &ctx.request_id);
-        for _ in 0..5 {
-            let (user, role) = user_with_role(app, &caller, &id, None).await?.0.ok_or(Refused::UserNotFound)?;
-            if user.id != caller.user.id && !can_act_on(&caller, role.as_ref()) {
+        let (users, audit) = (&app.control_center_users(), &caller.audit(app, &ctx.request_id));
+        let caller = &caller;
+        let now = retry_on_change("revocation", || async move {
+            let (user, role) = user_with_role(app, caller, &id, None).await?.0.ok_or(Refused::UserNotFound)?;
+            if user.id != caller.user.id && !can_act_on(caller, role.as_ref()) {
                 return Err(Refused::Superior);
             }
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            match users.revoke_sessions(&user, now, &audit).await? {
-                Change::Done(_) => {
-                    tracing::info!(user_id = %id, by = %caller.user.id, "control-center user's sessions revoked");
-                    return Ok(Reply::ok(SessionsRevoked { id, tokens_valid_after: tokens_valid_after_rfc3339(now) }));
-                }
-                Change::NotFound => return Err(Refused::UserNotFound),
-                Change::LastSuperAdmin | Change::Stale => continue,
+            match users.revoke_sessions(&user, now, audit).await? {
+                Change::Done(_) => Ok(Some(now)),
+                Change::NotFound => Err(Refused::UserNotFound),
+                Change::LastSuperAdmin | Change::Stale => Ok(None),
             }
-        }
-        Err(StoreError::Unavailable(anyhow::anyhow!("the user kept changing under this revocation")).into())
+        })
+        .await?;
+        tracing::info!(user_id = %id, by = %caller.user.id, "control-center user's sessions revoked");
+        Ok(Reply::ok(SessionsRevoked::at(id, now)))
     }
 }
 

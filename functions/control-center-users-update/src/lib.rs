@@ -15,8 +15,7 @@ use shared::domain::{DisplayName, Invalid};
 use shared::endpoint::Body;
 use shared::http::Fields;
 use shared::inputs::ControlCenterUserId;
-use shared::store::StoreError;
-use shared::store::control_center_users::{Change, UserPatch};
+use shared::store::control_center_users::{Change, UserPatch, retry_on_change};
 use shared::views::{ControlCenterUserView, MISSING_ROLE_NAME};
 use shared::{ApiError, App, Ctx, Endpoint, Json, Path, Reply, routes, schema};
 use uuid::Uuid;
@@ -139,11 +138,10 @@ impl Endpoint for UpdateControlCenterUser {
         caller: ControlCenterCaller,
         (Path(ControlCenterUserId { id }), Json(patch)): (Path<ControlCenterUserId>, Json<Patch>),
     ) -> Result<Reply<ControlCenterUserView>, Refused> {
-        let users = app.control_center_users();
-        let audit = caller.audit(app, &ctx.request_id);
-        // Each attempt decides on the user as read; a write that finds it changed reads again.
-        for _ in 0..5 {
-            let (found, new_role) = user_with_role(app, &caller, &id, patch.role_id.as_ref()).await?;
+        let (users, audit) = (&app.control_center_users(), &caller.audit(app, &ctx.request_id));
+        let (caller, patch) = (&caller, &patch);
+        let (updated, role) = retry_on_change("update", || async move {
+            let (found, new_role) = user_with_role(app, caller, &id, patch.role_id.as_ref()).await?;
             // An unknown role is refused before a missing user.
             if patch.role_id.is_some() && new_role.is_none() {
                 return Err(Refused::UnknownRole);
@@ -153,10 +151,10 @@ impl Endpoint for UpdateControlCenterUser {
             if own && (patch.role_id.is_some_and(|r| r != user.role_id) || patch.is_active == Some(false)) {
                 return Err(Refused::OwnAccount);
             }
-            if !own && !can_act_on(&caller, current_role.as_ref()) {
+            if !own && !can_act_on(caller, current_role.as_ref()) {
                 return Err(Refused::Superior);
             }
-            if new_role.as_ref().is_some_and(|role| !can_grant(&caller, &role.permissions)) {
+            if new_role.as_ref().is_some_and(|role| !can_grant(caller, &role.permissions)) {
                 return Err(Refused::Escalation);
             }
             let change = UserPatch {
@@ -164,21 +162,22 @@ impl Endpoint for UpdateControlCenterUser {
                 role_id: patch.role_id,
                 is_active: patch.is_active,
             };
-            let updated = match users.update(&user, &change, &audit).await? {
+            let updated = match users.update(&user, &change, audit).await? {
                 Change::Done(updated) => updated.unwrap_or(user),
                 Change::NotFound => return Err(Refused::UserNotFound),
                 Change::LastSuperAdmin => return Err(Refused::LastSuperAdmin),
-                Change::Stale => continue,
+                Change::Stale => return Ok(None),
             };
-            let role = match &new_role {
-                Some(role) if role.id == updated.role_id => Some(role.clone()),
+            let role = match new_role {
+                Some(role) if role.id == updated.role_id => Some(role),
                 _ => current_role.filter(|r| r.id == updated.role_id),
             };
-            tracing::info!(user_id = %id, by = %caller.user.id, "control-center user updated");
-            let name = role.as_ref().map_or(MISSING_ROLE_NAME, |r| r.name.as_str());
-            return Ok(Reply::ok(ControlCenterUserView::new(&updated, name)));
-        }
-        Err(StoreError::Unavailable(anyhow::anyhow!("the user kept changing under this update")).into())
+            Ok(Some((updated, role)))
+        })
+        .await?;
+        tracing::info!(user_id = %id, by = %caller.user.id, "control-center user updated");
+        let name = role.as_ref().map_or(MISSING_ROLE_NAME, |r| r.name.as_str());
+        Ok(Reply::ok(ControlCenterUserView::new(&updated, name)))
     }
 }
 

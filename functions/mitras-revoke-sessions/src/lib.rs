@@ -41,14 +41,8 @@ impl Endpoint for RevokeMitraSessions {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let after = app.mitras().revoke_sessions(&id, now, &audit).await?.ok_or(Refused::MitraNotFound)?;
         tracing::info!(mitra_id = %id, by = %caller.user.id, "mitra sessions revoked");
-        Ok(Reply::ok(SessionsRevoked { id, tokens_valid_after: rfc3339(after) }))
+        Ok(Reply::ok(SessionsRevoked::at(id, after)))
     }
-}
-
-/// `2026-04-04T00:00:00Z`.
-fn rfc3339(unix: i64) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    time::OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(&format).ok()).unwrap_or_default()
 }
 
 /// This function's endpoint, under the name the generated mount table and `main` use.
