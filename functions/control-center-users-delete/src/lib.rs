@@ -5,7 +5,7 @@ use http::StatusCode;
 use schemars::JsonSchema;
 use shared::auth::{ControlCenterCaller, can_act_on, user_with_role};
 use shared::inputs::ControlCenterUserId;
-use shared::store::control_center_users::{Change, retry_on_change};
+use shared::store::control_center_users::{Change, retry_user_change};
 use shared::views::Deleted;
 use shared::{App, Ctx, Endpoint, Path, Reply, routes};
 
@@ -42,7 +42,7 @@ impl Endpoint for DeleteControlCenterUser {
     ) -> Result<Reply<Deleted>, Refused> {
         let (users, audit) = (&app.control_center_users(), &caller.audit(app, &ctx.request_id));
         let caller = &caller;
-        retry_on_change("delete", || async move {
+        retry_user_change("delete", || async move {
             let (user, role) = user_with_role(app, caller, &id, None).await?.0.ok_or(Refused::UserNotFound)?;
             if user.id == caller.user.id {
                 return Err(Refused::OwnAccount);

@@ -6,7 +6,7 @@ use http::StatusCode;
 use schemars::JsonSchema;
 use shared::auth::{ControlCenterCaller, can_act_on, user_with_role};
 use shared::inputs::ControlCenterUserId;
-use shared::store::control_center_users::{Change, retry_on_change};
+use shared::store::control_center_users::{Change, retry_user_change};
 use shared::views::SessionsRevoked;
 use shared::{App, Ctx, Endpoint, Path, Reply, routes};
 
@@ -41,7 +41,7 @@ impl Endpoint for RevokeControlCenterUserSessions {
     ) -> Result<Reply<SessionsRevoked>, Refused> {
         let (users, audit) = (&app.control_center_users(), &caller.audit(app, &ctx.request_id));
         let caller = &caller;
-        let now = retry_on_change("revocation", || async move {
+        let now = retry_user_change("revocation", || async move {
             let (user, role) = user_with_role(app, caller, &id, None).await?.0.ok_or(Refused::UserNotFound)?;
             if user.id != caller.user.id && !can_act_on(caller, role.as_ref()) {
                 return Err(Refused::Superior);

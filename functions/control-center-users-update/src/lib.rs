@@ -15,7 +15,7 @@ use shared::domain::{DisplayName, Invalid};
 use shared::endpoint::Body;
 use shared::http::Fields;
 use shared::inputs::ControlCenterUserId;
-use shared::store::control_center_users::{Change, UserPatch, retry_on_change};
+use shared::store::control_center_users::{Change, UserPatch, retry_user_change};
 use shared::views::{ControlCenterUserView, MISSING_ROLE_NAME};
 use shared::{ApiError, App, Ctx, Endpoint, Json, Path, Reply, routes, schema};
 use uuid::Uuid;
@@ -140,7 +140,7 @@ impl Endpoint for UpdateControlCenterUser {
     ) -> Result<Reply<ControlCenterUserView>, Refused> {
         let (users, audit) = (&app.control_center_users(), &caller.audit(app, &ctx.request_id));
         let (caller, patch) = (&caller, &patch);
-        let (updated, role) = retry_on_change("update", || async move {
+        let (updated, role) = retry_user_change("update", || async move {
             let (found, new_role) = user_with_role(app, caller, &id, patch.role_id.as_ref()).await?;
             // An unknown role is refused before a missing user.
             if patch.role_id.is_some() && new_role.is_none() {

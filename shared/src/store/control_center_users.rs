@@ -77,19 +77,14 @@ pub enum Change<T> {
     Stale,
 }
 
-/// Runs `attempt` (read the user, decide, write on the condition that it is as read) again
-/// while it answers `None`, the write having found the user changed; five times at most, then
-/// the store counts as unavailable. `what` names the change in that error.
-pub async fn retry_on_change<T, E: From<StoreError>, F: Future<Output = Result<Option<T>, E>>>(
+/// [`super::retry_on_change`] for a handler's read of a user, its decision and its
+/// [`Change`]: five attempts; `what` names the change in the error when they run out.
+pub async fn retry_user_change<T, E: From<StoreError>, F: Future<Output = Result<Option<T>, E>>>(
     what: &str,
-    mut attempt: impl FnMut() -> F,
+    attempt: impl FnMut() -> F,
 ) -> Result<T, E> {
-    for _ in 0..5 {
-        if let Some(done) = attempt().await? {
-            return Ok(done);
-        }
-    }
-    Err(StoreError::Unavailable(anyhow::anyhow!("the user kept changing under this {what}")).into())
+    let gave_up = || StoreError::Unavailable(anyhow::anyhow!("the user kept changing under this {what}"));
+    super::retry_on_change(5, gave_up, attempt).await
 }
 
 /// The fields a PATCH may set; `None` leaves one as it is.

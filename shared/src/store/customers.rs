@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::stored::{self, decode};
-use super::{CreatedAt, StoreError, TxOutcome, claimed_id, get, put_new, s, to_item, transact};
+use super::{CreatedAt, StoreError, TxOutcome, claimed_id, get, put_new, retry_on_change, s, to_item, transact};
 use crate::domain::{CustomerDisplayName, CustomerPhone, Email};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,9 +161,9 @@ impl<'a> Customers<'a> {
     /// link committed in between fails the condition, and the delete starts over with the
     /// claims that link added, so no claim outlives its customer.
     pub async fn delete_by_uid(&self, uid: &str) -> Result<Deletion, StoreError> {
-        const ATTEMPTS: u32 = 5;
-        for _ in 0..ATTEMPTS {
-            let Some(customer) = self.by_uid(uid).await? else { return Ok(Deletion::NotFound) };
+        let gave_up = || StoreError::Failed(anyhow::anyhow!("the customer kept changing while being deleted"));
+        retry_on_change(5, gave_up, || async move {
+            let Some(customer) = self.by_uid(uid).await? else { return Ok(Some(Deletion::NotFound)) };
             let id = customer.id;
             let mut writes = vec![self.delete_as_read(&customer)];
             let mut claims = vec![uid_pk(uid)];
@@ -174,11 +174,12 @@ impl<'a> Customers<'a> {
             claims.sort();
             claims.dedup();
             writes.extend(claims.into_iter().map(|pk| self.release(pk, &id)));
-            if let TxOutcome::Committed = transact(self.client, writes, "deleting a customer").await? {
-                return Ok(Deletion::Deleted(id));
+            match transact(self.client, writes, "deleting a customer").await? {
+                TxOutcome::Committed => Ok(Some(Deletion::Deleted(id))),
+                TxOutcome::ConditionFailed => Ok(None),
             }
-        }
-        Err(StoreError::Failed(anyhow::anyhow!("the customer kept changing while being deleted")))
+        })
+        .await
     }
 
     fn delete_as_read(&self, customer: &Customer) -> TransactWriteItem {

@@ -14,8 +14,8 @@ use super::list::{self, counter};
 use super::schema::{BY_CREATED, BY_STATUS};
 use super::stored::{self, decode};
 use super::{
-    CreatedAt, Item, StoreError, bump_counters, claimed_id, classify, get, key, put_new, s, to_item, transact_failing,
-    transact_reporting,
+    CreatedAt, Item, StoreError, bump_counters, claimed_id, classify, get, key, put_new, retry_on_change, s, to_item,
+    transact_failing, transact_reporting,
 };
 use crate::domain::{DisplayName, ListQuery, Phone};
 
@@ -294,10 +294,12 @@ impl<'a> Mitras<'a> {
         phone: Option<Phone>,
         audit: &Audit<'_>,
     ) -> Result<Updated, StoreError> {
-        for _ in 0..ATTEMPTS {
-            let Some(before) = self.by_id(id).await? else { return Ok(Updated::NotFound) };
+        let (display_name, phone) = (&display_name, &phone);
+        let gave_up = || kept_changing("updating a mitra");
+        retry_on_change(ATTEMPTS, gave_up, || async move {
+            let Some(before) = self.by_id(id).await? else { return Ok(Some(Updated::NotFound)) };
             let mut after = before.clone();
-            if let Some(name) = &display_name {
+            if let Some(name) = display_name {
                 after.display_name = name.clone();
             }
             let new_phone = phone.as_ref().filter(|p| **p != before.phone);
@@ -310,7 +312,7 @@ impl<'a> Mitras<'a> {
                 .field("display_name", &before.display_name, &after.display_name)
                 .field("firebase_uid", &before.firebase_uid, &after.firebase_uid);
             if changes.is_empty() {
-                return Ok(Updated::Done(before));
+                return Ok(Some(Updated::Done(before)));
             }
             let mut expr = Expr::as_read(&before)?;
             expr.values.insert(":name".into(), s(after.display_name.as_str()));
@@ -335,21 +337,22 @@ impl<'a> Mitras<'a> {
             }
             writes.push(audit.put(AuditAction::MitraUpdate, Target::mitra(*id), changes)?);
             match transact_reporting(self.client, writes, "updating a mitra").await? {
-                Ok(()) => return Ok(Updated::Done(after)),
+                Ok(()) => Ok(Some(Updated::Done(after))),
                 // Changed since it was read: read it again.
-                Err(failed) if failed.contains(&0) => continue,
-                Err(failed) if new_phone.is_some() && failed == [2] => return Ok(Updated::PhoneTaken),
-                Err(failed) => return Err(unexpected("updating a mitra", &failed)),
+                Err(failed) if failed.contains(&0) => Ok(None),
+                Err(failed) if new_phone.is_some() && failed == [2] => Ok(Some(Updated::PhoneTaken)),
+                Err(failed) => Err(unexpected("updating a mitra", &failed)),
             }
-        }
-        Err(kept_changing("updating a mitra"))
+        })
+        .await
     }
 
     /// Deletes the mitra, releases its phone, moves the counters and writes `mitra.delete`
     /// in one transaction; `None` when there is no such mitra.
     pub async fn delete(&self, id: &Uuid, audit: &Audit<'_>) -> Result<Option<Mitra>, StoreError> {
-        for _ in 0..ATTEMPTS {
-            let Some(before) = self.by_id(id).await? else { return Ok(None) };
+        let gave_up = || kept_changing("deleting a mitra");
+        retry_on_change(ATTEMPTS, gave_up, || async move {
+            let Some(before) = self.by_id(id).await? else { return Ok(Some(None)) };
             let expr = Expr::as_read(&before)?;
             let delete = Delete::builder()
                 .table_name(self.table)
@@ -367,20 +370,21 @@ impl<'a> Mitras<'a> {
                 audit.put(AuditAction::MitraDelete, Target::mitra(*id), changes)?,
             ];
             match transact_reporting(self.client, writes, "deleting a mitra").await? {
-                Ok(()) => return Ok(Some(before)),
-                Err(failed) if failed.contains(&0) => continue,
-                Err(failed) => return Err(unexpected("deleting a mitra", &failed)),
+                Ok(()) => Ok(Some(Some(before))),
+                Err(failed) if failed.contains(&0) => Ok(None),
+                Err(failed) => Err(unexpected("deleting a mitra", &failed)),
             }
-        }
-        Err(kept_changing("deleting a mitra"))
+        })
+        .await
     }
 
     /// Revokes every token signed in before `now` (unix seconds) and clears the uid binding,
     /// with its `mitra.revoke_sessions` record; the stored instant, or `None` when there is
     /// no such mitra. It never moves back, whatever the caller's clock says.
     pub async fn revoke_sessions(&self, id: &Uuid, now: i64, audit: &Audit<'_>) -> Result<Option<i64>, StoreError> {
-        for _ in 0..ATTEMPTS {
-            let Some(before) = self.by_id(id).await? else { return Ok(None) };
+        let gave_up = || kept_changing("revoking a mitra's sessions");
+        retry_on_change(ATTEMPTS, gave_up, || async move {
+            let Some(before) = self.by_id(id).await? else { return Ok(Some(None)) };
             let after = before.tokens_valid_after.map_or(now, |t| t.max(now));
             let mut expr = Expr::as_read(&before)?;
             expr.values.insert(":after".into(), AttributeValue::N(after.to_string()));
@@ -403,12 +407,12 @@ impl<'a> Mitras<'a> {
                 audit.put(AuditAction::MitraRevokeSessions, Target::mitra(*id), changes)?,
             ];
             match transact_reporting(self.client, writes, "revoking a mitra's sessions").await? {
-                Ok(()) => return Ok(Some(after)),
-                Err(failed) if failed.contains(&0) => continue,
-                Err(failed) => return Err(unexpected("revoking a mitra's sessions", &failed)),
+                Ok(()) => Ok(Some(Some(after))),
+                Err(failed) if failed.contains(&0) => Ok(None),
+                Err(failed) => Err(unexpected("revoking a mitra's sessions", &failed)),
             }
-        }
-        Err(kept_changing("revoking a mitra's sessions"))
+        })
+        .await
     }
 
     /// Deletes `PHONE#<phone>` of `mitra`, on condition it is still this mitra's.

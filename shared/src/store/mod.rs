@@ -39,6 +39,22 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// Runs `attempt` (read an item, decide, write on the condition that it is as read) again
+/// while it answers `None`, the write having found the item changed since the read:
+/// `attempts` times at most, then fails with `gave_up`.
+pub async fn retry_on_change<T, E: From<StoreError>, F: Future<Output = Result<Option<T>, E>>>(
+    attempts: usize,
+    gave_up: impl FnOnce() -> StoreError,
+    mut attempt: impl FnMut() -> F,
+) -> Result<T, E> {
+    for _ in 0..attempts {
+        if let Some(done) = attempt().await? {
+            return Ok(done);
+        }
+    }
+    Err(gave_up().into())
+}
+
 const UNAVAILABLE_CODES: &[&str] = &[
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
