@@ -369,8 +369,14 @@ mod tests {
             r#"{{"ClientRequestToken":"{TOKEN}","TransactItems":[{{"Put":{{"Item":{{"pk":{{"S":"CUSTOMER#{NEW_ID}"}},"role":{{"S":"{EXISTING}"}}}}}}}},{{"Put":{{"Item":{{"pk":{{"S":"UID#bench-new-1"}}}}}}}}]}}"#
         );
         let read = format!(r#"{{"Key":{{"pk":{{"S":"CUSTOMER#{NEW_ID}"}}}}}}"#);
-        let script = Script { groups: vec![vec![call("DynamoDB_20120810.TransactWriteItems", &write, "{}")], vec![call("DynamoDB_20120810.GetItem", &read, "{}")]], ..Script::default() }
-            .fresh(format!(r#"{{"body":"{EXISTING}"}}"#).as_bytes(), vec!["bench-new-1".into(), "unused".into()]);
+        let script = Script {
+            groups: vec![
+                vec![call("DynamoDB_20120810.TransactWriteItems", &write, "{}")],
+                vec![call("DynamoDB_20120810.GetItem", &read, "{}")],
+            ],
+            ..Script::default()
+        }
+        .fresh(format!(r#"{{"body":"{EXISTING}"}}"#).as_bytes(), vec!["bench-new-1".into(), "unused".into()]);
         assert_eq!(script.generated, [TOKEN, NEW_ID]);
         assert_eq!(script.one_use(), ["bench-new-1"]);
         let pairs = script.substitutions(&[("bench-new-1".into(), "bench-new-2".into())]);

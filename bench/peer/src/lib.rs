@@ -15,9 +15,8 @@ const GOOGLE_CERTS_URL: &str =
 
 /// The customers table, as our functions name it (`<TABLE_PREFIX>-customers`).
 pub fn customers_table() -> String {
-    let prefix = std::env::var("TABLE_PREFIX").unwrap_or_else(|_| {
-        format!("halobestie-{}", std::env::var("STAGE").unwrap_or_else(|_| "local".into()))
-    });
+    let prefix = std::env::var("TABLE_PREFIX")
+        .unwrap_or_else(|_| format!("halobestie-{}", std::env::var("STAGE").unwrap_or_else(|_| "local".into())));
     format!("{prefix}-customers")
 }
 
@@ -56,10 +55,8 @@ impl FirebaseVerifier {
         let kid = decode_header(token).ok()?.kid?;
         let claims = decode::<Claims>(token, self.keys.get(&kid)?, &self.validation).ok()?.claims;
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64;
-        let valid = !claims.sub.is_empty()
-            && claims.sub.len() <= 128
-            && claims.iat <= now + 60
-            && claims.auth_time <= now + 60;
+        let valid =
+            !claims.sub.is_empty() && claims.sub.len() <= 128 && claims.iat <= now + 60 && claims.auth_time <= now + 60;
         valid.then_some(claims)
     }
 }

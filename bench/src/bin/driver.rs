@@ -669,7 +669,9 @@ async fn main() -> anyhow::Result<()> {
                 statuses.push(status);
             }
             if statuses.iter().any(|s| *s != statuses[0]) {
-                bail!("{name} and its peer answered differently ({statuses:?}, in the order {runs:?}): not the same work");
+                bail!(
+                    "{name} and its peer answered differently ({statuses:?}, in the order {runs:?}): not the same work"
+                );
             }
         }
         eprintln!("bench: cold-start round {}/{} done", round + 1, args.spawns);
@@ -953,22 +955,19 @@ async fn main() -> anyhow::Result<()> {
         max_sequential = max_sequential.max(w.groups);
         max_zip = max_zip.max(s.zip);
         max_rss = max_rss.max(w.rss_after_100);
-        let (peer_cells, ratio_cells) =
-            match (peer_p50(name, PeerRun::CertFile), peer_p50(name, PeerRun::AsWritten)) {
-                (Some(cert_file), Some(as_written)) => {
-                    let (r, r_written) = (ms(c) / ms(cert_file), ms(c) / ms(as_written));
-                    peer_ratio = max(peer_ratio, r);
-                    peer_ratio_as_written = max(peer_ratio_as_written, r_written);
-                    (
-                        format!("{:.1} / {:.1}", ms(cert_file), ms(as_written)),
-                        format!("{r:.2} | {r_written:.2}"),
-                    )
-                }
-                _ => (String::new(), " | ".to_owned()),
-            };
+        // Three cells: the peer's cold p50s, and the two ratios.
+        let peer_cells = match (peer_p50(name, PeerRun::CertFile), peer_p50(name, PeerRun::AsWritten)) {
+            (Some(cert_file), Some(as_written)) => {
+                let (r, r_written) = (ms(c) / ms(cert_file), ms(c) / ms(as_written));
+                peer_ratio = max(peer_ratio, r);
+                peer_ratio_as_written = max(peer_ratio_as_written, r_written);
+                format!(" {:.1} / {:.1} | {r:.2} | {r_written:.2} |", ms(cert_file), ms(as_written))
+            }
+            _ => " | | |".to_owned(),
+        };
         write!(
             table,
-            "| {name} | {:.1} | {:.2} | {:.1} | {peer_cells} | {ratio_cells} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} | {:.1} | {:.2} | {:.2} |",
+            "| {name} | {:.1} | {:.2} | {:.1} |{peer_cells} {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} | {:.1} | {:.2} | {:.2} |",
             ms(c),
             cr,
             extra,

@@ -24,8 +24,7 @@ async fn handle_request(
         .consistent_read(true)
         .send()
         .await?;
-    let Some(customer_id) = claim.item.as_ref().and_then(|i| i.get("customer_id")).and_then(|v| v.as_s().ok())
-    else {
+    let Some(customer_id) = claim.item.as_ref().and_then(|i| i.get("customer_id")).and_then(|v| v.as_s().ok()) else {
         return refuse(404, "NOT_FOUND", "no customer for this login");
     };
 

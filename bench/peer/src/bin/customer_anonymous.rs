@@ -54,10 +54,9 @@ async fn handle_request(
         email: None,
         bound_uid: uid.clone(),
         linked_uid: None,
-        created_at: time::OffsetDateTime::now_utc()
-            .format(time::macros::format_description!(
-                "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-            ))?,
+        created_at: time::OffsetDateTime::now_utc().format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        ))?,
     };
     let mut item: HashMap<String, AttributeValue> = to_item(&customer)?;
     item.insert("pk".into(), AttributeValue::S(format!("CUSTOMER#{id}")));
