@@ -14,8 +14,8 @@
 //!
 //! The warm floor replays each function's recorded storage calls with new generated ids,
 //! `ClientRequestToken`s and one-use values every time, so writes are really redone.
-//! Functions it cannot drive yet (a DELETE, an entity it does not prepare) are skipped
-//! with the reason printed.
+//! Functions it cannot drive yet (a DELETE consumes its entity) are skipped with the reason
+//! printed; one whose writes cannot be replayed is measured cold only.
 //!
 //! Needs the stand-ins (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SSM`, credentials
 //! and region in the environment, as `scripts/env.sh` sets them).
@@ -39,7 +39,7 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 use shared::App;
 use shared::config::Config;
-use shared::domain::{CustomerDisplayName, DisplayName, Phone};
+use shared::domain::{CustomerDisplayName, DisplayName, Email, Phone};
 use shared::routes::{self, Access, Route};
 use tokio::process::{Child, Command};
 
@@ -119,6 +119,8 @@ struct Fixtures {
     mitra: String,
     status_mitra: uuid::Uuid,
     operator_role: uuid::Uuid,
+    /// A control-center user for the routes that act on one (`{{USER_ID}}`) without consuming it.
+    operator: uuid::Uuid,
     /// (token, uid) of new anonymous users.
     fresh_anonymous: Mutex<VecDeque<(String, String)>>,
     /// (customer, token, uid, phone) of anonymous customers to link.
@@ -188,6 +190,17 @@ impl Fixtures {
             .context("the seed has no operator role")?
             .id;
         // Fixed-width serials: no one-use value is a prefix of another (a replay replaces them as text).
+        let operator = app
+            .control_center_users()
+            .create(
+                &Email::parse(&format!("bench-user-{run}@halobestie.com"))?,
+                DisplayName::parse("Bench Operator")?,
+                operator_role,
+                None,
+            )
+            .await?
+            .context("the bench's control-center user exists already")?
+            .id;
         let fresh_anonymous = (0..pool)
             .map(|i| {
                 let uid = format!("bench-new-{run}-{i:06}");
@@ -222,6 +235,7 @@ impl Fixtures {
             mitra,
             status_mitra,
             operator_role,
+            operator,
             fresh_anonymous: Mutex::new(fresh_anonymous),
             links: Mutex::new(links),
             serial: AtomicU64::new(0),
@@ -280,6 +294,7 @@ impl Fixtures {
                     email
                 }
                 (None, "ROLE_ID") => self.operator_role.to_string(),
+                (None, "USER_ID") => self.operator.to_string(),
                 (None, "MITRA_ID") => self.status_mitra.to_string(),
                 (None, "CUSTOMER_ID") => self.client_customer.to_string(),
                 (None, other) => bail!(
@@ -304,7 +319,7 @@ impl Fixtures {
 }
 
 /// The `{{NAME}}` placeholders [`Fixtures::event_and_one_use`] knows how to fill.
-const PLACEHOLDERS: [&str; 7] = ["TOKEN", "CUSTOMER_ID", "UID", "PHONE", "EMAIL", "ROLE_ID", "MITRA_ID"];
+const PLACEHOLDERS: [&str; 8] = ["TOKEN", "CUSTOMER_ID", "UID", "PHONE", "EMAIL", "ROLE_ID", "MITRA_ID", "USER_ID"];
 
 /// Why the driver cannot measure a function yet, if it cannot: it would need a fresh entity
 /// prepared for every invocation, which the driver does not do yet.
