@@ -808,6 +808,7 @@ async fn main() -> anyhow::Result<()> {
         let mut rss_after_100 = 0;
         let mut samples = Vec::with_capacity(args.warm);
         let mut floor = Vec::with_capacity(args.warm);
+        let mut floor_failed: Option<anyhow::Error> = None;
         let run = async {
             for _ in 0..args.warmup {
                 let outcome = api.invoke(fixtures.event(route)?).await?;
@@ -828,18 +829,25 @@ async fn main() -> anyhow::Result<()> {
                 let raw = get_item().await?;
                 anchor.push(raw);
                 anchor_raw.push(anchor_script.replay(&raw_http, &[], true).await?);
-                floor.push(if script.calls() == 0 {
-                    raw
+                if script.calls() == 0 {
+                    floor.push(raw);
+                    continue;
+                }
+                // A new request's one-use values for the replayed writes (from the same pools).
+                let one_use: Vec<(String, String)> = if script.needs_one_use() && !floor_as_recorded {
+                    let (_, new) = fixtures.event_and_one_use(route)?;
+                    script.one_use_recorded().iter().cloned().zip(new).collect()
                 } else {
-                    // A new request's one-use values for the replayed writes (from the same pools).
-                    let one_use: Vec<(String, String)> = if script.needs_one_use() && !floor_as_recorded {
-                        let (_, new) = fixtures.event_and_one_use(route)?;
-                        script.one_use_recorded().iter().cloned().zip(new).collect()
-                    } else {
-                        Vec::new()
-                    };
-                    script.replay(&raw_http, &one_use, floor_as_recorded).await.context("replaying the floor")?
-                });
+                    Vec::new()
+                };
+                // A write conditioned on state the requests change may stop replaying part way.
+                match script.replay(&raw_http, &one_use, floor_as_recorded).await {
+                    Ok(took) => floor.push(took),
+                    Err(e) => {
+                        floor_failed = Some(e);
+                        break;
+                    }
+                }
             }
             anyhow::Ok(())
         };
@@ -847,6 +855,12 @@ async fn main() -> anyhow::Result<()> {
         let rss_end = peak_rss(&child).unwrap_or(0);
         stop(child).await;
         result.with_context(|| format!("warm run of {name}"))?;
+        if let Some(e) = floor_failed {
+            let reason = format!("its storage calls stopped replaying as a floor ({e:#})");
+            eprintln!("bench: SKIPPING warm {name}: {reason}");
+            not_warm.push((name, reason));
+            continue;
+        }
         if rss_after_100 == 0 {
             rss_after_100 = rss_end;
         }
