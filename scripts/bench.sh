@@ -4,17 +4,20 @@
 #   scripts/bench.sh
 #
 # Starts the local stand-ins (DynamoDB Local, moto's SSM), builds the release binaries
-# (the fourteen functions, a hello-world lambda_runtime function and the driver, one
-# `cargo build --release`), runs the criterion token-verification bench, then the driver:
-# cold starts against our Lambda Runtime API emulator, warm latency through the Lambda
-# event path against the same storage calls made directly, SSM calls, sizes and memory.
-# It prints a table; its last line is
+# (the functions, a hello-world lambda_runtime function and the driver, one
+# `cargo build --release`; then the peer, bench/peer, a workspace of its own, into the same
+# target directory with the same profile), optionally the aarch64 builds (for their zip
+# sizes), runs the criterion token-verification bench, then the driver: cold starts against
+# our Lambda Runtime API emulator (ours interleaved with the peer's), warm latency through
+# the Lambda event path against the same storage calls made directly, SSM calls, sizes and
+# memory. It prints a table; its last line is
 #
-#   bench: cold_ratio=… warm_overhead_ratio=… verify_fresh_us=… verify_repeat_us=… ssm_calls=… max_zip_mb=… max_rss_mb=…
+#   bench: cold_ratio=… warm_overhead_ratio=… verify_fresh_us=… verify_repeat_us=… ssm_calls=… max_zip_mb=… max_rss_mb=… peer_cold_ratio=… peer_cold_ratio_as_written=… cold_extra_ms=… max_sequential_calls=… [max_arm64_zip_mb=…]
 #
 # Environment: BENCH_SPAWNS (cold starts per function, default 11), BENCH_WARM (measured
-# warm invocations per function, default 400), CARGO_TARGET_DIR. Outputs: target/bench/
-# (table.md, zips, function logs) and target/criterion/.
+# warm invocations per function, default 400), BENCH_ARM64=0 (skip the aarch64 build and
+# its zip sizes), CARGO_TARGET_DIR. Outputs: target/bench/ (table.md, zips, function logs)
+# and target/criterion/.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
@@ -32,6 +35,24 @@ verify_bench=$(cargo build --release --locked "${packages[@]}" -p bench-hello -p
     --message-format=json-render-diagnostics | python3 "$ROOT/scripts/cargo-executable.py" verify || true)
 [ -x "$verify_bench" ] || { echo "bench.sh: the criterion bench was not built" >&2; exit 1; }
 
+# The peer after ours: a workspace of its own (its default features must not reach our
+# functions), built into the same target directory with the same release profile.
+echo "bench.sh: building the peer (bench/peer) ..." >&2
+peer_started=$SECONDS
+cargo build --release --locked --manifest-path "$ROOT/bench/peer/Cargo.toml" --target-dir "$TARGET" >&2
+echo "bench.sh: the peer built in $((SECONDS - peer_started)) s" >&2
+
+# The aarch64 builds, for their zip sizes only; a failed cross build leaves them out.
+arm64_args=()
+if [ "${BENCH_ARM64:-1}" != 0 ]; then
+    echo "bench.sh: building the functions for arm64 (make lambdas LAMBDA_ARCH=--arm64) ..." >&2
+    if make -C "$ROOT" lambdas LAMBDA_ARCH=--arm64 LAMBDA_DIR="$TARGET/lambda-arm64" >&2; then
+        arm64_args=(--arm64-dir "$TARGET/lambda-arm64")
+    else
+        echo "bench.sh: WARNING: the arm64 build failed; the table has no arm64 zip sizes (BENCH_ARM64=0 skips it)" >&2
+    fi
+fi
+
 echo "bench.sh: token verification (criterion) ..." >&2
 export CRITERION_HOME="$TARGET/criterion"
 rm -rf "$CRITERION_HOME/verify"
@@ -43,4 +64,5 @@ echo "bench.sh: cold starts, warm latency, SSM, size, memory ..." >&2
     --out "$TARGET/bench" \
     --criterion "$CRITERION_HOME" \
     --spawns "${BENCH_SPAWNS:-11}" \
-    --warm "${BENCH_WARM:-400}"
+    --warm "${BENCH_WARM:-400}" \
+    "${arm64_args[@]}"

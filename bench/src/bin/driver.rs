@@ -1,7 +1,21 @@
 //! The bench driver: runs every measurement of `scripts/bench.sh` against the release
 //! binaries in `--bin-dir`, prints a table, and ends with the one-line summary:
 //!
-//! `bench: cold_ratio=… warm_overhead_ratio=… verify_fresh_us=… verify_repeat_us=… ssm_calls=… max_zip_mb=… max_rss_mb=…`
+//! `bench: cold_ratio=… warm_overhead_ratio=… verify_fresh_us=… verify_repeat_us=… ssm_calls=… max_zip_mb=… max_rss_mb=… peer_cold_ratio=… peer_cold_ratio_as_written=… cold_extra_ms=… max_sequential_calls=… [max_arm64_zip_mb=…]`
+//!
+//! - `peer_cold_ratio`: the largest of our cold p50 / the peer's (bench/peer: the same first
+//!   request written the usual way), the peer given `SSL_CERT_FILE` as ours set it;
+//!   `peer_cold_ratio_as_written` against the peer as written. Ours and the peer's two runs
+//!   are spawned one after another in every round, in a rotating order.
+//! - `cold_extra_ms`: the largest of our cold p50 − bench-hello's.
+//! - `max_sequential_calls`: the most storage round trips one warm request makes one after
+//!   another (calls that overlapped in time count once).
+//! - `max_arm64_zip_mb`: with `--arm64-dir`, the largest zip of the aarch64 builds.
+//!
+//! The warm floor replays each function's recorded storage calls with new generated ids,
+//! `ClientRequestToken`s and one-use values every time, so writes are really redone.
+//! Functions it cannot drive yet (a DELETE consumes its entity) are skipped with the reason
+//! printed; one whose writes cannot be replayed is measured cold only.
 //!
 //! Needs the stand-ins (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SSM`, credentials
 //! and region in the environment, as `scripts/env.sh` sets them).
@@ -25,12 +39,24 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 use shared::App;
 use shared::config::Config;
-use shared::domain::{CustomerDisplayName, DisplayName, Phone};
+use shared::domain::{CustomerDisplayName, DisplayName, Email, Phone};
 use shared::routes::{self, Access, Route};
 use tokio::process::{Child, Command};
 
 const HELLO: &str = "bench-hello";
 const MB: f64 = 1_000_000.0;
+/// Our functions that have a peer in bench/peer, and the peer's binary.
+const PEERS: [(&str, &str); 2] =
+    [("client-auth-verify", "peer-client-auth-verify"), ("customer-anonymous", "peer-customer-anonymous")];
+/// The system CA bundle our functions point `SSL_CERT_FILE` at (`shared::lambda::start`).
+const SYSTEM_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// The two ways the peer is started: as written, and given `SSL_CERT_FILE` as ours set it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum PeerRun {
+    AsWritten,
+    CertFile,
+}
 
 /// Runs every measurement of `scripts/bench.sh` against the release binaries.
 #[derive(clap::Parser)]
@@ -57,6 +83,14 @@ struct Args {
     /// Measured warm invocations per function.
     #[arg(long, default_value_t = 400)]
     warm: usize,
+    /// Where the peer's binaries are (`peer-<function>`, built from bench/peer); by default
+    /// `--bin-dir`.
+    #[arg(long)]
+    peer_dir: Option<PathBuf>,
+    /// Where aarch64 builds are, as `make lambdas LAMBDA_ARCH=--arm64` leaves them
+    /// (`<dir>/<function>/bootstrap`): adds their zip sizes.
+    #[arg(long)]
+    arm64_dir: Option<PathBuf>,
     /// Anonymity GETs in the SSM measurement.
     #[arg(long, default_value_t = 1000)]
     ssm_gets: usize,
@@ -85,8 +119,12 @@ struct Fixtures {
     mitra: String,
     status_mitra: uuid::Uuid,
     operator_role: uuid::Uuid,
-    fresh_anonymous: Mutex<VecDeque<String>>,
-    links: Mutex<VecDeque<(uuid::Uuid, String, String)>>,
+    /// A control-center user for the routes that act on one (`{{USER_ID}}`) without consuming it.
+    operator: uuid::Uuid,
+    /// (token, uid) of new anonymous users.
+    fresh_anonymous: Mutex<VecDeque<(String, String)>>,
+    /// (customer, token, uid, phone) of anonymous customers to link.
+    links: Mutex<VecDeque<(uuid::Uuid, String, String, String)>>,
     serial: AtomicU64,
 }
 
@@ -112,6 +150,13 @@ impl Fixtures {
             email: admin_email.to_owned(),
             email_verified: true,
         });
+        // The admin's first login binds its uid (as `internal-auth-verify` does), so that every
+        // control-center route answers it even when BENCH_ONLY leaves that function out.
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::AUTHORIZATION, format!("Bearer {admin}").parse()?);
+        shared::auth::authorize(app, &routes::INTERNAL_AUTH_VERIFY, &headers, "bench-fixtures")
+            .await
+            .map_err(|e| anyhow::anyhow!("binding the bench admin's login: {e}"))?;
         let client_uid = format!("bench-client-{run}");
         let client_customer = match app
             .customers()
@@ -144,11 +189,27 @@ impl Fixtures {
             .find(|r| r.name == "operator")
             .context("the seed has no operator role")?
             .id;
-        let fresh_anonymous =
-            (0..pool).map(|i| minter.token(&Persona::Anonymous { uid: format!("bench-new-{run}-{i}") })).collect();
+        // Fixed-width serials: no one-use value is a prefix of another (a replay replaces them as text).
+        let operator = app
+            .control_center_users()
+            .create(
+                &Email::parse(&format!("bench-user-{run}@halobestie.com"))?,
+                DisplayName::parse("Bench Operator")?,
+                operator_role,
+                None,
+            )
+            .await?
+            .context("the bench's control-center user exists already")?
+            .id;
+        let fresh_anonymous = (0..pool)
+            .map(|i| {
+                let uid = format!("bench-new-{run}-{i:06}");
+                (minter.token(&Persona::Anonymous { uid: uid.clone() }), uid)
+            })
+            .collect();
         let links = futures::stream::iter(0..pool)
             .map(|i| async move {
-                let uid = format!("bench-link-{run}-{i}");
+                let uid = format!("bench-link-{run}-{i:06}");
                 let customer = match app
                     .customers()
                     .create_anonymous(CustomerDisplayName::parse(Some(&format!("Link {i}")))?, Some(&uid))
@@ -156,8 +217,9 @@ impl Fixtures {
                 {
                     shared::store::customers::Created::New(c) | shared::store::customers::Created::Existing(c) => c,
                 };
-                let token = minter.token(&Persona::PhoneCustomer { uid: uid.clone(), phone: format!("+62815{i:08}") });
-                anyhow::Ok((customer.id, token, uid))
+                let phone = format!("+62815{i:08}");
+                let token = minter.token(&Persona::PhoneCustomer { uid: uid.clone(), phone: phone.clone() });
+                anyhow::Ok((customer.id, token, uid, phone))
             })
             .buffer_unordered(8)
             .collect::<Vec<_>>()
@@ -173,6 +235,7 @@ impl Fixtures {
             mitra,
             status_mitra,
             operator_role,
+            operator,
             fresh_anonymous: Mutex::new(fresh_anonymous),
             links: Mutex::new(links),
             serial: AtomicU64::new(0),
@@ -183,19 +246,32 @@ impl Fixtures {
     /// identities are taken from the pools. An open route is sent with a fresh anonymous token,
     /// its heavier path (the customer is bound to the token's uid).
     fn event(&self, route: &Route) -> anyhow::Result<Vec<u8>> {
+        Ok(self.event_and_one_use(route)?.0)
+    }
+
+    /// [`Fixtures::event`], and the one-use values in it (new uids, phones, emails, the
+    /// customer to link), always in the same order for a route: a replayed write of the
+    /// floor takes a new event's values in place of the recorded ones.
+    fn event_and_one_use(&self, route: &Route) -> anyhow::Result<(Vec<u8>, Vec<String>)> {
         let n = self.serial.fetch_add(1, Ordering::Relaxed);
         let template = self.events.get(route.name).with_context(|| format!("no event fixture for {}", route.name))?;
         let mut vars: HashMap<&str, String> = HashMap::new();
+        let mut one_use = Vec::new();
         let token = match (route.name, route.access) {
             ("client-auth-verify", _) => self.client.clone(),
             ("mitra-auth-verify", _) => self.mitra.clone(),
             ("customer-link", _) => {
-                let (id, token, uid) = self.links.lock().unwrap().pop_front().context("link pool empty")?;
+                let (id, token, uid, phone) = self.links.lock().unwrap().pop_front().context("link pool empty")?;
+                one_use.extend([id.to_string(), uid.clone(), phone]);
                 vars.insert("CUSTOMER_ID", id.to_string());
                 vars.insert("UID", uid);
                 token
             }
-            (_, Access::Open) => self.fresh_anonymous.lock().unwrap().pop_front().context("anonymous pool empty")?,
+            (_, Access::Open) => {
+                let (token, uid) = self.fresh_anonymous.lock().unwrap().pop_front().context("anonymous pool empty")?;
+                one_use.push(uid);
+                token
+            }
             (_, Access::Token) => self.poller.clone(),
             (_, Access::ControlCenter(_) | Access::ControlCenterLogin) => self.admin.clone(),
         };
@@ -207,9 +283,18 @@ impl Fixtures {
             let name = &rest[start + 2..end];
             let value = match (vars.get(name), name) {
                 (Some(value), _) => value.clone(),
-                (None, "PHONE") => format!("+62813{:08}", 1000 + n),
-                (None, "EMAIL") => format!("bench-operator-{n}@halobestie.com"),
+                (None, "PHONE") => {
+                    let phone = format!("+62813{:08}", 1000 + n);
+                    one_use.push(phone.clone());
+                    phone
+                }
+                (None, "EMAIL") => {
+                    let email = format!("bench-operator-{n}@halobestie.com");
+                    one_use.push(email.clone());
+                    email
+                }
                 (None, "ROLE_ID") => self.operator_role.to_string(),
+                (None, "USER_ID") => self.operator.to_string(),
                 (None, "MITRA_ID") => self.status_mitra.to_string(),
                 (None, "CUSTOMER_ID") => self.client_customer.to_string(),
                 (None, other) => bail!(
@@ -229,8 +314,35 @@ impl Fixtures {
             event["headers"]["Authorization"] = json!(bearer);
             event["multiValueHeaders"]["Authorization"] = json!([bearer]);
         }
-        Ok(serde_json::to_vec(&event)?)
+        Ok((serde_json::to_vec(&event)?, one_use))
     }
+}
+
+/// The `{{NAME}}` placeholders [`Fixtures::event_and_one_use`] knows how to fill.
+const PLACEHOLDERS: [&str; 8] = ["TOKEN", "CUSTOMER_ID", "UID", "PHONE", "EMAIL", "ROLE_ID", "MITRA_ID", "USER_ID"];
+
+/// Why the driver cannot measure a function yet, if it cannot: it would need a fresh entity
+/// prepared for every invocation, which the driver does not do yet.
+fn cannot_drive(route: &Route, fixtures: &Fixtures) -> Option<String> {
+    if route.method == "DELETE" {
+        return Some(
+            "a DELETE consumes the entity it acts on, and the driver does not yet prepare one per invocation".into(),
+        );
+    }
+    let template = fixtures.events.get(route.name)?;
+    let unknown: Vec<&str> = template
+        .split("{{")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("}}").map(|(name, _)| name))
+        .filter(|name| !PLACEHOLDERS.contains(name))
+        .collect();
+    (!unknown.is_empty()).then(|| {
+        format!(
+            "events/{}.json needs {} (an entity the driver does not yet prepare)",
+            route.name,
+            unknown.iter().map(|n| format!("{{{{{n}}}}}")).collect::<Vec<_>>().join(", ")
+        )
+    })
 }
 
 /// The environment a function process gets: Lambda's reserved variables plus the app's.
@@ -280,15 +392,26 @@ impl FunctionEnv {
 
 /// Spawn → first response of one fresh process of `binary`, answering `event`.
 async fn cold_start(env: &FunctionEnv, binary: &Path, name: &str, event: Vec<u8>) -> anyhow::Result<Duration> {
+    Ok(cold_start_with(env, binary, name, event, &[]).await?.0)
+}
+
+/// [`cold_start`] with variables added to the environment; also the status answered.
+async fn cold_start_with(
+    env: &FunctionEnv,
+    binary: &Path,
+    name: &str,
+    event: Vec<u8>,
+    overrides: &[(&str, String)],
+) -> anyhow::Result<(Duration, u16)> {
     let api = RuntimeApi::start().await?;
     let answer = api.submit(event);
     let t0 = Instant::now();
-    let child = env.spawn(binary, name, &api, &[]).await?;
+    let child = env.spawn(binary, name, &api, overrides).await?;
     let outcome = api.wait(answer).await.with_context(|| format!("cold start of {name}"));
     stop(child).await;
     let outcome = outcome?;
     expect_success(name, &outcome)?;
-    Ok(outcome.received_at - t0)
+    Ok((outcome.received_at - t0, status_of(&outcome)?))
 }
 
 async fn stop(mut child: Child) {
@@ -359,6 +482,7 @@ struct Warm {
     floor_p50: Duration,
     floor_p99: Duration,
     script: String,
+    /// Sequential storage steps of one warm request (concurrent calls count once).
     groups: usize,
     rss_after_100: u64,
     rss_end: u64,
@@ -399,7 +523,9 @@ async fn main() -> anyhow::Result<()> {
     let app = App::new(config).await?;
     shared::seed::prepare_local(&app, &admin_email).await?;
     let minter = Minter::dev(&project)?;
-    let pool = args.spawns + args.warmup + args.warm + 8;
+    // One-use identities: ours and the peer's two runs per cold-start round, warm-up, and each
+    // measured request and its floor's replay (a replayed write takes new ones too).
+    let pool = 3 * args.spawns + args.warmup + 2 * args.warm + 16;
     let fixtures = Fixtures::new(&app, &minter, &admin_email, pool, &args.events).await?;
     app.verifier.verify(&fixtures.admin).await.context("the dev token does not verify in-process")?;
     eprintln!("bench: fixtures ready in {:.1}s", started.elapsed().as_secs_f64());
@@ -423,13 +549,39 @@ async fn main() -> anyhow::Result<()> {
 
     // BENCH_ONLY=mitras-list,… limits the run to some functions (for investigating one).
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
-    let functions: Vec<Route> =
+    let mut functions: Vec<Route> =
         routes::ALL.into_iter().filter(|r| only.is_empty() || only.split(',').any(|n| n == r.name)).collect();
+    let mut skipped: Vec<(&str, String)> = Vec::new();
+    functions.retain(|route| match cannot_drive(route, &fixtures) {
+        Some(reason) => {
+            eprintln!("bench: SKIPPING {}: {reason}", route.name);
+            skipped.push((route.name, reason));
+            false
+        }
+        None => true,
+    });
     let bin = |name: &str| args.bin_dir.join(name);
     for name in functions.iter().map(|r| r.name).chain([HELLO]) {
         if !bin(name).is_file() {
             bail!("{} is missing: build release first", bin(name).display());
         }
+    }
+    let peer_dir = args.peer_dir.clone().unwrap_or_else(|| args.bin_dir.clone());
+    let peers: Vec<(&str, PathBuf)> = PEERS
+        .iter()
+        .filter(|(ours, _)| functions.iter().any(|r| r.name == *ours))
+        .map(|(ours, peer)| (*ours, peer_dir.join(peer)))
+        .collect();
+    for (_, peer) in &peers {
+        if !peer.is_file() {
+            bail!(
+                "{} is missing: build the peer (cargo build --release --manifest-path bench/peer/Cargo.toml --target-dir <the same target>)",
+                peer.display()
+            );
+        }
+    }
+    if !Path::new(SYSTEM_CA_BUNDLE).is_file() {
+        bail!("{SYSTEM_CA_BUNDLE} is missing: the peer's SSL_CERT_FILE run needs the system CA bundle");
     }
 
     // BENCH_COMPARE=dirA,dirB,…: cold starts only, of the same functions from several builds,
@@ -471,6 +623,26 @@ async fn main() -> anyhow::Result<()> {
     for name in functions.iter().map(|r| r.name).chain([HELLO]) {
         size.insert(name, sizes(&bin(name), &args.out_dir.join("zip"), name)?);
     }
+    let mut peer_size = HashMap::new();
+    for (ours, peer) in &peers {
+        let name = peer.file_name().and_then(|n| n.to_str()).unwrap_or("peer");
+        peer_size.insert(*ours, sizes(peer, &args.out_dir.join("zip"), name)?);
+    }
+    // The aarch64 builds, zipped the same way; a missing one is left out with a warning.
+    let mut arm64_zip: HashMap<&str, u64> = HashMap::new();
+    if let Some(dir) = &args.arm64_dir {
+        let zip_dir = args.out_dir.join("zip-arm64");
+        std::fs::create_dir_all(&zip_dir)?;
+        for name in functions.iter().map(|r| r.name) {
+            let bootstrap = dir.join(name).join("bootstrap");
+            match sizes(&bootstrap, &zip_dir, name) {
+                Ok(s) => {
+                    arm64_zip.insert(name, s.zip);
+                }
+                Err(e) => eprintln!("bench: WARNING: no arm64 zip for {name} ({}): {e:#}", bootstrap.display()),
+            }
+        }
+    }
     let unstripped: Vec<_> = functions.iter().map(|r| r.name).filter(|n| !is_stripped(&bin(n))).collect();
     if !unstripped.is_empty() {
         eprintln!("bench: WARNING: not stripped: {unstripped:?}");
@@ -478,14 +650,44 @@ async fn main() -> anyhow::Result<()> {
 
     // 1. Cold start: spawn → first response, rounds interleaved so background load hits all alike.
     let hello_event = apigw_event("GET", "/hello", "/hello", None, None, &[], &[]);
+    // A function with a peer is spawned three times in a row — ours, the peer as written, the
+    // peer given SSL_CERT_FILE — in an order that rotates from round to round.
     let mut cold: HashMap<&str, Vec<Duration>> = HashMap::new();
+    let mut peer_cold: HashMap<(&str, PeerRun), Vec<Duration>> = HashMap::new();
     for round in 0..args.spawns {
         for name in [HELLO].into_iter().chain(functions.iter().map(|r| r.name)) {
-            let event = match functions.iter().find(|r| r.name == name) {
-                Some(route) => fixtures.event(route)?,
-                None => hello_event.clone(),
+            let Some(route) = functions.iter().find(|r| r.name == name) else {
+                cold.entry(name).or_default().push(cold_start(&env, &bin(name), name, hello_event.clone()).await?);
+                continue;
             };
-            cold.entry(name).or_default().push(cold_start(&env, &bin(name), name, event).await?);
+            let Some((_, peer)) = peers.iter().find(|(ours, _)| *ours == name) else {
+                cold.entry(name).or_default().push(cold_start(&env, &bin(name), name, fixtures.event(route)?).await?);
+                continue;
+            };
+            let mut runs = [None, Some(PeerRun::AsWritten), Some(PeerRun::CertFile)];
+            runs.rotate_left(round % 3);
+            let mut statuses = Vec::new();
+            for run in runs {
+                let event = fixtures.event(route)?;
+                let (took, status) = match run {
+                    None => cold_start_with(&env, &bin(name), name, event, &[]).await?,
+                    Some(PeerRun::AsWritten) => cold_start_with(&env, peer, name, event, &[]).await?,
+                    Some(PeerRun::CertFile) => {
+                        let cert_file = [("SSL_CERT_FILE", SYSTEM_CA_BUNDLE.to_owned())];
+                        cold_start_with(&env, peer, name, event, &cert_file).await?
+                    }
+                };
+                match run {
+                    None => cold.entry(name).or_default().push(took),
+                    Some(run) => peer_cold.entry((name, run)).or_default().push(took),
+                }
+                statuses.push(status);
+            }
+            if statuses.iter().any(|s| *s != statuses[0]) {
+                bail!(
+                    "{name} and its peer answered differently ({statuses:?}, in the order {runs:?}): not the same work"
+                );
+            }
         }
         eprintln!("bench: cold-start round {}/{} done", round + 1, args.spawns);
     }
@@ -541,9 +743,13 @@ async fn main() -> anyhow::Result<()> {
         client.get_item().table_name(&app.tables.customers).set_key(Some(anchor_key.clone())).send().await?;
         Script::from_calls(ddb_rec.take().into_iter().map(|c| (ddb_url.clone(), c)).collect())
     };
+    // BENCH_FLOOR_AS_RECORDED=1: replay writes byte for byte (same ids and ClientRequestToken,
+    // so DynamoDB answers them as idempotent repeats): the floor as it was, for comparison.
+    let floor_as_recorded = std::env::var("BENCH_FLOOR_AS_RECORDED").is_ok_and(|v| v == "1");
     let mut anchor: Vec<Duration> = Vec::new();
     let mut anchor_raw: Vec<Duration> = Vec::new();
     let mut warm: HashMap<&str, Warm> = HashMap::new();
+    let mut not_warm: Vec<(&str, String)> = Vec::new();
     for route in &functions {
         let name = route.name;
         // The storage script of one warm request, recorded from a process of its own.
@@ -558,12 +764,15 @@ async fn main() -> anyhow::Result<()> {
                 )
                 .await?;
             let mut result = Ok(Script::default());
+            let mut recorded = (Vec::new(), Vec::new());
             for i in 0..4 {
                 if i == 3 {
                     ddb_rec.take();
                     ssm_rec.take();
                 }
-                match api.invoke(fixtures.event(route)?).await {
+                let (event, one_use) = fixtures.event_and_one_use(route)?;
+                recorded = (event.clone(), one_use);
+                match api.invoke(event).await {
                     Ok(outcome) => expect_success(name, &outcome)?,
                     Err(e) => {
                         result = Err(e);
@@ -574,14 +783,32 @@ async fn main() -> anyhow::Result<()> {
             stop(child).await;
             let mut calls: Vec<_> = ddb_rec.take().into_iter().map(|c| (ddb_url.clone(), c)).collect();
             calls.extend(ssm_rec.take().into_iter().map(|c| (ssm_url.clone(), c)));
-            result.map(|_| Script::from_calls(calls))?
+            let (event, one_use) = recorded;
+            result.map(|_| Script::from_calls(calls).fresh(&event, one_use))?
         };
+        // A write conditioned on what the request read (e.g. a mitra's phone as it was) cannot
+        // be replayed once a request has changed it; such a function has no floor yet.
+        if script.calls() > 0 && !floor_as_recorded {
+            let one_use: Vec<(String, String)> = if script.needs_one_use() {
+                let (_, new) = fixtures.event_and_one_use(route)?;
+                script.one_use_recorded().iter().cloned().zip(new).collect()
+            } else {
+                Vec::new()
+            };
+            if let Err(e) = script.replay(&raw_http, &one_use, false).await {
+                let reason = format!("its storage calls cannot be replayed as a floor ({e:#})");
+                eprintln!("bench: SKIPPING warm {name}: {reason}");
+                not_warm.push((name, reason));
+                continue;
+            }
+        }
         let api = RuntimeApi::start().await?;
         let child = env.spawn(&bin(name), name, &api, &[]).await?;
         let mut invocations = 0usize;
         let mut rss_after_100 = 0;
         let mut samples = Vec::with_capacity(args.warm);
         let mut floor = Vec::with_capacity(args.warm);
+        let mut floor_failed: Option<anyhow::Error> = None;
         let run = async {
             for _ in 0..args.warmup {
                 let outcome = api.invoke(fixtures.event(route)?).await?;
@@ -601,8 +828,26 @@ async fn main() -> anyhow::Result<()> {
                 }
                 let raw = get_item().await?;
                 anchor.push(raw);
-                anchor_raw.push(anchor_script.replay(&raw_http).await?);
-                floor.push(if script.calls() == 0 { raw } else { script.replay(&raw_http).await? });
+                anchor_raw.push(anchor_script.replay(&raw_http, &[], true).await?);
+                if script.calls() == 0 {
+                    floor.push(raw);
+                    continue;
+                }
+                // A new request's one-use values for the replayed writes (from the same pools).
+                let one_use: Vec<(String, String)> = if script.needs_one_use() && !floor_as_recorded {
+                    let (_, new) = fixtures.event_and_one_use(route)?;
+                    script.one_use_recorded().iter().cloned().zip(new).collect()
+                } else {
+                    Vec::new()
+                };
+                // A write conditioned on state the requests change may stop replaying part way.
+                match script.replay(&raw_http, &one_use, floor_as_recorded).await {
+                    Ok(took) => floor.push(took),
+                    Err(e) => {
+                        floor_failed = Some(e);
+                        break;
+                    }
+                }
             }
             anyhow::Ok(())
         };
@@ -610,6 +855,12 @@ async fn main() -> anyhow::Result<()> {
         let rss_end = peak_rss(&child).unwrap_or(0);
         stop(child).await;
         result.with_context(|| format!("warm run of {name}"))?;
+        if let Some(e) = floor_failed {
+            let reason = format!("its storage calls stopped replaying as a floor ({e:#})");
+            eprintln!("bench: SKIPPING warm {name}: {reason}");
+            not_warm.push((name, reason));
+            continue;
+        }
         if rss_after_100 == 0 {
             rss_after_100 = rss_end;
         }
@@ -676,33 +927,79 @@ async fn main() -> anyhow::Result<()> {
     let sdk_floor = |w: &Warm| {
         if w.groups == 0 { anchor_p50 } else { w.floor_p50 + sdk_per_call * w.groups as u32 }
     };
+    let arm64 = args.arm64_dir.is_some();
     let mut table = String::new();
-    writeln!(
-        table,
-        "| function | cold p50 ms | cold ratio | init ms (cold − warm p50) | init ratio | warm p50 ms | warm p99 ms | floor p50 ms, raw HTTP | floor p99 ms, raw HTTP | floor p50 ms, via SDK | overhead ratio | strict ratio (vs raw HTTP) | storage calls (warm request) | rss after 100 MB | binary MB | zip MB |"
-    )?;
-    writeln!(table, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")?;
+    let mut header = String::from(
+        "| function | cold p50 ms | cold ratio | cold − hello ms | peer cold p50 ms (SSL_CERT_FILE / as written) | peer cold ratio (ours / peer, SSL_CERT_FILE) | peer cold ratio (as written) | init ms (cold − warm p50) | init ratio | warm p50 ms | warm p99 ms | floor p50 ms, raw HTTP | floor p99 ms, raw HTTP | floor p50 ms, via SDK | overhead ratio | strict ratio (vs raw HTTP) | storage calls (warm request) | sequential storage calls | rss after 100 MB | binary MB | zip MB |",
+    );
+    if arm64 {
+        header.push_str(" arm64 zip MB |");
+    }
+    let columns = header.matches('|').count() - 1;
+    writeln!(table, "{header}")?;
+    writeln!(table, "|{}", "---|".repeat(columns))?;
     let hello_init = hello_cold.saturating_sub(hello_warm);
     let mut cold_ratio: f64 = 0.0;
     let mut warm_ratio: f64 = 0.0;
     let mut max_zip: u64 = 0;
     let mut max_rss: u64 = 0;
+    let mut cold_extra: f64 = f64::MIN;
+    let mut max_sequential = 0;
+    let mut peer_ratio: Option<f64> = None;
+    let mut peer_ratio_as_written: Option<f64> = None;
+    let max = |acc: Option<f64>, v: f64| Some(acc.map_or(v, |a| a.max(v)));
+    let peer_p50 = |name: &str, run: PeerRun| peer_cold.get(&(name, run)).map(|v| median(v));
     for route in &functions {
         let name = route.name;
         let c = median(&cold[name]);
-        let w = &warm[name];
         let s = &size[name];
+        let Some(w) = warm.get(name) else {
+            let extra = ms(c) - ms(hello_cold);
+            cold_ratio = cold_ratio.max(ms(c) / ms(hello_cold));
+            cold_extra = cold_extra.max(extra);
+            max_zip = max_zip.max(s.zip);
+            write!(
+                table,
+                "| {name} | {:.1} | {:.2} | {extra:.1} | | | | | | | | | | | | | not measured warm | | | {:.2} | {:.2} |",
+                ms(c),
+                ms(c) / ms(hello_cold),
+                s.binary as f64 / MB,
+                s.zip as f64 / MB
+            )?;
+            if arm64 {
+                match arm64_zip.get(name) {
+                    Some(zip) => write!(table, " {:.2} |", *zip as f64 / MB)?,
+                    None => write!(table, " |")?,
+                }
+            }
+            writeln!(table)?;
+            continue;
+        };
         let cr = ms(c) / ms(hello_cold);
         let wr = ms(w.p50) / ms(sdk_floor(w));
+        let extra = ms(c) - ms(hello_cold);
         cold_ratio = cold_ratio.max(cr);
         warm_ratio = warm_ratio.max(wr);
+        cold_extra = cold_extra.max(extra);
+        max_sequential = max_sequential.max(w.groups);
         max_zip = max_zip.max(s.zip);
         max_rss = max_rss.max(w.rss_after_100);
-        writeln!(
+        // Three cells: the peer's cold p50s, and the two ratios.
+        let peer_cells = match (peer_p50(name, PeerRun::CertFile), peer_p50(name, PeerRun::AsWritten)) {
+            (Some(cert_file), Some(as_written)) => {
+                let (r, r_written) = (ms(c) / ms(cert_file), ms(c) / ms(as_written));
+                peer_ratio = max(peer_ratio, r);
+                peer_ratio_as_written = max(peer_ratio_as_written, r_written);
+                format!(" {:.1} / {:.1} | {r:.2} | {r_written:.2} |", ms(cert_file), ms(as_written))
+            }
+            _ => " | | |".to_owned(),
+        };
+        write!(
             table,
-            "| {name} | {:.1} | {:.2} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.1} | {:.2} | {:.2} |",
+            "| {name} | {:.1} | {:.2} | {:.1} |{peer_cells} {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} | {:.1} | {:.2} | {:.2} |",
             ms(c),
             cr,
+            extra,
             ms(c.saturating_sub(w.p50)),
             ms(c.saturating_sub(w.p50)) / ms(hello_init),
             ms(w.p50),
@@ -713,24 +1010,46 @@ async fn main() -> anyhow::Result<()> {
             wr,
             ms(w.p50) / ms(w.floor_p50),
             w.script,
+            w.groups,
             w.rss_after_100 as f64 / MB,
             s.binary as f64 / MB,
             s.zip as f64 / MB,
         )?;
+        if arm64 {
+            match arm64_zip.get(name) {
+                Some(zip) => write!(table, " {:.2} |", *zip as f64 / MB)?,
+                None => write!(table, " |")?,
+            }
+        }
+        writeln!(table)?;
     }
+    let blank_tail = if arm64 { " |" } else { "" };
     let h = &size[HELLO];
     writeln!(
         table,
-        "| {HELLO} (baseline) | {:.1} | 1.00 | {:.1} | 1.00 | {:.2} | | | | | | | | | {:.2} | {:.2} |",
+        "| {HELLO} (baseline) | {:.1} | 1.00 | 0.0 | | | | {:.1} | 1.00 | {:.2} | | | | | | | | | | {:.2} | {:.2} |{blank_tail}",
         ms(hello_cold),
         ms(hello_init),
         ms(hello_warm),
         h.binary as f64 / MB,
         h.zip as f64 / MB
     )?;
+    for (ours, peer) in &peers {
+        let s = &peer_size[ours];
+        let name = peer.file_name().and_then(|n| n.to_str()).unwrap_or("peer");
+        writeln!(
+            table,
+            "| {name} (peer of {ours}) | {:.1} | {:.2} | {:.1} | | | | | | | | | | | | | | | | {:.2} | {:.2} |{blank_tail}",
+            ms(peer_p50(ours, PeerRun::CertFile).unwrap_or_default()),
+            ms(peer_p50(ours, PeerRun::CertFile).unwrap_or_default()) / ms(hello_cold),
+            ms(peer_p50(ours, PeerRun::CertFile).unwrap_or_default()) - ms(hello_cold),
+            s.binary as f64 / MB,
+            s.zip as f64 / MB
+        )?;
+    }
     writeln!(
         table,
-        "| raw DynamoDB Local GetItem (SDK) | | | | | {:.2} | {:.2} | {:.2} | | {:.2} | | | GetItem | | | |",
+        "| raw DynamoDB Local GetItem (SDK) | | | | | | | | | {:.2} | {:.2} | {:.2} | | {:.2} | | | GetItem | 1 | | | |{blank_tail}",
         ms(anchor_p50),
         ms(anchor_p99),
         ms(anchor_raw_p50),
@@ -745,11 +1064,28 @@ async fn main() -> anyhow::Result<()> {
     )?;
     writeln!(
         notes,
-        "floor: the endpoint's recorded storage calls replayed as raw HTTP (concurrent ones together), plus {:.2} ms of SDK time per sequential step (SDK GetItem p50 {:.2} ms − the same bytes raw {:.2} ms); an endpoint with no storage call is held to one SDK GetItem",
+        "floor: the endpoint's recorded storage calls replayed as raw HTTP (concurrent ones together), plus {:.2} ms of SDK time per sequential step (SDK GetItem p50 {:.2} ms − the same bytes raw {:.2} ms); an endpoint with no storage call is held to one SDK GetItem; {}",
         ms(sdk_per_call),
         ms(anchor_p50),
-        ms(anchor_raw_p50)
+        ms(anchor_raw_p50),
+        if floor_as_recorded {
+            "writes replayed byte for byte (BENCH_FLOOR_AS_RECORDED=1: idempotent repeats)"
+        } else {
+            "writes replayed with new generated ids, ClientRequestTokens and one-use values each time"
+        }
     )?;
+    for (name, reason) in &skipped {
+        writeln!(notes, "not measured: {name}: {reason}")?;
+    }
+    for (name, reason) in &not_warm {
+        writeln!(notes, "not measured warm: {name}: {reason}")?;
+    }
+    if !peers.is_empty() {
+        writeln!(
+            notes,
+            "peer: bench/peer, the same first request written as aws-lambda-rust-runtime's examples write it; spawned right after or before ours in every round, as written and with SSL_CERT_FILE={SYSTEM_CA_BUNDLE} (as ours set it)"
+        )?;
+    }
     writeln!(
         notes,
         "verify (criterion median): fresh token {} µs, repeated token {} µs",
@@ -778,8 +1114,9 @@ async fn main() -> anyhow::Result<()> {
         .map(|s| format!("; scripts/bench.sh wall time {s} s"))
         .unwrap_or_default();
     writeln!(notes, "MB = 10^6 bytes; driver wall time {:.0} s{total}", started.elapsed().as_secs_f64())?;
-    let summary = format!(
-        "bench: cold_ratio={:.2} warm_overhead_ratio={:.2} verify_fresh_us={} verify_repeat_us={} ssm_calls={} max_zip_mb={:.2} max_rss_mb={:.1}",
+    let fmt_ratio = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into());
+    let mut summary = format!(
+        "bench: cold_ratio={:.2} warm_overhead_ratio={:.2} verify_fresh_us={} verify_repeat_us={} ssm_calls={} max_zip_mb={:.2} max_rss_mb={:.1} peer_cold_ratio={} peer_cold_ratio_as_written={} cold_extra_ms={:.1} max_sequential_calls={}",
         cold_ratio,
         warm_ratio,
         fmt_us(verify_fresh),
@@ -787,7 +1124,14 @@ async fn main() -> anyhow::Result<()> {
         ssm_calls,
         max_zip as f64 / MB,
         max_rss as f64 / MB,
+        fmt_ratio(peer_ratio),
+        fmt_ratio(peer_ratio_as_written),
+        cold_extra,
+        max_sequential,
     );
+    if let Some(max_arm64) = arm64_zip.values().max() {
+        write!(summary, " max_arm64_zip_mb={:.2}", *max_arm64 as f64 / MB)?;
+    }
     std::fs::write(args.out_dir.join("table.md"), format!("{table}\n{notes}\n{summary}\n"))?;
     let _ = cleanup(&app).await;
     println!("{table}");
@@ -816,7 +1160,8 @@ async fn probe(app: &App, ddb_url: &str) -> anyhow::Result<()> {
     );
     let rec_app = App::with_clients(app.config.clone(), dynamo, app.ssm.clone())?;
     rec_app.customers().create_anonymous(CustomerDisplayName::parse(Some("Probe"))?, Some("probe-recorded")).await?;
-    let script = Script::from_calls(rec.take().into_iter().map(|c| (ddb_url.to_owned(), c)).collect());
+    let script = Script::from_calls(rec.take().into_iter().map(|c| (ddb_url.to_owned(), c)).collect())
+        .fresh(b"", vec!["probe-recorded".into()]);
     let raw_http = reqwest::Client::new();
     let (mut via_sdk, mut raw) = (Vec::new(), Vec::new());
     for i in 0..300 {
@@ -828,7 +1173,8 @@ async fn probe(app: &App, ddb_url: &str) -> anyhow::Result<()> {
             )
             .await?;
         via_sdk.push(t.elapsed());
-        raw.push(script.replay(&raw_http).await?);
+        let one_use = [("probe-recorded".to_owned(), format!("probe-raw-{i:04}-{}", std::process::id()))];
+        raw.push(script.replay(&raw_http, &one_use, false).await?);
     }
     println!(
         "probe: create_anonymous via SDK p50 {:.2} ms, same bytes raw p50 {:.2} ms ({})",
