@@ -308,21 +308,25 @@ fn template_functions(root: &Path, routes: &[Route]) -> anyhow::Result<String> {
             Metric: {{Namespace: AWS/DynamoDB, MetricName: WriteThrottleEvents, Dimensions: [{{Name: TableName, Value: !Ref {id}Table}}]}}
             Period: 60
             Stat: Sum
-      EvaluationPeriods: 5
+{alarm_rule}",
+            suffix = table.suffix,
+            alarm_rule = ALARM_RULE,
+        ));
+    }
+    Ok(text)
+}
+
+/// When every generated alarm fires (a sum of 1 or more in 2 of 5 minutes) and whom it tells.
+const ALARM_RULE: &str = "      EvaluationPeriods: 5
       DatapointsToAlarm: 2
       Threshold: 1
       ComparisonOperator: GreaterThanOrEqualToThreshold
       TreatMissingData: notBreaching
       AlarmActions: [!Ref AlarmTopic]
       OKActions: [!Ref AlarmTopic]
-",
-            suffix = table.suffix,
-        ));
-    }
-    Ok(text)
-}
+";
 
-/// A CloudWatch alarm that fires when `metric` sums to 1 or more in 2 of 5 minutes.
+/// A CloudWatch alarm on `metric`, by [`ALARM_RULE`].
 fn alarm(id: &str, name: &str, description: &str, namespace: &str, metric: &str, dimension: &str) -> String {
     format!(
         "  {id}:
@@ -335,14 +339,7 @@ fn alarm(id: &str, name: &str, description: &str, namespace: &str, metric: &str,
       Dimensions: [{{Name: {dimension}}}]
       Statistic: Sum
       Period: 60
-      EvaluationPeriods: 5
-      DatapointsToAlarm: 2
-      Threshold: 1
-      ComparisonOperator: GreaterThanOrEqualToThreshold
-      TreatMissingData: notBreaching
-      AlarmActions: [!Ref AlarmTopic]
-      OKActions: [!Ref AlarmTopic]
-"
+{ALARM_RULE}"
     )
 }
 

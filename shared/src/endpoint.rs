@@ -35,12 +35,15 @@ pub trait Endpoint: JsonSchema + Send + Sync + 'static {
     /// The refusals of the handler's own checks; see [`refusals!`](crate::refusals).
     type Error: Refusal;
 
-    fn handle(
-        app: &App,
-        ctx: &Ctx,
-        caller: Self::Caller,
-        input: Self::Input,
-    ) -> impl Future<Output = Result<Reply<Self::Output>, Self::Error>> + Send;
+    fn handle(app: &App, call: Call<Self>) -> impl Future<Output = Result<Reply<Self::Output>, Self::Error>> + Send;
+}
+
+/// One call of an endpoint as its handler receives it: the caller and the input the
+/// pipeline established, and the request's context.
+pub struct Call<E: Endpoint + ?Sized> {
+    pub ctx: Ctx,
+    pub caller: E::Caller,
+    pub input: E::Input,
 }
 
 /// What the pipeline knows about the request besides the caller and the input.

@@ -86,7 +86,7 @@ async fn pipeline<E: Endpoint>(
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the caller does not fit the route's access rule")))?;
     let input = E::Input::parse(req)?;
     let ctx = Ctx { request_id: request_id.to_owned() };
-    let reply = E::handle(app, &ctx, caller, input).await.map_err(Refusal::into_api_error)?;
+    let reply = E::handle(app, crate::endpoint::Call { ctx, caller, input }).await.map_err(Refusal::into_api_error)?;
     let data = serde_json::to_value(&reply.data)
         .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("serialising a reply")))?;
     Ok((reply.status, data))

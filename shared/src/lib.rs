@@ -22,7 +22,7 @@ pub mod telemetry;
 pub mod views;
 
 pub use app::App;
-pub use endpoint::{Anyone, Ctx, Endpoint, Json, NoRefusal, Path, Query, Reply};
+pub use endpoint::{Anyone, Call, Ctx, Endpoint, Json, NoRefusal, Path, Query, Reply};
 pub use error::ApiError;
 pub use firebase::FirebaseUser;
 pub use lambda_http::Request;

@@ -166,3 +166,23 @@ pub async fn set_status(app: &TestApp, token: &str, id: &Value, active: bool) ->
     let path = status_path(id.as_str().expect("id is a string"));
     app.internal("PATCH", &path, Some(token), Some(json!({ "is_active": active }))).await
 }
+
+/// Sets attributes of an item of the control-center users table behind every process's back.
+pub async fn rewrite_control_center_user_item(
+    app: &TestApp,
+    pk: String,
+    update: &str,
+    values: &[(&str, aws_sdk_dynamodb::types::AttributeValue)],
+) {
+    let mut request = app
+        .app
+        .dynamo
+        .update_item()
+        .table_name(&app.app.tables.control_center_users)
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(pk))
+        .update_expression(update);
+    for (name, value) in values {
+        request = request.expression_attribute_values(*name, value.clone());
+    }
+    request.send().await.expect("item rewritten");
+}

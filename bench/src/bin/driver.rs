@@ -928,6 +928,12 @@ async fn main() -> anyhow::Result<()> {
         if w.groups == 0 { anchor_p50 } else { w.floor_p50 + sdk_per_call * w.groups as u32 }
     };
     let arm64 = args.arm64_dir.is_some();
+    // The last column, present only with --arm64-dir.
+    let arm64_cell = |name: &str| match (arm64, arm64_zip.get(name)) {
+        (false, _) => String::new(),
+        (true, Some(zip)) => format!(" {:.2} |", *zip as f64 / MB),
+        (true, None) => " |".to_owned(),
+    };
     let mut table = String::new();
     let mut header = String::from(
         "| function | cold p50 ms | cold ratio | cold − hello ms | peer cold p50 ms (SSL_CERT_FILE / as written) | peer cold ratio (ours / peer, SSL_CERT_FILE) | peer cold ratio (as written) | init ms (cold − warm p50) | init ratio | warm p50 ms | warm p99 ms | floor p50 ms, raw HTTP | floor p99 ms, raw HTTP | floor p50 ms, via SDK | overhead ratio | strict ratio (vs raw HTTP) | storage calls (warm request) | sequential storage calls | rss after 100 MB | binary MB | zip MB |",
@@ -966,13 +972,7 @@ async fn main() -> anyhow::Result<()> {
                 s.binary as f64 / MB,
                 s.zip as f64 / MB
             )?;
-            if arm64 {
-                match arm64_zip.get(name) {
-                    Some(zip) => write!(table, " {:.2} |", *zip as f64 / MB)?,
-                    None => write!(table, " |")?,
-                }
-            }
-            writeln!(table)?;
+            writeln!(table, "{}", arm64_cell(name))?;
             continue;
         };
         let cr = ms(c) / ms(hello_cold);
@@ -1015,13 +1015,7 @@ async fn main() -> anyhow::Result<()> {
             s.binary as f64 / MB,
             s.zip as f64 / MB,
         )?;
-        if arm64 {
-            match arm64_zip.get(name) {
-                Some(zip) => write!(table, " {:.2} |", *zip as f64 / MB)?,
-                None => write!(table, " |")?,
-            }
-        }
-        writeln!(table)?;
+        writeln!(table, "{}", arm64_cell(name))?;
     }
     let blank_tail = if arm64 { " |" } else { "" };
     let h = &size[HELLO];

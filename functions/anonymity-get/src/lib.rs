@@ -4,7 +4,7 @@ use http::StatusCode;
 use schemars::JsonSchema;
 use shared::auth::ControlCenterCaller;
 use shared::views::Anonymity;
-use shared::{App, Ctx, Endpoint, NoRefusal, Reply, routes};
+use shared::{App, Call, Endpoint, NoRefusal, Reply, routes};
 
 /// Read the anonymity setting
 #[derive(JsonSchema)]
@@ -19,7 +19,7 @@ impl Endpoint for ReadAnonymitySetting {
     type Output = Anonymity;
     type Error = NoRefusal;
 
-    async fn handle(app: &App, _: &Ctx, _: ControlCenterCaller, _: ()) -> Result<Reply<Anonymity>, NoRefusal> {
+    async fn handle(app: &App, _: Call<Self>) -> Result<Reply<Anonymity>, NoRefusal> {
         Ok(Reply::ok(Anonymity { anonymity_enabled: app.anonymity.get().await? }))
     }
 }

@@ -14,7 +14,7 @@ use shared::endpoint::Body;
 use shared::http::Fields;
 use shared::store::audit::{AuditAction, Changes, Target};
 use shared::views::Anonymity;
-use shared::{ApiError, App, Ctx, Endpoint, Json, NoRefusal, Reply, routes};
+use shared::{ApiError, App, Call, Endpoint, Json, NoRefusal, Reply, routes};
 
 /// Change the anonymity setting
 ///
@@ -51,12 +51,8 @@ impl Endpoint for UpdateAnonymitySetting {
     type Output = Anonymity;
     type Error = NoRefusal;
 
-    async fn handle(
-        app: &App,
-        ctx: &Ctx,
-        caller: ControlCenterCaller,
-        Json(new): Json<NewSetting>,
-    ) -> Result<Reply<Anonymity>, NoRefusal> {
+    async fn handle(app: &App, call: Call<Self>) -> Result<Reply<Anonymity>, NoRefusal> {
+        let Call { ctx, caller, input: Json(new) } = call;
         // The value before, as this process last knew it (a read within the cache's few seconds).
         let before = app.anonymity.get().await.ok();
         let enabled = app.anonymity.set(new.anonymity_enabled).await?;

@@ -8,7 +8,7 @@ use shared::auth::ControlCenterCaller;
 use shared::domain::{Invalid, InvalidFields};
 use shared::endpoint::QueryParams;
 use shared::store::audit::{AuditAction, AuditFilter, AuditRecord, Cursor, page};
-use shared::{ApiError, App, Ctx, Endpoint, NoRefusal, Query, Reply, routes, schema};
+use shared::{ApiError, App, Call, Endpoint, NoRefusal, Query, Reply, routes, schema};
 use uuid::Uuid;
 
 /// List the audit log
@@ -147,12 +147,8 @@ impl Endpoint for ListAuditLog {
     type Output = AuditPage;
     type Error = NoRefusal;
 
-    async fn handle(
-        app: &App,
-        _: &Ctx,
-        _: ControlCenterCaller,
-        Query(query): Query<AuditQuery>,
-    ) -> Result<Reply<AuditPage>, NoRefusal> {
+    async fn handle(app: &App, call: Call<Self>) -> Result<Reply<AuditPage>, NoRefusal> {
+        let Call { input: Query(query), .. } = call;
         let (items, next) =
             page(&app.dynamo, &app.tables.audit_log, &query.filter, query.limit as usize, query.cursor.as_ref())
                 .await?;

@@ -4,7 +4,7 @@ use http::StatusCode;
 use schemars::JsonSchema;
 use shared::store::customers::Deletion;
 use shared::views::Deleted;
-use shared::{App, Ctx, Endpoint, FirebaseUser, Reply, routes};
+use shared::{App, Call, Endpoint, FirebaseUser, Reply, routes};
 
 /// Delete the caller's customer account
 ///
@@ -30,7 +30,8 @@ impl Endpoint for DeleteAccount {
     type Output = Deleted;
     type Error = Refused;
 
-    async fn handle(app: &App, _: &Ctx, token: FirebaseUser, _: ()) -> Result<Reply<Deleted>, Refused> {
+    async fn handle(app: &App, call: Call<Self>) -> Result<Reply<Deleted>, Refused> {
+        let Call { caller: token, .. } = call;
         match app.customers().delete_by_uid(&token.uid).await? {
             Deletion::Deleted(id) => {
                 tracing::info!(customer_id = %id, "customer deleted their account");

@@ -3,7 +3,7 @@
 use http::StatusCode;
 use schemars::JsonSchema;
 use shared::views::CustomerProfile;
-use shared::{App, Ctx, Endpoint, FirebaseUser, Reply, routes};
+use shared::{App, Call, Endpoint, FirebaseUser, Reply, routes};
 
 /// Verify the token and return the customer profile
 ///
@@ -26,7 +26,8 @@ impl Endpoint for VerifyCustomer {
     type Output = CustomerProfile;
     type Error = Refused;
 
-    async fn handle(app: &App, _: &Ctx, token: FirebaseUser, _: ()) -> Result<Reply<CustomerProfile>, Refused> {
+    async fn handle(app: &App, call: Call<Self>) -> Result<Reply<CustomerProfile>, Refused> {
+        let Call { caller: token, .. } = call;
         let customer = app.customers().by_uid(&token.uid).await?.ok_or(Refused::NoCustomer)?;
         Ok(Reply::ok(CustomerProfile::from(&customer)))
     }

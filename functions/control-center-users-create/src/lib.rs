@@ -9,7 +9,7 @@ use shared::domain::{DisplayName, Email};
 use shared::endpoint::Body;
 use shared::http::Fields;
 use shared::views::ControlCenterUserView;
-use shared::{ApiError, App, Ctx, Endpoint, Json, Reply, routes, schema};
+use shared::{ApiError, App, Call, Endpoint, Json, Reply, routes, schema};
 use uuid::Uuid;
 
 /// Create a control-center user
@@ -65,12 +65,8 @@ impl Endpoint for CreateControlCenterUser {
     type Output = ControlCenterUserView;
     type Error = Refused;
 
-    async fn handle(
-        app: &App,
-        ctx: &Ctx,
-        caller: ControlCenterCaller,
-        Json(new): Json<NewUser>,
-    ) -> Result<Reply<ControlCenterUserView>, Refused> {
+    async fn handle(app: &App, call: Call<Self>) -> Result<Reply<ControlCenterUserView>, Refused> {
+        let Call { ctx, caller, input: Json(new) } = call;
         let role = app.roles().by_id(&new.role_id).await?.ok_or(Refused::UnknownRole)?;
         if !can_grant(&caller, &role.permissions) {
             return Err(Refused::Escalation);

@@ -7,7 +7,7 @@ use shared::auth::{ControlCenterCaller, can_act_on, user_with_role};
 use shared::inputs::ControlCenterUserId;
 use shared::store::control_center_users::{Change, retry_user_change};
 use shared::views::Deleted;
-use shared::{App, Ctx, Endpoint, Path, Reply, routes};
+use shared::{App, Call, Endpoint, Path, Reply, routes};
 
 /// Delete a control-center user
 ///
@@ -34,12 +34,8 @@ impl Endpoint for DeleteControlCenterUser {
     type Output = Deleted;
     type Error = Refused;
 
-    async fn handle(
-        app: &App,
-        ctx: &Ctx,
-        caller: ControlCenterCaller,
-        Path(ControlCenterUserId { id }): Path<ControlCenterUserId>,
-    ) -> Result<Reply<Deleted>, Refused> {
+    async fn handle(app: &App, call: Call<Self>) -> Result<Reply<Deleted>, Refused> {
+        let Call { ctx, caller, input: Path(ControlCenterUserId { id }) } = call;
         let (users, audit) = (&app.control_center_users(), &caller.audit(app, &ctx.request_id));
         let caller = &caller;
         retry_user_change("delete", || async move {

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use shared::auth::{ControlCenterCaller, user_with_role};
 use shared::inputs::ControlCenterUserId;
 use shared::views::{ControlCenterUserView, MISSING_ROLE_NAME};
-use shared::{App, Ctx, Endpoint, Path, Reply, routes};
+use shared::{App, Call, Endpoint, Path, Reply, routes};
 
 /// Get a control-center user
 ///
@@ -28,12 +28,8 @@ impl Endpoint for GetControlCenterUser {
     type Output = ControlCenterUserView;
     type Error = Refused;
 
-    async fn handle(
-        app: &App,
-        _: &Ctx,
-        caller: ControlCenterCaller,
-        Path(ControlCenterUserId { id }): Path<ControlCenterUserId>,
-    ) -> Result<Reply<ControlCenterUserView>, Refused> {
+    async fn handle(app: &App, call: Call<Self>) -> Result<Reply<ControlCenterUserView>, Refused> {
+        let Call { caller, input: Path(ControlCenterUserId { id }), .. } = call;
         let (user, role) = user_with_role(app, &caller, &id, None).await?.0.ok_or(Refused::UserNotFound)?;
         let name = role.as_ref().map_or(MISSING_ROLE_NAME, |r| r.name.as_str());
         Ok(Reply::ok(ControlCenterUserView::new(&user, name)))

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use shared::auth::ControlCenterCaller;
 use shared::inputs::Page;
 use shared::views::{ControlCenterUserView, ListPage, control_center_user_list};
-use shared::{App, Ctx, Endpoint, NoRefusal, Query, Reply, routes};
+use shared::{App, Call, Endpoint, NoRefusal, Query, Reply, routes};
 
 /// List control-center users
 ///
@@ -23,12 +23,8 @@ impl Endpoint for ListControlCenterUsers {
     type Output = ListPage<ControlCenterUserView>;
     type Error = NoRefusal;
 
-    async fn handle(
-        app: &App,
-        _: &Ctx,
-        _: ControlCenterCaller,
-        Query(Page(list)): Query<Page>,
-    ) -> Result<Reply<ListPage<ControlCenterUserView>>, NoRefusal> {
+    async fn handle(app: &App, call: Call<Self>) -> Result<Reply<ListPage<ControlCenterUserView>>, NoRefusal> {
+        let Call { input: Query(Page(list)), .. } = call;
         let (users, roles) = (app.control_center_users(), app.roles());
         let ((users, total), roles) = tokio::try_join!(users.list(&list), roles.all())?;
         Ok(Reply::ok(ListPage::new(control_center_user_list(&users, &roles), total, &list)))

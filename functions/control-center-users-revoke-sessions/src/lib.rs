@@ -8,7 +8,7 @@ use shared::auth::{ControlCenterCaller, can_act_on, user_with_role};
 use shared::inputs::ControlCenterUserId;
 use shared::store::control_center_users::{Change, retry_user_change};
 use shared::views::SessionsRevoked;
-use shared::{App, Ctx, Endpoint, Path, Reply, routes};
+use shared::{App, Call, Endpoint, Path, Reply, routes};
 
 /// Revoke a control-center user's sessions
 ///
@@ -33,12 +33,8 @@ impl Endpoint for RevokeControlCenterUserSessions {
     type Output = SessionsRevoked;
     type Error = Refused;
 
-    async fn handle(
-        app: &App,
-        ctx: &Ctx,
-        caller: ControlCenterCaller,
-        Path(ControlCenterUserId { id }): Path<ControlCenterUserId>,
-    ) -> Result<Reply<SessionsRevoked>, Refused> {
+    async fn handle(app: &App, call: Call<Self>) -> Result<Reply<SessionsRevoked>, Refused> {
+        let Call { ctx, caller, input: Path(ControlCenterUserId { id }) } = call;
         let (users, audit) = (&app.control_center_users(), &caller.audit(app, &ctx.request_id));
         let caller = &caller;
         let now = retry_user_change("revocation", || async move {

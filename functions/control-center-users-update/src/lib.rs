@@ -17,7 +17,7 @@ use shared::http::Fields;
 use shared::inputs::ControlCenterUserId;
 use shared::store::control_center_users::{Change, UserPatch, retry_user_change};
 use shared::views::{ControlCenterUserView, MISSING_ROLE_NAME};
-use shared::{ApiError, App, Ctx, Endpoint, Json, Path, Reply, routes, schema};
+use shared::{ApiError, App, Call, Endpoint, Json, Path, Reply, routes, schema};
 use uuid::Uuid;
 
 /// Update a control-center user
@@ -132,12 +132,8 @@ impl Endpoint for UpdateControlCenterUser {
     type Output = ControlCenterUserView;
     type Error = Refused;
 
-    async fn handle(
-        app: &App,
-        ctx: &Ctx,
-        caller: ControlCenterCaller,
-        (Path(ControlCenterUserId { id }), Json(patch)): (Path<ControlCenterUserId>, Json<Patch>),
-    ) -> Result<Reply<ControlCenterUserView>, Refused> {
+    async fn handle(app: &App, call: Call<Self>) -> Result<Reply<ControlCenterUserView>, Refused> {
+        let Call { ctx, caller, input: (Path(ControlCenterUserId { id }), Json(patch)) } = call;
         let (users, audit) = (&app.control_center_users(), &caller.audit(app, &ctx.request_id));
         let (caller, patch) = (&caller, &patch);
         let (updated, role) = retry_user_change("update", || async move {

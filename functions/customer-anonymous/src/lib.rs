@@ -9,7 +9,7 @@ use shared::endpoint::Body;
 use shared::error::Code;
 use shared::store::customers::Created;
 use shared::views::NewCustomer;
-use shared::{Anyone, ApiError, App, Ctx, Endpoint, Json, NoRefusal, Reply, routes, schema};
+use shared::{Anyone, ApiError, App, Call, Endpoint, Json, NoRefusal, Reply, routes, schema};
 
 /// Create an anonymous customer
 ///
@@ -50,12 +50,8 @@ impl Endpoint for CreateAnonymousCustomer {
     type Output = NewCustomer;
     type Error = NoRefusal;
 
-    async fn handle(
-        app: &App,
-        _: &Ctx,
-        Anyone(token): Anyone,
-        Json(new): Json<NewAnonymousCustomer>,
-    ) -> Result<Reply<NewCustomer>, NoRefusal> {
+    async fn handle(app: &App, call: Call<Self>) -> Result<Reply<NewCustomer>, NoRefusal> {
+        let Call { caller: Anyone(token), input: Json(new), .. } = call;
         let uid = token.as_ref().map(|t| t.uid.as_str());
         Ok(match app.customers().create_anonymous(new.display_name, uid).await? {
             Created::New(customer) => Reply::created(NewCustomer::from(&customer)),

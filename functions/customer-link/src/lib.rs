@@ -9,7 +9,7 @@ use shared::endpoint::Body;
 use shared::http::Fields;
 use shared::store::customers::{Identity, LinkOutcome};
 use shared::views::CustomerProfile;
-use shared::{ApiError, App, Ctx, Endpoint, FirebaseUser, Json, Reply, routes, schema};
+use shared::{ApiError, App, Call, Endpoint, FirebaseUser, Json, Reply, routes, schema};
 use uuid::Uuid;
 
 /// Link a phone or social login to an anonymous customer
@@ -69,12 +69,8 @@ impl Endpoint for LinkCustomer {
     type Output = CustomerProfile;
     type Error = Refused;
 
-    async fn handle(
-        app: &App,
-        _: &Ctx,
-        token: FirebaseUser,
-        Json(link): Json<Link>,
-    ) -> Result<Reply<CustomerProfile>, Refused> {
+    async fn handle(app: &App, call: Call<Self>) -> Result<Reply<CustomerProfile>, Refused> {
+        let Call { caller: token, input: Json(link), .. } = call;
         if link.firebase_uid != token.uid {
             return Err(Refused::NotTheCaller);
         }

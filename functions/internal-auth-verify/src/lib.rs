@@ -5,7 +5,7 @@ use http::StatusCode;
 use schemars::JsonSchema;
 use shared::auth::ControlCenterCaller;
 use shared::views::{ControlCenterUserProfile, RoleView};
-use shared::{App, Ctx, Endpoint, NoRefusal, Reply, routes};
+use shared::{App, Call, Endpoint, NoRefusal, Reply, routes};
 
 /// Verify the token and return the control-center user
 ///
@@ -24,12 +24,8 @@ impl Endpoint for VerifyControlCenterUser {
     type Output = ControlCenterUserProfile;
     type Error = NoRefusal;
 
-    async fn handle(
-        _: &App,
-        _: &Ctx,
-        caller: ControlCenterCaller,
-        _: (),
-    ) -> Result<Reply<ControlCenterUserProfile>, NoRefusal> {
+    async fn handle(_: &App, call: Call<Self>) -> Result<Reply<ControlCenterUserProfile>, NoRefusal> {
+        let Call { caller, .. } = call;
         Ok(Reply::ok(ControlCenterUserProfile {
             id: caller.user.id,
             email: caller.user.email.as_str().to_owned(),

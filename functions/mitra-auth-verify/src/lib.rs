@@ -5,7 +5,7 @@ use http::StatusCode;
 use schemars::JsonSchema;
 use shared::domain::{Phone, strip_phone_punctuation};
 use shared::views::MitraView;
-use shared::{App, Ctx, Endpoint, FirebaseUser, Reply, routes};
+use shared::{App, Call, Endpoint, FirebaseUser, Reply, routes};
 
 /// Verify the token and return the mitra profile
 ///
@@ -36,7 +36,8 @@ impl Endpoint for VerifyMitra {
     type Output = MitraView;
     type Error = Refused;
 
-    async fn handle(app: &App, _: &Ctx, token: FirebaseUser, _: ()) -> Result<Reply<MitraView>, Refused> {
+    async fn handle(app: &App, call: Call<Self>) -> Result<Reply<MitraView>, Refused> {
+        let Call { caller: token, .. } = call;
         let phone = token.phone_number.as_deref().ok_or(Refused::NoPhone)?;
         let phone = Phone::parse(&strip_phone_punctuation(phone)).map_err(|_| Refused::NotRegistered)?;
         let mitras = app.mitras();

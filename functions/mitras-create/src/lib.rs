@@ -10,7 +10,7 @@ use shared::endpoint::Body;
 use shared::http::Fields;
 use shared::telemetry::mask_phone;
 use shared::views::MitraView;
-use shared::{ApiError, App, Ctx, Endpoint, Json, Reply, routes, schema};
+use shared::{ApiError, App, Call, Endpoint, Json, Reply, routes, schema};
 
 /// Onboard a mitra
 ///
@@ -59,12 +59,8 @@ impl Endpoint for CreateMitra {
     type Output = MitraView;
     type Error = Refused;
 
-    async fn handle(
-        app: &App,
-        ctx: &Ctx,
-        caller: ControlCenterCaller,
-        Json(new): Json<NewMitra>,
-    ) -> Result<Reply<MitraView>, Refused> {
+    async fn handle(app: &App, call: Call<Self>) -> Result<Reply<MitraView>, Refused> {
+        let Call { ctx, caller, input: Json(new) } = call;
         let audit = caller.audit(app, &ctx.request_id);
         let mitra = app.mitras().create_recorded(&new.phone, new.display_name, &audit).await?.ok_or_else(|| {
             tracing::info!(phone = %mask_phone(new.phone.as_str()), "mitra phone already registered");

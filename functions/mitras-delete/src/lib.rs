@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use shared::auth::ControlCenterCaller;
 use shared::inputs::MitraId;
 use shared::views::Deleted;
-use shared::{App, Ctx, Endpoint, Path, Reply, routes};
+use shared::{App, Call, Endpoint, Path, Reply, routes};
 
 /// Delete a mitra
 ///
@@ -29,12 +29,8 @@ impl Endpoint for DeleteMitra {
     type Output = Deleted;
     type Error = Refused;
 
-    async fn handle(
-        app: &App,
-        ctx: &Ctx,
-        caller: ControlCenterCaller,
-        Path(MitraId { id }): Path<MitraId>,
-    ) -> Result<Reply<Deleted>, Refused> {
+    async fn handle(app: &App, call: Call<Self>) -> Result<Reply<Deleted>, Refused> {
+        let Call { ctx, caller, input: Path(MitraId { id }) } = call;
         let audit = caller.audit(app, &ctx.request_id);
         app.mitras().delete(&id, &audit).await?.ok_or(Refused::MitraNotFound)?;
         tracing::info!(mitra_id = %id, by = %caller.user.id, "mitra deleted");

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use shared::auth::ControlCenterCaller;
 use shared::inputs::MitraId;
 use shared::views::MitraView;
-use shared::{App, Ctx, Endpoint, Path, Reply, routes};
+use shared::{App, Call, Endpoint, Path, Reply, routes};
 
 /// Get a mitra
 ///
@@ -28,12 +28,8 @@ impl Endpoint for GetMitra {
     type Output = MitraView;
     type Error = Refused;
 
-    async fn handle(
-        app: &App,
-        _: &Ctx,
-        _: ControlCenterCaller,
-        Path(MitraId { id }): Path<MitraId>,
-    ) -> Result<Reply<MitraView>, Refused> {
+    async fn handle(app: &App, call: Call<Self>) -> Result<Reply<MitraView>, Refused> {
+        let Call { input: Path(MitraId { id }), .. } = call;
         let mitra = app.mitras().by_id(&id).await?.ok_or(Refused::MitraNotFound)?;
         Ok(Reply::ok(MitraView::from(&mitra)))
     }

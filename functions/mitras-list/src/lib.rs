@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use shared::auth::ControlCenterCaller;
 use shared::inputs::MitraPage;
 use shared::views::{ListPage, MitraView};
-use shared::{App, Ctx, Endpoint, NoRefusal, Query, Reply, routes};
+use shared::{App, Call, Endpoint, NoRefusal, Query, Reply, routes};
 
 /// List mitras
 ///
@@ -22,12 +22,8 @@ impl Endpoint for ListMitras {
     type Output = ListPage<MitraView>;
     type Error = NoRefusal;
 
-    async fn handle(
-        app: &App,
-        _: &Ctx,
-        _: ControlCenterCaller,
-        Query(MitraPage(list)): Query<MitraPage>,
-    ) -> Result<Reply<ListPage<MitraView>>, NoRefusal> {
+    async fn handle(app: &App, call: Call<Self>) -> Result<Reply<ListPage<MitraView>>, NoRefusal> {
+        let Call { input: Query(MitraPage(list)), .. } = call;
         let (mitras, total) = app.mitras().list(&list).await?;
         Ok(Reply::ok(ListPage::new(mitras.iter().map(MitraView::from).collect(), total, &list)))
     }

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use shared::auth::ControlCenterCaller;
 use shared::inputs::MitraId;
 use shared::views::SessionsRevoked;
-use shared::{App, Ctx, Endpoint, Path, Reply, routes};
+use shared::{App, Call, Endpoint, Path, Reply, routes};
 
 /// Revoke a mitra's sessions
 ///
@@ -31,12 +31,8 @@ impl Endpoint for RevokeMitraSessions {
     type Output = SessionsRevoked;
     type Error = Refused;
 
-    async fn handle(
-        app: &App,
-        ctx: &Ctx,
-        caller: ControlCenterCaller,
-        Path(MitraId { id }): Path<MitraId>,
-    ) -> Result<Reply<SessionsRevoked>, Refused> {
+    async fn handle(app: &App, call: Call<Self>) -> Result<Reply<SessionsRevoked>, Refused> {
+        let Call { ctx, caller, input: Path(MitraId { id }) } = call;
         let audit = caller.audit(app, &ctx.request_id);
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let after = app.mitras().revoke_sessions(&id, now, &audit).await?.ok_or(Refused::MitraNotFound)?;

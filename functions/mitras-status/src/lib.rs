@@ -9,7 +9,7 @@ use shared::http::Fields;
 use shared::inputs::MitraId;
 use shared::store::mitras::StatusChange;
 use shared::views::MitraStatus;
-use shared::{ApiError, App, Ctx, Endpoint, Json, Path, Reply, routes};
+use shared::{ApiError, App, Call, Endpoint, Json, Path, Reply, routes};
 
 /// Activate or deactivate a mitra
 ///
@@ -52,12 +52,8 @@ impl Endpoint for SetMitraStatus {
     type Output = MitraStatus;
     type Error = Refused;
 
-    async fn handle(
-        app: &App,
-        ctx: &Ctx,
-        caller: ControlCenterCaller,
-        (Path(MitraId { id }), Json(new)): (Path<MitraId>, Json<NewStatus>),
-    ) -> Result<Reply<MitraStatus>, Refused> {
+    async fn handle(app: &App, call: Call<Self>) -> Result<Reply<MitraStatus>, Refused> {
+        let Call { ctx, caller, input: (Path(MitraId { id }), Json(new)) } = call;
         let audit = caller.audit(app, &ctx.request_id);
         match app.mitras().set_status_recorded(&id, new.is_active, &audit).await? {
             StatusChange::NotFound => return Err(Refused::MitraNotFound),

@@ -11,7 +11,7 @@ use shared::inputs::MitraId;
 use shared::store::mitras::Updated;
 use shared::telemetry::mask_phone;
 use shared::views::MitraView;
-use shared::{ApiError, App, Ctx, Endpoint, Json, Path, Reply, routes, schema};
+use shared::{ApiError, App, Call, Endpoint, Json, Path, Reply, routes, schema};
 
 /// Update a mitra
 ///
@@ -101,12 +101,8 @@ impl Endpoint for UpdateMitra {
     type Output = MitraView;
     type Error = Refused;
 
-    async fn handle(
-        app: &App,
-        ctx: &Ctx,
-        caller: ControlCenterCaller,
-        (Path(MitraId { id }), Json(changes)): (Path<MitraId>, Json<Changes>),
-    ) -> Result<Reply<MitraView>, Refused> {
+    async fn handle(app: &App, call: Call<Self>) -> Result<Reply<MitraView>, Refused> {
+        let Call { ctx, caller, input: (Path(MitraId { id }), Json(changes)) } = call;
         let audit = caller.audit(app, &ctx.request_id);
         let phone = changes.phone.clone();
         match app.mitras().update(&id, changes.display_name, changes.phone, &audit).await? {

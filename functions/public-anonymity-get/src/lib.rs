@@ -3,7 +3,7 @@
 use http::StatusCode;
 use schemars::JsonSchema;
 use shared::views::Anonymity;
-use shared::{App, Ctx, Endpoint, FirebaseUser, NoRefusal, Reply, routes};
+use shared::{App, Call, Endpoint, FirebaseUser, NoRefusal, Reply, routes};
 
 /// Read the anonymity setting
 ///
@@ -20,7 +20,7 @@ impl Endpoint for ReadAnonymity {
     type Output = Anonymity;
     type Error = NoRefusal;
 
-    async fn handle(app: &App, _: &Ctx, _: FirebaseUser, _: ()) -> Result<Reply<Anonymity>, NoRefusal> {
+    async fn handle(app: &App, _: Call<Self>) -> Result<Reply<Anonymity>, NoRefusal> {
         Ok(Reply::ok(Anonymity { anonymity_enabled: app.anonymity.get().await? }))
     }
 }

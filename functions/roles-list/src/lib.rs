@@ -4,7 +4,7 @@ use http::StatusCode;
 use schemars::JsonSchema;
 use shared::auth::ControlCenterCaller;
 use shared::views::RoleView;
-use shared::{App, Ctx, Endpoint, NoRefusal, Reply, routes};
+use shared::{App, Call, Endpoint, NoRefusal, Reply, routes};
 
 /// List roles
 ///
@@ -21,7 +21,7 @@ impl Endpoint for ListRoles {
     type Output = Vec<RoleView>;
     type Error = NoRefusal;
 
-    async fn handle(app: &App, _: &Ctx, _: ControlCenterCaller, _: ()) -> Result<Reply<Vec<RoleView>>, NoRefusal> {
+    async fn handle(app: &App, _: Call<Self>) -> Result<Reply<Vec<RoleView>>, NoRefusal> {
         let roles = app.roles().all().await?;
         Ok(Reply::ok(roles.iter().map(RoleView::from).collect()))
     }

@@ -13,27 +13,19 @@ use super::control_center_user_lifecycle::new_user;
 use super::*;
 use crate::helpers::spawn_app;
 
-/// Sets attributes of an item of the control-center users table behind every process's back.
-async fn rewrite(app: &TestApp, pk: String, update: &str, values: &[(&str, AttributeValue)]) {
-    let mut request = app
-        .app
-        .dynamo
-        .update_item()
-        .table_name(&app.app.tables.control_center_users)
-        .key("pk", AttributeValue::S(pk))
-        .update_expression(update);
-    for (name, value) in values {
-        request = request.expression_attribute_values(*name, value.clone());
-    }
-    request.send().await.expect("item rewritten");
+/// A stage, its super admin's token, and a new control-center user of `role_id` whose first
+/// request has taught the process whom their uid resolves to: (app, admin, id, email, uid, token).
+async fn remembered_caller(role_id: &str) -> (TestApp, String, String, String, String, String) {
+    let app = spawn_app().await;
+    let admin = app.super_admin_token().await;
+    let (id, email, uid, token) = new_user(&app, &admin, role_id).await;
+    app.internal("GET", MITRAS, Some(&token), None).await.assert_ok(200);
+    (app, admin, id, email, uid, token)
 }
 
 #[tokio::test]
 async fn a_role_changed_by_another_process_is_the_one_enforced_on_the_callers_next_request() {
-    let app = spawn_app().await;
-    let admin = app.super_admin_token().await;
-    let (id, _, _, token) = new_user(&app, &admin, &operator_role_id()).await;
-    app.internal("GET", MITRAS, Some(&token), None).await.assert_ok(200);
+    let (app, admin, id, _, _, token) = remembered_caller(&operator_role_id()).await;
     app.internal("GET", CONTROL_CENTER_USERS, Some(&token), None).await.assert_error(403, "FORBIDDEN");
     let other = app.second_process().await;
 
@@ -50,20 +42,21 @@ async fn a_role_changed_by_another_process_is_the_one_enforced_on_the_callers_ne
 
 #[tokio::test]
 async fn a_role_changed_on_the_user_alone_is_enforced_though_claim_and_memory_name_the_old_one() {
-    let app = spawn_app().await;
-    let admin = app.super_admin_token().await;
-    let (id, _, _, token) = new_user(&app, &admin, &super_admin_role_id()).await;
+    let (app, _, id, _, _, token) = remembered_caller(&super_admin_role_id()).await;
     app.internal("GET", CONTROL_CENTER_USERS, Some(&token), None).await.assert_ok(200);
-    rewrite(&app, format!("USER#{id}"), "SET role_id = :v", &[(":v", AttributeValue::S(operator_role_id()))]).await;
+    rewrite_control_center_user_item(
+        &app,
+        format!("USER#{id}"),
+        "SET role_id = :v",
+        &[(":v", AttributeValue::S(operator_role_id()))],
+    )
+    .await;
     app.internal("GET", CONTROL_CENTER_USERS, Some(&token), None).await.assert_error(403, "FORBIDDEN");
 }
 
 #[tokio::test]
 async fn a_user_deactivated_by_another_process_gets_account_inactive_on_the_next_request() {
-    let app = spawn_app().await;
-    let admin = app.super_admin_token().await;
-    let (id, _, _, token) = new_user(&app, &admin, &operator_role_id()).await;
-    app.internal("GET", MITRAS, Some(&token), None).await.assert_ok(200);
+    let (app, admin, id, _, _, token) = remembered_caller(&operator_role_id()).await;
     let other = app.second_process().await;
     other.internal("PATCH", &user_path(&id), Some(&admin), Some(json!({ "is_active": false }))).await.assert_ok(200);
     app.internal("GET", MITRAS, Some(&token), None).await.assert_error(403, "ACCOUNT_INACTIVE");
@@ -72,10 +65,7 @@ async fn a_user_deactivated_by_another_process_gets_account_inactive_on_the_next
 
 #[tokio::test]
 async fn sessions_revoked_by_another_process_are_refused_on_the_next_request() {
-    let app = spawn_app().await;
-    let admin = app.super_admin_token().await;
-    let (id, _, _, token) = new_user(&app, &admin, &operator_role_id()).await;
-    app.internal("GET", MITRAS, Some(&token), None).await.assert_ok(200);
+    let (app, admin, id, _, _, token) = remembered_caller(&operator_role_id()).await;
     // The token was signed in at least a second before the revocation's instant.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let other = app.second_process().await;
@@ -85,21 +75,21 @@ async fn sessions_revoked_by_another_process_are_refused_on_the_next_request() {
 
 #[tokio::test]
 async fn tokens_valid_after_set_on_the_user_alone_refuses_an_older_token_on_the_next_request() {
-    let app = spawn_app().await;
-    let admin = app.super_admin_token().await;
-    let (id, _, _, token) = new_user(&app, &admin, &operator_role_id()).await;
-    app.internal("GET", MITRAS, Some(&token), None).await.assert_ok(200);
+    let (app, _, id, _, _, token) = remembered_caller(&operator_role_id()).await;
     let later = (infra::devtoken::now() + 60).to_string();
-    rewrite(&app, format!("USER#{id}"), "SET tokens_valid_after = :v", &[(":v", AttributeValue::N(later))]).await;
+    rewrite_control_center_user_item(
+        &app,
+        format!("USER#{id}"),
+        "SET tokens_valid_after = :v",
+        &[(":v", AttributeValue::N(later))],
+    )
+    .await;
     app.internal("GET", MITRAS, Some(&token), None).await.assert_error(401, "UNAUTHORIZED");
 }
 
 #[tokio::test]
 async fn a_uid_whose_user_was_deleted_and_rebound_elsewhere_resolves_to_the_new_user() {
-    let app = spawn_app().await;
-    let admin = app.super_admin_token().await;
-    let (old_id, email, uid, token) = new_user(&app, &admin, &operator_role_id()).await;
-    app.internal("GET", MITRAS, Some(&token), None).await.assert_ok(200);
+    let (app, admin, old_id, email, uid, _) = remembered_caller(&operator_role_id()).await;
     let other = app.second_process().await;
     other.internal("DELETE", &user_path(&old_id), Some(&admin), None).await.assert_ok(200);
     let body = json!({ "email": email, "display_name": "Again", "role_id": super_admin_role_id() });
@@ -117,10 +107,7 @@ async fn a_uid_whose_user_was_deleted_and_rebound_elsewhere_resolves_to_the_new_
 
 #[tokio::test]
 async fn a_deleted_users_remembered_uid_binds_again_only_by_verified_email_at_verify() {
-    let app = spawn_app().await;
-    let admin = app.super_admin_token().await;
-    let (old_id, email, uid, token) = new_user(&app, &admin, &operator_role_id()).await;
-    app.internal("GET", MITRAS, Some(&token), None).await.assert_ok(200);
+    let (app, admin, old_id, email, uid, token) = remembered_caller(&operator_role_id()).await;
     let other = app.second_process().await;
     other.internal("DELETE", &user_path(&old_id), Some(&admin), None).await.assert_ok(200);
     app.internal("GET", MITRAS, Some(&token), None).await.assert_error(403, "FORBIDDEN");
@@ -170,11 +157,14 @@ async fn a_users_role_deleted_behind_the_back_is_403_and_logged_on_the_next_requ
 
 #[tokio::test]
 async fn a_user_bound_to_another_uid_since_is_not_the_remembered_callers() {
-    let app = spawn_app().await;
-    let admin = app.super_admin_token().await;
-    let (id, _, _, token) = new_user(&app, &admin, &operator_role_id()).await;
-    app.internal("GET", MITRAS, Some(&token), None).await.assert_ok(200);
+    let (app, _, id, _, _, token) = remembered_caller(&operator_role_id()).await;
     // The claim still names the user, the user another uid.
-    rewrite(&app, format!("USER#{id}"), "SET firebase_uid = :v", &[(":v", AttributeValue::S(unique("uid")))]).await;
+    rewrite_control_center_user_item(
+        &app,
+        format!("USER#{id}"),
+        "SET firebase_uid = :v",
+        &[(":v", AttributeValue::S(unique("uid")))],
+    )
+    .await;
     app.internal("GET", MITRAS, Some(&token), None).await.assert_error(403, "FORBIDDEN");
 }
