@@ -54,7 +54,7 @@ arm64_args=()
 case "${BENCH_ARM64:-auto}" in
 0) ;;
 1)
-    echo "bench.sh: building the functions for arm64 (${arm64_make[*]:3}) ..." >&2
+    echo "bench.sh: building the functions for arm64 (${arm64_make[*]:4}) ..." >&2
     "$ROOT/scripts/tools.sh" >/dev/null
     if "${arm64_make[@]}" >&2; then
         arm64_args=(--arm64-dir "$arm64_dir")

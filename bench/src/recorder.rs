@@ -33,6 +33,7 @@ struct Inner {
     upstream: String,
     http: reqwest::Client,
     calls: Mutex<Vec<Call>>,
+    hold: Duration,
 }
 
 pub struct Recorder {
@@ -43,12 +44,21 @@ pub struct Recorder {
 
 impl Recorder {
     pub async fn start(upstream: &str) -> anyhow::Result<Self> {
+        Self::holding(upstream, Duration::ZERO).await
+    }
+
+    /// A recorder that holds every answer for `hold` before passing it on. Calls a function
+    /// makes concurrently then overlap in time however fast the stand-in answers: without
+    /// it, a fast first answer could end before a second call on a new connection began,
+    /// and two concurrent calls were counted as one after the other.
+    pub async fn holding(upstream: &str, hold: Duration) -> anyhow::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let inner = Arc::new(Inner {
             upstream: upstream.trim_end_matches('/').to_owned(),
             http: reqwest::Client::builder().pool_max_idle_per_host(8).build()?,
             calls: Mutex::default(),
+            hold,
         });
         let router = axum::Router::new().fallback(forward).with_state(inner.clone());
         let server = tokio::spawn(async move {
@@ -112,6 +122,7 @@ async fn forward(State(inner): State<Arc<Inner>>, req: axum::extract::Request) -
         }
         Err(_) => (StatusCode::BAD_GATEWAY.into_response(), StatusCode::BAD_GATEWAY, Bytes::new()),
     };
+    tokio::time::sleep(inner.hold).await;
     let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     inner.calls.lock().unwrap_or_else(|e| e.into_inner()).push(Call {
         target,

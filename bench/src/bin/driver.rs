@@ -712,7 +712,8 @@ async fn main() -> anyhow::Result<()> {
     };
 
     // 2 + 6. Warm latency through the event path, the raw floor of the same storage work, RSS.
-    let ddb_rec = Recorder::start(&ddb_url).await?;
+    // Held answers only shape the recorded timeline; the floor replays straight to the stand-in.
+    let ddb_rec = Recorder::holding(&ddb_url, Duration::from_millis(25)).await?;
     let ssm_rec = Recorder::start(&ssm_url).await?;
     let raw_http = reqwest::Client::builder().pool_max_idle_per_host(8).build()?;
     let anchor_key =
