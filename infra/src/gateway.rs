@@ -32,7 +32,7 @@ impl Gateway {
     pub fn new(app: Arc<App>, surface: Surface) -> Arc<Self> {
         let routes =
             endpoints::all().into_iter().filter(|m| m.route.surface == surface).map(|m| (m.route, m.handler)).collect();
-        Arc::new(Self { app, routes, spec: crate::openapi::to_json(surface) })
+        Arc::new(Self { app, routes, spec: crate::specs::to_json(surface) })
     }
 
     /// One axum route per path template (axum's `{id}` syntax is the route table's), each
@@ -115,7 +115,7 @@ async fn every_answer(gateway: Arc<Gateway>, mut req: Request, next: Next) -> ax
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|id| shared::http::is_sane_request_id(id))
+        .filter(|id| shared::request::is_sane_request_id(id))
         .map(str::to_owned)
         .unwrap_or_else(new_request_id);
     if let Ok(value) = HeaderValue::from_str(&request_id) {

@@ -51,7 +51,7 @@ pub fn artefacts(root: &Path, routes: &[Route]) -> anyhow::Result<Vec<Artefact>>
     }
     // The specs describe shared::routes::ALL, whatever `routes` is.
     for (surface, name) in [(Surface::Public, "public"), (Surface::Internal, "internal")] {
-        out.push(Artefact { path: format!("openapi/{name}.json"), text: crate::openapi::to_json(surface) });
+        out.push(Artefact { path: format!("openapi/{name}.json"), text: crate::specs::to_json(surface) });
     }
     Ok(out)
 }

@@ -10,3 +10,4 @@ pub mod generate;
 pub mod load;
 pub mod mount;
 pub mod openapi;
+pub mod specs;

@@ -202,7 +202,7 @@ pub trait Body: Sized + Send {
 
 impl<B: Body> Input for Json<B> {
     fn parse(req: &Request) -> Result<Self, ApiError> {
-        B::parse(crate::http::json_body(req)?).map(Json)
+        B::parse(crate::request::json_body(req)?).map(Json)
     }
     fn describe(generator: &mut SchemaGenerator) -> InputDoc {
         InputDoc { body: Some(generator.subschema_for::<B::Raw>()), params: Vec::new(), codes: B::CODES.to_vec() }
@@ -220,7 +220,7 @@ pub trait QueryParams: Sized + Send {
 
 impl<Q: QueryParams> Input for Query<Q> {
     fn parse(req: &Request) -> Result<Self, ApiError> {
-        Q::parse(crate::http::query(req)?).map(Query)
+        Q::parse(crate::request::query(req)?).map(Query)
     }
     fn describe(generator: &mut SchemaGenerator) -> InputDoc {
         InputDoc { body: None, params: params::<Q::Doc>(generator, "query"), codes: vec![Code::Validation] }
@@ -319,7 +319,7 @@ impl Refusal for NoRefusal {
 /// shared::refusals! {
 ///     pub enum Refused {
 ///         CustomerNotFound => NotFound("customer not found"),
-///         Inactive => AccountInactive,
+///         Inactive => AccountInactive("this mitra account is inactive"),
 ///     }
 /// }
 /// ```
@@ -337,6 +337,9 @@ macro_rules! refusals {
             $( $(#[$vmeta])* $variant, )+
             /// A dependency failed.
             Dependency($crate::endpoint::DependencyFailed),
+            /// Fields that failed to parse, answered after a guard that comes before validation
+            /// (the route declares `VALIDATION_ERROR` among its refusals when it uses this).
+            Invalid($crate::domain::InvalidFields),
         }
 
         impl From<$crate::store::StoreError> for $name {
@@ -351,6 +354,7 @@ macro_rules! refusals {
                 match self {
                     $( Self::$variant => $crate::refusals!(@error $kind $( $($arg),* )?), )+
                     Self::Dependency(err) => err.into(),
+                    Self::Invalid(fields) => fields.into(),
                 }
             }
         }

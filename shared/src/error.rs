@@ -4,7 +4,9 @@
 use http::StatusCode;
 use serde::Serialize;
 
+use crate::auth::Denied;
 use crate::domain::{CustomerNameError, InvalidFields};
+use crate::store::StoreError;
 
 /// One field that failed validation, reported in `error.details`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -130,8 +132,9 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("no mitra account is registered for this phone number")]
     AccountNotFound,
-    #[error("this mitra account is inactive")]
-    AccountInactive,
+    /// The account (a mitra's, a control-center user's) is deactivated; the message names which.
+    #[error("{0}")]
+    AccountInactive(&'static str),
     #[error("display_name is required")]
     DisplayNameRequired,
     #[error("{0}")]
@@ -170,7 +173,7 @@ impl ApiError {
             Self::NotFound(_) | Self::RouteNotFound => Code::NotFound,
             Self::Validation(_) => Code::Validation,
             Self::AccountNotFound => Code::AccountNotFound,
-            Self::AccountInactive => Code::AccountInactive,
+            Self::AccountInactive(_) => Code::AccountInactive,
             Self::DisplayNameRequired => Code::DisplayNameRequired,
             Self::AlreadyRegistered(_) => Code::AlreadyRegistered,
             Self::Conflict(_) => Code::Conflict,
@@ -209,7 +212,29 @@ impl ApiError {
     }
 }
 
-/// The domain's errors as the caller sees them: the only place they become HTTP answers.
+/// The lower layers' errors as the caller sees them: the only place they become HTTP answers.
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(e) => Self::Unavailable(e),
+            StoreError::Failed(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(denied: Denied) -> Self {
+        match denied {
+            Denied::Unauthenticated(message) => Self::Unauthorized(message),
+            Denied::Forbidden(message) => Self::Forbidden(message),
+            Denied::NoAccount(message) => Self::NotFound(message),
+            Denied::Inactive => Self::AccountInactive("this control-center account is inactive"),
+            Denied::KeysUnavailable(cause) => Self::Unavailable(cause),
+            Denied::Store(err) => err.into(),
+        }
+    }
+}
+
 impl From<InvalidFields> for ApiError {
     fn from(InvalidFields(fields): InvalidFields) -> Self {
         Self::Validation(fields.into_iter().map(|(field, invalid)| FieldError::new(field, invalid.message())).collect())

@@ -1,24 +1,21 @@
-//! What every HaloBestie function shares: the envelope and errors, configuration,
-//! Firebase ID-token verification, authorization, DynamoDB and the SSM anonymity flag.
+//! What every HaloBestie function shares, built in layers that only point down
+//! (ARCHITECTURE.md): domain values (`halo-domain`), storage (`halo-store`), authorization
+//! (`halo-auth`), and in this crate the request pipeline and the Lambda entry point. The
+//! layers below are re-exported under the names the functions use.
 
-pub mod anonymity;
-pub mod app;
-pub mod auth;
-pub mod clock;
-pub mod config;
-pub mod domain;
+pub use halo_auth::{self as auth, app, config, firebase};
+pub use halo_domain::{self as domain, clock, schema};
+pub use halo_store::{self as store, anonymity};
+pub use halo_telemetry::{self as telemetry, metrics};
+
 pub mod endpoint;
 pub mod error;
-pub mod firebase;
 pub mod http;
 pub mod inputs;
 pub mod lambda;
-pub mod metrics;
+pub mod request;
 pub mod routes;
-pub mod schema;
 pub mod seed;
-pub mod store;
-pub mod telemetry;
 pub mod views;
 
 pub use app::App;

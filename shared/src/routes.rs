@@ -10,17 +10,7 @@ pub enum Surface {
     Internal,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// No token needed; a valid token, when sent, identifies the caller.
-    Open,
-    /// Any valid Firebase ID token.
-    Token,
-    /// A control-center user, bound by verified email on first login.
-    ControlCenterLogin,
-    /// A control-center user whose role grants this permission.
-    ControlCenter(Permission),
-}
+pub use halo_auth::Access;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {

@@ -3,32 +3,9 @@
 use anyhow::Context;
 
 use crate::app::App;
-use crate::domain::{Action, DisplayName, Email, Permissions, Resource};
+use crate::domain::roles::{operator_role, super_admin_role};
+use crate::domain::{DisplayName, Email};
 use crate::store::StoreError;
-use crate::store::roles::{Role, seeded_role_id};
-
-pub fn super_admin_role() -> Role {
-    use Action::*;
-    Role {
-        id: seeded_role_id("super_admin"),
-        name: "super_admin".into(),
-        permissions: Permissions::new(&[
-            (Resource::Mitra, &[Create, Read, Update, Delete]),
-            (Resource::ControlCenterUsers, &[Create, Read, Update, Delete]),
-            (Resource::Config, &[Read, Update]),
-            (Resource::AuditLog, &[Read]),
-        ]),
-    }
-}
-
-pub fn operator_role() -> Role {
-    use Action::*;
-    Role {
-        id: seeded_role_id("operator"),
-        name: "operator".into(),
-        permissions: Permissions::new(&[(Resource::Mitra, &[Create, Read, Update]), (Resource::Config, &[Read])]),
-    }
-}
 
 /// Local stages: the tables, the anonymity parameter, then [`seed_super_admin`]. Deployed
 /// tables belong to the SAM template.
@@ -56,7 +33,7 @@ pub async fn seed(app: &App, super_admin_email: &Email) -> Result<(), StoreError
     let users = app.control_center_users();
     users.ensure_super_admin_count().await?;
     let created = users.create(super_admin_email, name, super_admin.id, None).await?;
-    match created {
+    match created.value() {
         Some(user) => {
             tracing::info!(user_id = %user.id, email = %crate::telemetry::mask_email(super_admin_email.as_str()), "seeded the super admin")
         }

@@ -13,7 +13,6 @@ use lambda_http::RequestExt;
 use serde_json::Value;
 use shared::domain::CustomerDisplayName;
 use shared::routes::{self, Route};
-use shared::store::customers::Created;
 
 use crate::helpers::{SUPER_ADMIN_EMAIL, TestApp, phone, spawn_app, unique};
 
@@ -63,8 +62,9 @@ async fn about(t: &TestApp, key: &'static str, id: String, more: impl Fn(&Value)
 /// A customer bound to `uid`, as `POST /api/shared/customer/anonymous` with a token makes one.
 async fn bound_customer(t: &TestApp, uid: &str) -> uuid::Uuid {
     let name = CustomerDisplayName::parse(Some("Angin Malam")).unwrap();
-    match t.app.customers().create_anonymous(name, Some(uid)).await.unwrap() {
-        Created::New(customer) | Created::Existing(customer) => customer.id,
+    match t.app.customers().create_anonymous(name, Some(uid)).await.unwrap().value() {
+        Some(customer) => customer.id,
+        None => panic!("a customer is created or found"),
     }
 }
 
@@ -150,7 +150,7 @@ async fn prepare(t: &TestApp, name: &str) -> Case {
         }
         "control-center-users-create" => {
             let email = format!("{}@halobestie.com", unique("operator"));
-            let role = shared::seed::operator_role().id.to_string();
+            let role = shared::domain::roles::operator_role().id.to_string();
             Case::new(201, vec![("TOKEN", t.super_admin_token().await), ("EMAIL", email), ("ROLE_ID", role)]).check(
                 |data, vars| {
                     assert_eq!(data["email"], var(vars, "EMAIL"));
@@ -225,8 +225,8 @@ async fn prepare(t: &TestApp, name: &str) -> Case {
 async fn operator(t: &TestApp) -> String {
     let email = shared::domain::Email::parse(&format!("{}@halobestie.com", unique("operator"))).unwrap();
     let name = shared::domain::DisplayName::parse("Operator").unwrap();
-    let role = shared::seed::operator_role().id;
-    let user = t.app.control_center_users().create(&email, name, role, None).await.unwrap().unwrap();
+    let role = shared::domain::roles::operator_role().id;
+    let user = t.app.control_center_users().create(&email, name, role, None).await.unwrap().value().unwrap();
     user.id.to_string()
 }
 

@@ -226,12 +226,13 @@ impl TestApp {
     /// A control-center user with the seeded operator role, already bound to its uid.
     pub async fn operator_token(&self) -> String {
         let email = format!("{}@halobestie.com", unique("operator"));
-        let role = shared::seed::operator_role();
+        let role = shared::domain::roles::operator_role();
         self.app
             .control_center_users()
             .create(&Email::parse(&email).unwrap(), DisplayName::parse("Operator").unwrap(), role.id, None)
             .await
             .unwrap()
+            .value()
             .expect("operator is new");
         let token = self.control_center_user_token(&unique("uid-operator"), &email);
         self.internal("POST", "/internal/auth/verify", Some(&token), None).await.assert_ok(200);
@@ -242,9 +243,9 @@ impl TestApp {
     pub async fn insert_mitra(&self, phone: &str, active: bool) -> Mitra {
         let mitras = self.app.mitras();
         let name = DisplayName::parse("Dr. Budi").unwrap();
-        let mitra = mitras.create(&Phone::parse(phone).unwrap(), name).await.unwrap().expect("phone is new");
+        let mitra = mitras.create(&Phone::parse(phone).unwrap(), name, None).await.unwrap().value().expect("phone is new");
         if active {
-            mitras.set_status(&mitra.id, true).await.unwrap();
+            mitras.set_status(&mitra.id, true, None).await.unwrap();
         }
         mitras.by_id(&mitra.id).await.unwrap().unwrap()
     }

@@ -14,6 +14,7 @@ mod roles;
 mod round_trips;
 // --- issue 10: control-center user lifecycle, revocation, audit log ---
 mod audit_log;
+mod exact;
 mod control_center_user_lifecycle;
 // --- end of issue 10's block ---
 
@@ -81,11 +82,11 @@ pub fn every_endpoint() -> Vec<(&'static str, String, Option<Value>)> {
 }
 
 pub fn operator_role_id() -> String {
-    shared::seed::operator_role().id.to_string()
+    shared::domain::roles::operator_role().id.to_string()
 }
 
 pub fn super_admin_role_id() -> String {
-    shared::seed::super_admin_role().id.to_string()
+    shared::domain::roles::super_admin_role().id.to_string()
 }
 
 pub fn new_email() -> String {

@@ -81,7 +81,7 @@ async fn logs_hold_no_token_and_no_full_phone_number_or_email() {
     let admin = app.super_admin_token().await;
     let number = phone();
     let email = format!("{}@halobestie.com", unique("user"));
-    let operator_role = shared::seed::operator_role().id;
+    let operator_role = shared::domain::roles::operator_role().id;
     crate::internal::create_mitra(&app, &admin, &number).await;
     app.internal(
         "POST",

@@ -15,3 +15,4 @@ mod recording_proxy;
 mod strict;
 mod template;
 mod verifier;
+mod versions;

@@ -70,6 +70,6 @@ async fn mitra_verify_is_refused_on_the_very_next_call_after_deactivation() {
     let mitra = app.insert_mitra(&number, true).await;
     let token = app.mitra_token(&unique("m"), &number);
     app.public("POST", VERIFY, Some(&token), None).await.assert_ok(200);
-    app.app.mitras().set_status(&mitra.id, false).await.unwrap();
+    app.app.mitras().set_status(&mitra.id, false, None).await.unwrap();
     app.public("POST", VERIFY, Some(&token), None).await.assert_error(403, "ACCOUNT_INACTIVE");
 }

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use infra::devtoken::Persona;
-use infra::openapi;
+use infra::{openapi, specs};
 use serde_json::{Value, json};
 use shared::routes::Surface;
 
@@ -17,7 +17,7 @@ const SURFACES: [(Surface, &str); 2] = [(Surface::Public, "public"), (Surface::I
 #[test]
 fn openapi_spec_routes_equal_the_handler_routes_per_surface() {
     for (surface, name) in SURFACES {
-        let in_spec = openapi::operations(&openapi::spec(surface));
+        let in_spec = openapi::operations(&specs::spec(surface));
         let handled: std::collections::BTreeSet<(String, String)> = infra::endpoints::all()
             .into_iter()
             .map(|mount| mount.route)
@@ -35,7 +35,7 @@ fn openapi_committed_specs_equal_the_generated_ones() {
     let update = std::env::var_os("UPDATE_OPENAPI").is_some_and(|v| v == "1");
     for (surface, name) in SURFACES {
         let file = dir.join(format!("{name}.json"));
-        let generated = openapi::to_json(surface);
+        let generated = specs::to_json(surface);
         if update {
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(&file, &generated).unwrap();
@@ -53,7 +53,7 @@ fn openapi_committed_specs_equal_the_generated_ones() {
 #[test]
 fn openapi_specs_are_well_formed_and_describe_every_error_with_the_envelope() {
     for (surface, name) in SURFACES {
-        let spec = openapi::spec(surface);
+        let spec = specs::spec(surface);
         assert_eq!(spec["openapi"], "3.0.3");
         for (path, item) in spec["paths"].as_object().unwrap() {
             for (method, op) in item.as_object().unwrap() {
@@ -98,7 +98,7 @@ async fn openapi_json_is_served_on_each_port_and_other_paths_still_404_and_405()
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "application/json");
         assert!(response.headers().contains_key("x-request-id"));
-        assert_eq!(response.text().await.unwrap(), openapi::to_json(surface));
+        assert_eq!(response.text().await.unwrap(), specs::to_json(surface));
         let post = app.call(base, "POST", "/openapi.json", None, None).await;
         post.assert_error(405, "METHOD_NOT_ALLOWED");
         assert_eq!(post.headers["allow"], "GET");
@@ -112,8 +112,8 @@ async fn openapi_json_is_served_on_each_port_and_other_paths_still_404_and_405()
 #[tokio::test]
 async fn openapi_every_answer_of_a_tour_of_both_surfaces_matches_the_spec() {
     let app = spawn_app().await;
-    let public = openapi::spec(Surface::Public);
-    let internal = openapi::spec(Surface::Internal);
+    let public = specs::spec(Surface::Public);
+    let internal = specs::spec(Surface::Internal);
     let mut checked = 0;
     let mut check = |spec: &Value, method: &str, template: &str, answer: Answer| {
         if let Err(problem) = conforms(spec, method, template, &answer) {
@@ -359,7 +359,7 @@ fn openapi_to_json_schema(schema: &mut Value) {
 
 #[test]
 fn openapi_response_validation_rejects_what_the_schema_does_not_admit() {
-    let spec = openapi::spec(Surface::Internal);
+    let spec = specs::spec(Surface::Internal);
     let mitra = json!({ "$ref": "#/components/schemas/Mitra" });
     let good = json!({ "id": "0190a6f4-e89b-72d3-a456-426614174000", "phone": "+6281234567890",
                        "display_name": "Dr. Budi", "is_active": false, "created_at": "2026-04-04T00:00:00.123Z" });
@@ -370,7 +370,7 @@ fn openapi_response_validation_rejects_what_the_schema_does_not_admit() {
         assert!(!validator(&spec, &mitra).is_valid(&value), "{field}");
     }
     let profile = json!({ "$ref": "#/components/schemas/CustomerProfile" });
-    let public = openapi::spec(Surface::Public);
+    let public = specs::spec(Surface::Public);
     let customer = json!({ "id": "0190a6f4-e89b-72d3-a456-426614174000", "display_name": "Angin", "is_anonymous": true,
                            "phone": null, "created_at": "2026-04-04T00:00:00Z" });
     assert!(validator(&public, &profile).is_valid(&customer));

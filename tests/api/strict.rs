@@ -321,7 +321,7 @@ async fn uuids_are_accepted_only_in_the_canonical_hyphenated_form() {
 async fn control_center_emails_follow_the_practical_grammar() {
     let app = spawn_app().await;
     let token = app.super_admin_token().await;
-    let role = shared::seed::operator_role().id.to_string();
+    let role = shared::domain::roles::operator_role().id.to_string();
     let create = |email: String| {
         let (app, token, role) = (&app, &token, &role);
         async move {

@@ -154,7 +154,7 @@ impl Fixtures {
         // control-center route answers it even when BENCH_ONLY leaves that function out.
         let mut headers = http::HeaderMap::new();
         headers.insert(http::header::AUTHORIZATION, format!("Bearer {admin}").parse()?);
-        shared::auth::authorize(app, &routes::INTERNAL_AUTH_VERIFY, &headers, "bench-fixtures")
+        shared::auth::authorize(app, routes::INTERNAL_AUTH_VERIFY.access, &headers, "bench-fixtures")
             .await
             .map_err(|e| anyhow::anyhow!("binding the bench admin's login: {e}"))?;
         let client_uid = format!("bench-client-{run}");
@@ -163,22 +163,24 @@ impl Fixtures {
             .create_anonymous(CustomerDisplayName::parse(Some("Bench Client"))?, Some(&client_uid))
             .await?
         {
-            shared::store::customers::Created::New(c) | shared::store::customers::Created::Existing(c) => c.id,
+            outcome => outcome.value().ok_or_else(|| anyhow::anyhow!("no customer"))?.id,
         };
         let client = minter.token(&Persona::Anonymous { uid: client_uid.clone() });
         let poller = minter.token(&Persona::Anonymous { uid: format!("bench-poller-{run}") });
         let mitra_phone = "+6281300000001";
         let mitra = app
             .mitras()
-            .create(&Phone::parse(mitra_phone)?, DisplayName::parse("Bench Mitra")?)
+            .create(&Phone::parse(mitra_phone)?, DisplayName::parse("Bench Mitra")?, None)
             .await?
+            .value()
             .context("bench mitra exists already")?;
-        app.mitras().set_status(&mitra.id, true).await?;
+        app.mitras().set_status(&mitra.id, true, None).await?;
         let mitra = minter.token(&Persona::Mitra { uid: format!("bench-mitra-{run}"), phone: mitra_phone.to_owned() });
         let status_mitra = app
             .mitras()
-            .create(&Phone::parse("+6281300000002")?, DisplayName::parse("Status Mitra")?)
+            .create(&Phone::parse("+6281300000002")?, DisplayName::parse("Status Mitra")?, None)
             .await?
+            .value()
             .context("status mitra exists already")?
             .id;
         let operator_role = app
@@ -215,7 +217,7 @@ impl Fixtures {
                     .create_anonymous(CustomerDisplayName::parse(Some(&format!("Link {i}")))?, Some(&uid))
                     .await?
                 {
-                    shared::store::customers::Created::New(c) | shared::store::customers::Created::Existing(c) => c,
+                    outcome => outcome.value().ok_or_else(|| anyhow::anyhow!("no customer"))?,
                 };
                 let phone = format!("+62815{i:08}");
                 let token = minter.token(&Persona::PhoneCustomer { uid: uid.clone(), phone: phone.clone() });

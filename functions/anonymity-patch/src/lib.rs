@@ -11,8 +11,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use shared::auth::ControlCenterCaller;
 use shared::endpoint::Body;
-use shared::http::Fields;
-use shared::store::audit::{AuditAction, Changes, Target};
+use shared::request::{Fields, Sent};
 use shared::views::Anonymity;
 use shared::{ApiError, App, Call, Endpoint, Json, NoRefusal, Reply, routes};
 
@@ -25,8 +24,9 @@ pub struct UpdateAnonymitySetting;
 #[derive(Deserialize, JsonSchema)]
 #[schemars(rename = "UpdateAnonymityRequest")]
 pub struct Raw {
+    #[serde(default)]
     #[schemars(required)]
-    anonymity_enabled: Option<bool>,
+    anonymity_enabled: Sent<bool>,
 }
 
 pub struct NewSetting {
@@ -53,14 +53,8 @@ impl Endpoint for UpdateAnonymitySetting {
 
     async fn handle(app: &App, call: Call<Self>) -> Result<Reply<Anonymity>, NoRefusal> {
         let Call { ctx, caller, input: Json(new) } = call;
-        // The value before, as this process last knew it (a read within the cache's few seconds).
-        let before = app.anonymity.get().await.ok();
-        let enabled = app.anonymity.set(new.anonymity_enabled).await?;
-        let changes = Changes::default().field("anonymity_enabled", before, enabled);
-        caller
-            .audit(app, &ctx.request_id)
-            .record(&app.dynamo, AuditAction::ConfigAnonymityUpdate, Target::config("anonymity"), changes)
-            .await?;
+        let audit = caller.audit(app, &ctx.request_id);
+        let enabled = app.anonymity.set(new.anonymity_enabled, &audit, &app.dynamo).await?;
         tracing::info!(anonymity_enabled = enabled, by = %caller.user.id, "anonymity flag changed");
         Ok(Reply::ok(Anonymity { anonymity_enabled: enabled }))
     }

@@ -2,7 +2,7 @@
 
 use http::StatusCode;
 use schemars::JsonSchema;
-use shared::store::customers::Deletion;
+use shared::store::change::Outcome;
 use shared::views::Deleted;
 use shared::{App, Call, Endpoint, FirebaseUser, Reply, routes};
 
@@ -33,11 +33,12 @@ impl Endpoint for DeleteAccount {
     async fn handle(app: &App, call: Call<Self>) -> Result<Reply<Deleted>, Refused> {
         let Call { caller: token, .. } = call;
         match app.customers().delete_by_uid(&token.uid).await? {
-            Deletion::Deleted(id) => {
-                tracing::info!(customer_id = %id, "customer deleted their account");
-                Ok(Reply::ok(Deleted { id, deleted: true }))
+            Outcome::Changed(customer) => {
+                tracing::info!(customer_id = %customer.id, "customer deleted their account");
+                Ok(Reply::ok(Deleted { id: customer.id, deleted: true }))
             }
-            Deletion::NotFound => Err(Refused::NoCustomer),
+            Outcome::NotFound => Err(Refused::NoCustomer),
+            _ => Err(Outcome::<()>::impossible("deleting a customer").into()),
         }
     }
 }

@@ -4,10 +4,11 @@
 use http::StatusCode;
 use schemars::JsonSchema;
 use serde::Deserialize;
+use shared::store::change::{Conflict, Outcome};
 use shared::auth::{ControlCenterCaller, can_grant};
 use shared::domain::{DisplayName, Email};
 use shared::endpoint::Body;
-use shared::http::Fields;
+use shared::request::{Fields, Sent};
 use shared::views::ControlCenterUserView;
 use shared::{ApiError, App, Call, Endpoint, Json, Reply, routes, schema};
 use uuid::Uuid;
@@ -22,12 +23,15 @@ pub struct CreateControlCenterUser;
 #[derive(Deserialize, JsonSchema)]
 #[schemars(rename = "CreateControlCenterUserRequest")]
 pub struct Raw {
+    #[serde(default)]
     #[schemars(required, schema_with = "schema::email_input")]
-    email: Option<String>,
+    email: Sent<String>,
+    #[serde(default)]
     #[schemars(required, schema_with = "schema::display_name_input")]
-    display_name: Option<String>,
+    display_name: Sent<String>,
+    #[serde(default)]
     #[schemars(required, schema_with = "schema::role_id_input")]
-    role_id: Option<String>,
+    role_id: Sent<String>,
 }
 
 pub struct NewUser {
@@ -71,11 +75,12 @@ impl Endpoint for CreateControlCenterUser {
         if !can_grant(&caller, &role.permissions) {
             return Err(Refused::Escalation);
         }
-        let user = app
-            .control_center_users()
-            .create(&new.email, new.display_name, role.id, Some(&caller.audit(app, &ctx.request_id)))
-            .await?
-            .ok_or(Refused::EmailTaken)?;
+        let audit = caller.audit(app, &ctx.request_id);
+        let user = match app.control_center_users().create(&new.email, new.display_name, role.id, Some(&audit)).await? {
+            Outcome::Changed(user) => user,
+            Outcome::Refused(Conflict::Taken) => return Err(Refused::EmailTaken),
+            _ => return Err(Outcome::<()>::impossible("creating a control-center user").into()),
+        };
         tracing::info!(user_id = %user.id, role = %role.name, by = %caller.user.id, "control-center user created");
         Ok(Reply::created(ControlCenterUserView::new(&user, &role.name)))
     }

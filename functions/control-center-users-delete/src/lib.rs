@@ -5,7 +5,7 @@ use http::StatusCode;
 use schemars::JsonSchema;
 use shared::auth::{ControlCenterCaller, can_act_on, user_with_role};
 use shared::inputs::ControlCenterUserId;
-use shared::store::control_center_users::{Change, retry_user_change};
+use shared::store::change::{self, Conflict, Outcome};
 use shared::views::Deleted;
 use shared::{App, Call, Endpoint, Path, Reply, routes};
 
@@ -38,19 +38,19 @@ impl Endpoint for DeleteControlCenterUser {
         let Call { ctx, caller, input: Path(ControlCenterUserId { id }) } = call;
         let (users, audit) = (&app.control_center_users(), &caller.audit(app, &ctx.request_id));
         let caller = &caller;
-        retry_user_change("delete", || async move {
-            let (user, role) = user_with_role(app, caller, &id, None).await?.0.ok_or(Refused::UserNotFound)?;
-            if user.id == caller.user.id {
+        change::retry("deleting a control-center user", || async move {
+            let (read, role) = user_with_role(app, caller, &id, None).await?.0.ok_or(Refused::UserNotFound)?;
+            if read.value.id == caller.user.id {
                 return Err(Refused::OwnAccount);
             }
             if !can_act_on(caller, role.as_ref()) {
                 return Err(Refused::Superior);
             }
-            match users.delete(&user, audit).await? {
-                Change::Done(()) => Ok(Some(())),
-                Change::NotFound => Err(Refused::UserNotFound),
-                Change::LastSuperAdmin => Err(Refused::LastSuperAdmin),
-                Change::Stale => Ok(None),
+            match users.delete(&read, audit).await? {
+                Some(Outcome::Changed(_)) => Ok(Some(())),
+                Some(Outcome::Refused(Conflict::LastSuperAdmin)) => Err(Refused::LastSuperAdmin),
+                Some(_) => Err(Outcome::<()>::impossible("deleting a control-center user").into()),
+                None => Ok(None),
             }
         })
         .await?;

@@ -6,7 +6,7 @@ use http::StatusCode;
 use schemars::JsonSchema;
 use shared::auth::{ControlCenterCaller, can_act_on, user_with_role};
 use shared::inputs::ControlCenterUserId;
-use shared::store::control_center_users::{Change, retry_user_change};
+use shared::store::change::{self, Outcome};
 use shared::views::SessionsRevoked;
 use shared::{App, Call, Endpoint, Path, Reply, routes};
 
@@ -37,21 +37,21 @@ impl Endpoint for RevokeControlCenterUserSessions {
         let Call { ctx, caller, input: Path(ControlCenterUserId { id }) } = call;
         let (users, audit) = (&app.control_center_users(), &caller.audit(app, &ctx.request_id));
         let caller = &caller;
-        let now = retry_user_change("revocation", || async move {
-            let (user, role) = user_with_role(app, caller, &id, None).await?.0.ok_or(Refused::UserNotFound)?;
-            if user.id != caller.user.id && !can_act_on(caller, role.as_ref()) {
+        let after = change::retry("revoking a control-center user's sessions", || async move {
+            let (read, role) = user_with_role(app, caller, &id, None).await?.0.ok_or(Refused::UserNotFound)?;
+            if read.value.id != caller.user.id && !can_act_on(caller, role.as_ref()) {
                 return Err(Refused::Superior);
             }
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            match users.revoke_sessions(&user, now, audit).await? {
-                Change::Done(_) => Ok(Some(now)),
-                Change::NotFound => Err(Refused::UserNotFound),
-                Change::LastSuperAdmin | Change::Stale => Ok(None),
+            match users.revoke_sessions(&read, now, audit).await? {
+                Some(Outcome::Changed(user) | Outcome::Unchanged(user)) => Ok(Some(user.tokens_valid_after.unwrap_or(now))),
+                Some(_) => Err(Outcome::<()>::impossible("revoking a control-center user's sessions").into()),
+                None => Ok(None),
             }
         })
         .await?;
         tracing::info!(user_id = %id, by = %caller.user.id, "control-center user's sessions revoked");
-        Ok(Reply::ok(SessionsRevoked::at(id, now)))
+        Ok(Reply::ok(SessionsRevoked::at(id, after)))
     }
 }
 

@@ -8,14 +8,14 @@
 
 use http::StatusCode;
 use schemars::JsonSchema;
-use serde::{Deserialize, Deserializer};
-use serde_json::Value;
+use serde::Deserialize;
 use shared::auth::{ControlCenterCaller, can_act_on, can_grant, user_with_role};
-use shared::domain::{DisplayName, Invalid};
+use shared::domain::{DisplayName, InvalidFields, parse_uuid};
 use shared::endpoint::Body;
-use shared::http::Fields;
+use shared::request::{Fields, Sent};
 use shared::inputs::ControlCenterUserId;
-use shared::store::control_center_users::{Change, UserPatch, retry_user_change};
+use shared::store::change::{self, Conflict, Outcome};
+use shared::store::control_center_users::UserPatch;
 use shared::views::{ControlCenterUserView, MISSING_ROLE_NAME};
 use shared::{ApiError, App, Call, Endpoint, Json, Path, Reply, routes, schema};
 use uuid::Uuid;
@@ -31,84 +31,58 @@ pub struct UpdateControlCenterUser;
 
 #[derive(Deserialize, JsonSchema)]
 #[schemars(rename = "UpdateControlCenterUserRequest")]
-#[schemars(transform = no_defaults)]
 #[schemars(extend("anyOf" = [
     { "required": ["display_name"] }, { "required": ["role_id"] }, { "required": ["is_active"] }
 ]))]
 pub struct Raw {
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default)]
     #[schemars(schema_with = "schema::display_name_input")]
-    display_name: Option<Value>,
-    #[serde(default, deserialize_with = "present")]
+    display_name: Sent<String>,
+    #[serde(default)]
     #[schemars(schema_with = "schema::role_id_input")]
-    role_id: Option<Value>,
-    #[serde(default, deserialize_with = "present")]
+    role_id: Sent<String>,
+    #[serde(default)]
     #[schemars(schema_with = "is_active")]
-    is_active: Option<Value>,
-}
-
-/// `#[serde(default)]` makes schemars write `"default": null`, which no field accepts.
-fn no_defaults(schema: &mut schemars::Schema) {
-    if let Some(properties) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) {
-        for property in properties.values_mut() {
-            if let Some(property) = property.as_object_mut() {
-                property.remove("default");
-            }
-        }
-    }
+    is_active: Sent<bool>,
 }
 
 fn is_active(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({ "type": "boolean", "description": "`false` deactivates the user." })
 }
 
-/// A field that is present, `null` included (`null` is refused, not read as absent).
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
-}
-
+/// The fields as parsed, and what failed: the guards on one's own role and activation come
+/// before validation, so a body's failures are answered only after them.
 pub struct Patch {
     display_name: Option<DisplayName>,
     role_id: Option<Uuid>,
     is_active: Option<bool>,
-}
-
-fn string(value: Value) -> Result<String, Invalid> {
-    match value {
-        Value::String(s) => Ok(s),
-        _ => Err("must be a string".into()),
-    }
+    /// `role_id` was sent, valid or not.
+    role_sent: bool,
+    /// `is_active` was sent as anything but `true`.
+    deactivates: bool,
+    invalid: InvalidFields,
 }
 
 impl Body for Patch {
     type Raw = Raw;
     fn parse(raw: Raw) -> Result<Self, ApiError> {
-        if raw.display_name.is_none() && raw.role_id.is_none() && raw.is_active.is_none() {
-            return Err(ApiError::validation("body", "send at least one of display_name, role_id, is_active"));
-        }
+        let role_sent = !raw.role_id.is_absent();
+        let deactivates = !matches!(raw.is_active, Sent::Absent | Sent::Value(true));
         let mut fields = Fields::default();
-        let name =
-            optional(&mut fields, "display_name", raw.display_name, |v| string(v).and_then(|s| DisplayName::parse(&s)));
-        let role = optional(&mut fields, "role_id", raw.role_id, |v| {
-            string(v).and_then(|s| Uuid::parse_str(&s).map_err(|_| "must be a UUID".into()))
-        });
-        let active =
-            optional(&mut fields, "is_active", raw.is_active, |v| v.as_bool().ok_or("must be a boolean".into()));
-        let (display_name, (role_id, is_active)) = fields.finish(name.zip(role.zip(active)))?;
-        Ok(Self { display_name, role_id, is_active })
-    }
-}
-
-/// An absent field is `Some(None)`; a present one is parsed (`None` when it failed).
-fn optional<T>(
-    fields: &mut Fields,
-    name: &str,
-    raw: Option<Value>,
-    parse: impl FnOnce(Value) -> Result<T, Invalid>,
-) -> Option<Option<T>> {
-    match raw {
-        None => Some(None),
-        Some(value) => fields.required(name, Some(value), parse).map(Some),
+        if raw.display_name.is_absent() && role_sent == false && raw.is_active.is_absent() {
+            fields.refuse("body", "send at least one of display_name, role_id, is_active".into());
+        }
+        let display_name = fields.optional("display_name", raw.display_name, |n| DisplayName::parse(&n));
+        let role_id = fields.optional("role_id", raw.role_id, |r| parse_uuid(&r));
+        let is_active = fields.optional("is_active", raw.is_active, Ok);
+        Ok(Self {
+            display_name: display_name.flatten(),
+            role_id: role_id.flatten(),
+            is_active: is_active.flatten(),
+            role_sent,
+            deactivates,
+            invalid: fields.into_errors(),
+        })
     }
 }
 
@@ -135,34 +109,40 @@ impl Endpoint for UpdateControlCenterUser {
     async fn handle(app: &App, call: Call<Self>) -> Result<Reply<ControlCenterUserView>, Refused> {
         let Call { ctx, caller, input: (Path(ControlCenterUserId { id }), Json(patch)) } = call;
         let (users, audit) = (&app.control_center_users(), &caller.audit(app, &ctx.request_id));
+        let own = id == caller.user.id;
+        if own && ((patch.role_sent && patch.role_id != Some(caller.user.role_id)) || patch.deactivates) {
+            return Err(Refused::OwnAccount);
+        }
         let (caller, patch) = (&caller, &patch);
-        let (updated, role) = retry_user_change("update", || async move {
+        let (updated, role) = change::retry("updating a control-center user", || async move {
             let (found, new_role) = user_with_role(app, caller, &id, patch.role_id.as_ref()).await?;
+            if let Some((_, current_role)) = &found
+                && !own
+                && !can_act_on(caller, current_role.as_ref())
+            {
+                return Err(Refused::Superior);
+            }
+            if !patch.invalid.0.is_empty() {
+                return Err(Refused::Invalid(patch.invalid.clone()));
+            }
             // An unknown role is refused before a missing user.
             if patch.role_id.is_some() && new_role.is_none() {
                 return Err(Refused::UnknownRole);
             }
-            let (user, current_role) = found.ok_or(Refused::UserNotFound)?;
-            let own = user.id == caller.user.id;
-            if own && (patch.role_id.is_some_and(|r| r != user.role_id) || patch.is_active == Some(false)) {
-                return Err(Refused::OwnAccount);
-            }
-            if !own && !can_act_on(caller, current_role.as_ref()) {
-                return Err(Refused::Superior);
-            }
             if new_role.as_ref().is_some_and(|role| !can_grant(caller, &role.permissions)) {
                 return Err(Refused::Escalation);
             }
+            let (read, current_role) = found.ok_or(Refused::UserNotFound)?;
             let change = UserPatch {
                 display_name: patch.display_name.clone(),
                 role_id: patch.role_id,
                 is_active: patch.is_active,
             };
-            let updated = match users.update(&user, &change, audit).await? {
-                Change::Done(updated) => updated.unwrap_or(user),
-                Change::NotFound => return Err(Refused::UserNotFound),
-                Change::LastSuperAdmin => return Err(Refused::LastSuperAdmin),
-                Change::Stale => return Ok(None),
+            let updated = match users.update(&read, &change, audit).await? {
+                Some(Outcome::Changed(updated) | Outcome::Unchanged(updated)) => updated,
+                Some(Outcome::Refused(Conflict::LastSuperAdmin)) => return Err(Refused::LastSuperAdmin),
+                Some(_) => return Err(Outcome::<()>::impossible("updating a control-center user").into()),
+                None => return Ok(None),
             };
             let role = match new_role {
                 Some(role) if role.id == updated.role_id => Some(role),

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use shared::domain::CustomerDisplayName;
 use shared::endpoint::Body;
 use shared::error::Code;
-use shared::store::customers::Created;
+use shared::store::change::Outcome;
 use shared::views::NewCustomer;
 use shared::{Anyone, ApiError, App, Call, Endpoint, Json, NoRefusal, Reply, routes, schema};
 
@@ -54,8 +54,9 @@ impl Endpoint for CreateAnonymousCustomer {
         let Call { caller: Anyone(token), input: Json(new), .. } = call;
         let uid = token.as_ref().map(|t| t.uid.as_str());
         Ok(match app.customers().create_anonymous(new.display_name, uid).await? {
-            Created::New(customer) => Reply::created(NewCustomer::from(&customer)),
-            Created::Existing(customer) => Reply::ok(NewCustomer::from(&customer)),
+            Outcome::Changed(customer) => Reply::created(NewCustomer::from(&customer)),
+            Outcome::Unchanged(customer) => Reply::ok(NewCustomer::from(&customer)),
+            _ => return Err(Outcome::<()>::impossible("creating a customer").into()),
         })
     }
 }

@@ -6,8 +6,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use shared::domain::{CustomerPhone, Email, parse_uuid};
 use shared::endpoint::Body;
-use shared::http::Fields;
-use shared::store::customers::{Identity, LinkOutcome};
+use shared::request::{Fields, Sent};
+use shared::store::change::{Conflict, Outcome};
+use shared::store::customers::Identity;
 use shared::views::CustomerProfile;
 use shared::{ApiError, App, Call, Endpoint, FirebaseUser, Json, Reply, routes, schema};
 use uuid::Uuid;
@@ -26,11 +27,13 @@ pub struct LinkCustomer;
 #[derive(Deserialize, JsonSchema)]
 #[schemars(rename = "LinkCustomerRequest")]
 pub struct Raw {
+    #[serde(default)]
     #[schemars(required, schema_with = "schema::id_input")]
-    customer_id: Option<String>,
+    customer_id: Sent<String>,
     /// Must equal the token's uid.
+    #[serde(default)]
     #[schemars(required)]
-    firebase_uid: Option<String>,
+    firebase_uid: Sent<String>,
 }
 
 pub struct Link {
@@ -93,10 +96,11 @@ impl Endpoint for LinkCustomer {
         }
         let identity = Identity { uid: &token.uid, phone: phone.as_ref(), email: email.as_ref() };
         match app.customers().link(&link.customer_id, identity).await? {
-            LinkOutcome::Linked(customer) => Ok(Reply::ok(CustomerProfile::from(&customer))),
-            LinkOutcome::NotFound => Err(Refused::CustomerNotFound),
-            LinkOutcome::BoundToAnotherUid => Err(Refused::AnotherUsersCustomer),
-            LinkOutcome::AlreadyRegistered => Err(Refused::Registered),
+            Outcome::Changed(customer) => Ok(Reply::ok(CustomerProfile::from(&customer))),
+            Outcome::NotFound => Err(Refused::CustomerNotFound),
+            Outcome::Refused(Conflict::AnotherOwner) => Err(Refused::AnotherUsersCustomer),
+            Outcome::Refused(Conflict::Taken) => Err(Refused::Registered),
+            _ => Err(Outcome::<()>::impossible("linking a customer").into()),
         }
     }
 }

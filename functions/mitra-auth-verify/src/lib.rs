@@ -20,7 +20,7 @@ shared::refusals! {
     pub enum Refused {
         NoPhone => Unauthorized("the token carries no phone number"),
         NotRegistered => AccountNotFound,
-        Inactive => AccountInactive,
+        Inactive => AccountInactive("this mitra account is inactive"),
         Revoked => Unauthorized("this session was revoked; sign in again"),
         BoundToAnotherLogin => Forbidden("this phone number is bound to another login"),
     }

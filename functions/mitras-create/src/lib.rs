@@ -4,10 +4,11 @@
 use http::StatusCode;
 use schemars::JsonSchema;
 use serde::Deserialize;
+use shared::store::change::{Conflict, Outcome};
 use shared::auth::ControlCenterCaller;
 use shared::domain::{DisplayName, Phone};
 use shared::endpoint::Body;
-use shared::http::Fields;
+use shared::request::{Fields, Sent};
 use shared::telemetry::mask_phone;
 use shared::views::MitraView;
 use shared::{ApiError, App, Call, Endpoint, Json, Reply, routes, schema};
@@ -22,10 +23,12 @@ pub struct CreateMitra;
 #[derive(Deserialize, JsonSchema)]
 #[schemars(rename = "CreateMitraRequest")]
 pub struct Raw {
+    #[serde(default)]
     #[schemars(required, schema_with = "schema::phone_input")]
-    phone: Option<String>,
+    phone: Sent<String>,
+    #[serde(default)]
     #[schemars(required, schema_with = "schema::display_name_input")]
-    display_name: Option<String>,
+    display_name: Sent<String>,
 }
 
 pub struct NewMitra {
@@ -62,10 +65,14 @@ impl Endpoint for CreateMitra {
     async fn handle(app: &App, call: Call<Self>) -> Result<Reply<MitraView>, Refused> {
         let Call { ctx, caller, input: Json(new) } = call;
         let audit = caller.audit(app, &ctx.request_id);
-        let mitra = app.mitras().create_recorded(&new.phone, new.display_name, &audit).await?.ok_or_else(|| {
-            tracing::info!(phone = %mask_phone(new.phone.as_str()), "mitra phone already registered");
-            Refused::PhoneTaken
-        })?;
+        let mitra = match app.mitras().create(&new.phone, new.display_name, Some(&audit)).await? {
+            Outcome::Changed(mitra) => mitra,
+            Outcome::Refused(Conflict::Taken) => {
+                tracing::info!(phone = %mask_phone(new.phone.as_str()), "mitra phone already registered");
+                return Err(Refused::PhoneTaken);
+            }
+            _ => return Err(Outcome::<()>::impossible("creating a mitra").into()),
+        };
         tracing::info!(mitra_id = %mitra.id, phone = %mask_phone(mitra.phone.as_str()), by = %caller.user.id, "mitra created");
         Ok(Reply::created(MitraView::from(&mitra)))
     }

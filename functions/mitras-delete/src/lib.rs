@@ -2,6 +2,7 @@
 
 use http::StatusCode;
 use schemars::JsonSchema;
+use shared::store::change::Outcome;
 use shared::auth::ControlCenterCaller;
 use shared::inputs::MitraId;
 use shared::views::Deleted;
@@ -32,7 +33,11 @@ impl Endpoint for DeleteMitra {
     async fn handle(app: &App, call: Call<Self>) -> Result<Reply<Deleted>, Refused> {
         let Call { ctx, caller, input: Path(MitraId { id }) } = call;
         let audit = caller.audit(app, &ctx.request_id);
-        app.mitras().delete(&id, &audit).await?.ok_or(Refused::MitraNotFound)?;
+        match app.mitras().delete(&id, &audit).await? {
+            Outcome::Changed(_) => {}
+            Outcome::NotFound => return Err(Refused::MitraNotFound),
+            _ => return Err(Outcome::<()>::impossible("deleting a mitra").into()),
+        }
         tracing::info!(mitra_id = %id, by = %caller.user.id, "mitra deleted");
         Ok(Reply::ok(Deleted { id, deleted: true }))
     }

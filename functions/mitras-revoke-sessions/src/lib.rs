@@ -2,6 +2,7 @@
 
 use http::StatusCode;
 use schemars::JsonSchema;
+use shared::store::change::Outcome;
 use shared::auth::ControlCenterCaller;
 use shared::inputs::MitraId;
 use shared::views::SessionsRevoked;
@@ -35,7 +36,11 @@ impl Endpoint for RevokeMitraSessions {
         let Call { ctx, caller, input: Path(MitraId { id }) } = call;
         let audit = caller.audit(app, &ctx.request_id);
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let after = app.mitras().revoke_sessions(&id, now, &audit).await?.ok_or(Refused::MitraNotFound)?;
+        let after = match app.mitras().revoke_sessions(&id, now, &audit).await? {
+            Outcome::Changed(mitra) | Outcome::Unchanged(mitra) => mitra.tokens_valid_after.unwrap_or(now),
+            Outcome::NotFound => return Err(Refused::MitraNotFound),
+            Outcome::Refused(_) => return Err(Outcome::<()>::impossible("revoking a mitra's sessions").into()),
+        };
         tracing::info!(mitra_id = %id, by = %caller.user.id, "mitra sessions revoked");
         Ok(Reply::ok(SessionsRevoked::at(id, after)))
     }

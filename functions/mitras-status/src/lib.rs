@@ -5,9 +5,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use shared::auth::ControlCenterCaller;
 use shared::endpoint::Body;
-use shared::http::Fields;
+use shared::request::{Fields, Sent};
 use shared::inputs::MitraId;
-use shared::store::mitras::StatusChange;
+use shared::store::change::Outcome;
 use shared::views::MitraStatus;
 use shared::{ApiError, App, Call, Endpoint, Json, Path, Reply, routes};
 
@@ -20,8 +20,9 @@ pub struct SetMitraStatus;
 #[derive(Deserialize, JsonSchema)]
 #[schemars(rename = "SetMitraStatusRequest")]
 pub struct Raw {
+    #[serde(default)]
     #[schemars(required)]
-    is_active: Option<bool>,
+    is_active: Sent<bool>,
 }
 
 pub struct NewStatus {
@@ -55,12 +56,13 @@ impl Endpoint for SetMitraStatus {
     async fn handle(app: &App, call: Call<Self>) -> Result<Reply<MitraStatus>, Refused> {
         let Call { ctx, caller, input: (Path(MitraId { id }), Json(new)) } = call;
         let audit = caller.audit(app, &ctx.request_id);
-        match app.mitras().set_status_recorded(&id, new.is_active, &audit).await? {
-            StatusChange::NotFound => return Err(Refused::MitraNotFound),
-            StatusChange::Unchanged => {}
-            StatusChange::Changed => {
+        match app.mitras().set_status(&id, new.is_active, Some(&audit)).await? {
+            Outcome::NotFound => return Err(Refused::MitraNotFound),
+            Outcome::Unchanged(_) => {}
+            Outcome::Changed(_) => {
                 tracing::info!(mitra_id = %id, is_active = new.is_active, by = %caller.user.id, "mitra status changed");
             }
+            Outcome::Refused(_) => return Err(Outcome::<()>::impossible("changing a mitra's status").into()),
         }
         // Changed or not, the status is now the one asked for.
         Ok(Reply::ok(MitraStatus { id, is_active: new.is_active }))

@@ -3,12 +3,13 @@
 
 use http::StatusCode;
 use schemars::JsonSchema;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use shared::auth::ControlCenterCaller;
-use shared::domain::{DisplayName, Invalid, InvalidFields, Phone};
+use shared::domain::{DisplayName, Phone};
 use shared::endpoint::Body;
+use shared::request::{Fields, Sent};
 use shared::inputs::MitraId;
-use shared::store::mitras::Updated;
+use shared::store::change::Outcome;
 use shared::telemetry::mask_phone;
 use shared::views::MitraView;
 use shared::{ApiError, App, Call, Endpoint, Json, Path, Reply, routes, schema};
@@ -22,32 +23,16 @@ use shared::{ApiError, App, Call, Endpoint, Json, Path, Reply, routes, schema};
 #[derive(JsonSchema)]
 pub struct UpdateMitra;
 
-/// Present (`Some`), even when `null` (`Some(None)`), as opposed to absent (`None`).
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
-}
-
 #[derive(Deserialize, JsonSchema)]
 #[schemars(rename = "UpdateMitraRequest")]
-#[schemars(transform = at_least_one_field)]
+#[schemars(extend("anyOf" = [{ "required": ["display_name"] }, { "required": ["phone"] }]))]
 pub struct Raw {
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default)]
     #[schemars(schema_with = "schema::display_name_input")]
-    display_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    display_name: Sent<String>,
+    #[serde(default)]
     #[schemars(schema_with = "schema::phone_input")]
-    phone: Option<Option<String>>,
-}
-
-/// The spec says what the handler enforces: at least one of the fields, neither `null`
-/// (the `default` schemars derives from `#[serde(default)]` would claim `null` is fine).
-fn at_least_one_field(schema: &mut schemars::Schema) {
-    if let Some(properties) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) {
-        for property in properties.values_mut().filter_map(|p| p.as_object_mut()) {
-            property.remove("default");
-        }
-    }
-    schema.insert("anyOf".into(), serde_json::json!([{ "required": ["display_name"] }, { "required": ["phone"] }]));
+    phone: Sent<String>,
 }
 
 pub struct Changes {
@@ -58,31 +43,15 @@ pub struct Changes {
 impl Body for Changes {
     type Raw = Raw;
     fn parse(raw: Raw) -> Result<Self, ApiError> {
-        let mut errors = InvalidFields::default();
-        let display_name = optional(&mut errors, "display_name", raw.display_name.clone(), DisplayName::parse);
-        let phone = optional(&mut errors, "phone", raw.phone.clone(), Phone::parse);
-        if raw.display_name.is_none() && raw.phone.is_none() {
-            errors.0.push(("body".into(), Invalid::new("send display_name, phone or both")));
+        let mut fields = Fields::default();
+        if raw.display_name.is_absent() && raw.phone.is_absent() {
+            fields.refuse("body", "send display_name, phone or both".into());
         }
-        if !errors.0.is_empty() {
-            return Err(errors.into());
-        }
+        let display_name = fields.optional("display_name", raw.display_name, |n| DisplayName::parse(&n));
+        let phone = fields.optional("phone", raw.phone, |p| Phone::parse(&p));
+        let (display_name, phone) = fields.finish(display_name.zip(phone))?;
         Ok(Self { display_name, phone })
     }
-}
-
-/// An optional field: absent is `None`; `null` or an invalid value is an error.
-fn optional<T>(
-    errors: &mut InvalidFields,
-    name: &str,
-    raw: Option<Option<String>>,
-    parse: impl FnOnce(&str) -> Result<T, Invalid>,
-) -> Option<T> {
-    let outcome = match raw? {
-        None => Err(Invalid::new("must be a string, not null")),
-        Some(value) => parse(&value),
-    };
-    outcome.map_err(|invalid| errors.0.push((name.to_owned(), invalid))).ok()
 }
 
 shared::refusals! {
@@ -105,14 +74,14 @@ impl Endpoint for UpdateMitra {
         let Call { ctx, caller, input: (Path(MitraId { id }), Json(changes)) } = call;
         let audit = caller.audit(app, &ctx.request_id);
         let phone = changes.phone.clone();
-        match app.mitras().update(&id, changes.display_name, changes.phone, &audit).await? {
-            Updated::NotFound => Err(Refused::MitraNotFound),
-            Updated::PhoneTaken => {
+        match app.mitras().update(&id, changes.display_name.as_ref(), changes.phone.as_ref(), &audit).await? {
+            Outcome::NotFound => Err(Refused::MitraNotFound),
+            Outcome::Refused(_) => {
                 let phone = phone.as_ref().map(|p| mask_phone(p.as_str())).unwrap_or_default();
                 tracing::info!(mitra_id = %id, phone = %phone, "mitra phone already registered");
                 Err(Refused::PhoneTaken)
             }
-            Updated::Done(mitra) => {
+            Outcome::Changed(mitra) | Outcome::Unchanged(mitra) => {
                 tracing::info!(mitra_id = %id, by = %caller.user.id, "mitra updated");
                 Ok(Reply::ok(MitraView::from(&mitra)))
             }

@@ -135,7 +135,7 @@ async fn main() -> anyhow::Result<()> {
                 SurfaceArg::Public => Surface::Public,
                 SurfaceArg::Internal => Surface::Internal,
             };
-            print!("{}", infra::openapi::to_json(surface));
+            print!("{}", infra::specs::to_json(surface));
             Ok(())
         }
         Command::Gen { check: true, root } => {

@@ -609,7 +609,7 @@ async fn a_login_that_read_the_mitra_before_a_revocation_or_a_phone_change_does_
     let audit = Audit { table: &app.app.tables.audit_log, actor, request_id: "test" };
     let seen = app.insert_mitra(&phone(), true).await;
     let now = unix_now();
-    mitras.revoke_sessions(&seen.id, now, &audit).await.unwrap().expect("revoked");
+    mitras.revoke_sessions(&seen.id, now, &audit).await.unwrap().value().expect("revoked");
     // A verify that read the mitra just before the revocation, with a token signed in before it.
     assert!(!mitras.bind_uid(&seen, "uid-stale", now - 10).await.unwrap());
     assert_eq!(stored(&app, &seen.id.to_string()).await.unwrap().firebase_uid, None);
@@ -617,8 +617,8 @@ async fn a_login_that_read_the_mitra_before_a_revocation_or_a_phone_change_does_
     let seen = stored(&app, &seen.id.to_string()).await.unwrap();
     let new_phone = shared::domain::Phone::parse(&phone()).unwrap();
     assert!(matches!(
-        mitras.update(&seen.id, None, Some(new_phone), &audit).await.unwrap(),
-        shared::store::mitras::Updated::Done(_)
+        mitras.update(&seen.id, None, Some(&new_phone), &audit).await.unwrap(),
+        shared::store::change::Outcome::Changed(_)
     ));
     // A verify that found the mitra by its old phone, racing the change.
     assert!(!mitras.bind_uid(&seen, "uid-old-phone", now).await.unwrap());

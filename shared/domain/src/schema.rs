@@ -1,10 +1,10 @@
 //! The JSON schemas of the domain values, as the OpenAPI specs state them: what a request
-//! may send (exactly what the parsers in [`crate::domain`] accept) and what an answer holds.
+//! may send (exactly what the parsers in [`crate`] accept) and what an answer holds.
 //! Request and view types point their fields here with `#[schemars(schema_with = …)]`.
 
 use schemars::{Schema, SchemaGenerator, json_schema};
 
-use crate::domain::{CustomerDisplayName, DisplayName, Email, ListQuery};
+use crate::{CustomerDisplayName, DisplayName, Email, ListQuery};
 
 /// What `str::trim` removes: Unicode `White_Space` (Rust's `char::is_whitespace`).
 const WHITESPACE: &str = r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
@@ -30,7 +30,7 @@ pub fn visible_class() -> &'static str {
         let mut class = String::from("[");
         let mut start: Option<u32> = None;
         for c in 0..=0x11_0000u32 {
-            let visible = char::from_u32(c).is_some_and(crate::domain::is_visible);
+            let visible = char::from_u32(c).is_some_and(crate::is_visible);
             match (visible, start) {
                 (true, None) => start = Some(c),
                 (false, Some(from)) => {
@@ -193,7 +193,7 @@ pub fn role_name(_: &mut SchemaGenerator) -> Schema {
 /// ids, and a fuzzer's valid requests name a role that exists.
 pub fn role_id_input(_: &mut SchemaGenerator) -> Schema {
     let ids: Vec<String> =
-        [crate::seed::super_admin_role(), crate::seed::operator_role()].iter().map(|r| r.id.to_string()).collect();
+        [crate::roles::super_admin_role(), crate::roles::operator_role()].iter().map(|r| r.id.to_string()).collect();
     json_schema!({
         "type": "string", "format": "uuid", "enum": ids,
         "description": "The id of a role listed by `GET /internal/roles` (in Phase 1, the seeded `super_admin` \
@@ -202,7 +202,10 @@ pub fn role_id_input(_: &mut SchemaGenerator) -> Schema {
 }
 
 pub fn page_number(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({ "type": "integer", "minimum": 1, "maximum": u32::MAX, "default": 1, "description": "1-based page number." })
+    json_schema!({
+        "type": "integer", "minimum": 1, "maximum": crate::ListQuery::MAX_DEPTH, "default": 1,
+        "description": "1-based page number; `page × limit` is at most 10,000 (`VALIDATION_ERROR` on `page` beyond)."
+    })
 }
 
 pub fn page_limit(_: &mut SchemaGenerator) -> Schema {
@@ -218,7 +221,7 @@ pub fn total(_: &mut SchemaGenerator) -> Schema {
 
 /// `{"mitra": [...], "control_center_users": [...], "config": [...], "audit_log": [...]}`: every resource, in the
 /// contract's order, with the actions the role has on it.
-impl schemars::JsonSchema for crate::domain::Permissions {
+impl schemars::JsonSchema for crate::Permissions {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "Permissions".into()
     }
@@ -226,7 +229,7 @@ impl schemars::JsonSchema for crate::domain::Permissions {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         let mut properties = serde_json::Map::new();
         let mut required = Vec::new();
-        for resource in crate::domain::Resource::ALL {
+        for resource in crate::Resource::ALL {
             let name = serde_json::to_value(resource).unwrap_or_default().as_str().unwrap_or_default().to_owned();
             properties.insert(
                 name.clone(),
@@ -244,7 +247,7 @@ impl schemars::JsonSchema for crate::domain::Permissions {
 }
 
 pub fn audit_action(_: &mut SchemaGenerator) -> Schema {
-    let actions: Vec<&str> = crate::store::audit::AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+    let actions: Vec<&str> = crate::audit::AuditAction::ALL.iter().map(|a| a.as_str()).collect();
     json_schema!({ "type": "string", "enum": actions, "example": "mitra.status" })
 }
 

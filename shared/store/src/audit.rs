@@ -17,119 +17,7 @@ use super::schema::{
     BY_TARGET_ACTION, IndexDef,
 };
 use super::{Item, StoreError, classify, get_s, put_new, s, to_item};
-use crate::auth::ControlCenterCaller;
-
-/// What was done, as the record's `action` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuditAction {
-    MitraCreate,
-    MitraUpdate,
-    MitraStatus,
-    MitraDelete,
-    MitraRevokeSessions,
-    ControlCenterUserCreate,
-    ControlCenterUserUpdate,
-    ControlCenterUserDelete,
-    ControlCenterUserRevokeSessions,
-    ControlCenterUserBind,
-    ConfigAnonymityUpdate,
-}
-
-impl AuditAction {
-    pub const ALL: [AuditAction; 11] = [
-        Self::MitraCreate,
-        Self::MitraUpdate,
-        Self::MitraStatus,
-        Self::MitraDelete,
-        Self::MitraRevokeSessions,
-        Self::ControlCenterUserCreate,
-        Self::ControlCenterUserUpdate,
-        Self::ControlCenterUserDelete,
-        Self::ControlCenterUserRevokeSessions,
-        Self::ControlCenterUserBind,
-        Self::ConfigAnonymityUpdate,
-    ];
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.as_str() == raw)
-    }
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::MitraCreate => "mitra.create",
-            Self::MitraUpdate => "mitra.update",
-            Self::MitraStatus => "mitra.status",
-            Self::MitraDelete => "mitra.delete",
-            Self::MitraRevokeSessions => "mitra.revoke_sessions",
-            Self::ControlCenterUserCreate => "control_center_user.create",
-            Self::ControlCenterUserUpdate => "control_center_user.update",
-            Self::ControlCenterUserDelete => "control_center_user.delete",
-            Self::ControlCenterUserRevokeSessions => "control_center_user.revoke_sessions",
-            Self::ControlCenterUserBind => "control_center_user.bind",
-            Self::ConfigAnonymityUpdate => "config.anonymity.update",
-        }
-    }
-}
-
-/// Who made the change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Actor {
-    pub id: Uuid,
-    pub email: String,
-}
-
-impl From<&ControlCenterCaller> for Actor {
-    fn from(caller: &ControlCenterCaller) -> Self {
-        Self::from(&caller.user)
-    }
-}
-
-impl From<&super::control_center_users::ControlCenterUser> for Actor {
-    fn from(user: &super::control_center_users::ControlCenterUser) -> Self {
-        Self { id: user.id, email: user.email.as_str().to_owned() }
-    }
-}
-
-/// What the change was made to: `type` is `mitra`, `control_center_user` or `config`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Target {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub id: String,
-}
-
-impl Target {
-    pub fn mitra(id: Uuid) -> Self {
-        Self { kind: "mitra", id: id.to_string() }
-    }
-    pub fn control_center_user(id: Uuid) -> Self {
-        Self { kind: "control_center_user", id: id.to_string() }
-    }
-    pub fn config(name: &str) -> Self {
-        Self { kind: "config", id: name.to_owned() }
-    }
-}
-
-/// `{field: {from, to}}` for the fields that changed, in the order they were added.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(transparent)]
-pub struct Changes(Map<String, Value>);
-
-impl Changes {
-    /// Adds `field` when `from` and `to` differ; a create passes `Value::Null` as `from`,
-    /// a delete as `to`.
-    pub fn field(mut self, field: &str, from: impl Serialize, to: impl Serialize) -> Self {
-        let (from, to) = (serde_json::to_value(from).unwrap_or_default(), serde_json::to_value(to).unwrap_or_default());
-        if from != to {
-            self.0.insert(field.to_owned(), serde_json::json!({ "from": from, "to": to }));
-        }
-        self
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
+pub use halo_domain::audit::{Actor, AuditAction, Changes, Target};
 
 /// Who is writing records, and for which request: what every record of one request shares.
 #[derive(Debug, Clone)]
@@ -143,27 +31,6 @@ impl Audit<'_> {
     /// The record of one change, as a transaction `Put` to go beside the change itself.
     pub fn put(&self, action: AuditAction, target: Target, changes: Changes) -> Result<TransactWriteItem, StoreError> {
         AuditEntry::new(self.actor.clone(), action, target, changes, self.request_id).put(self.table)
-    }
-
-    /// Writes one record on its own, for a change made outside DynamoDB (the SSM flag).
-    pub async fn record(
-        &self,
-        client: &Client,
-        action: AuditAction,
-        target: Target,
-        changes: Changes,
-    ) -> Result<(), StoreError> {
-        let entry = AuditEntry::new(self.actor.clone(), action, target, changes, self.request_id);
-        let put = entry.put(self.table)?.put.ok_or_else(|| StoreError::Failed(anyhow::anyhow!("no put")))?;
-        client
-            .put_item()
-            .table_name(put.table_name)
-            .set_item(Some(put.item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-            .map_err(|e| classify(e, "writing an audit record"))?;
-        Ok(())
     }
 }
 
@@ -182,8 +49,20 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
+    /// A record made now. Made after the read of the state it replaces, and written in the
+    /// change's own transaction conditioned on that state, so a target's records sort in the
+    /// order their changes committed.
     pub fn new(actor: Actor, action: AuditAction, target: Target, changes: Changes, request_id: &str) -> Self {
-        let id = Uuid::now_v7();
+        Self::at(Uuid::now_v7(), actor, action, target, changes, request_id)
+    }
+
+    /// A record whose time is `millis` (unix milliseconds), for changes sequenced elsewhere.
+    pub fn at_millis(millis: u64, actor: Actor, action: AuditAction, target: Target, changes: Changes, request_id: &str) -> Self {
+        let ts = uuid::Timestamp::from_unix(uuid::NoContext, millis / 1000, (millis % 1000) as u32 * 1_000_000);
+        Self::at(Uuid::new_v7(ts), actor, action, target, changes, request_id)
+    }
+
+    fn at(id: Uuid, actor: Actor, action: AuditAction, target: Target, changes: Changes, request_id: &str) -> Self {
         let millis = v7_millis(&id).unwrap_or_default();
         let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
@@ -239,16 +118,16 @@ fn v7_millis(id: &Uuid) -> Option<u64> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(rename = "AuditRecord")]
 pub struct AuditRecord {
-    #[schemars(schema_with = "crate::schema::id")]
+    #[schemars(schema_with = "halo_domain::schema::id")]
     pub id: Uuid,
-    #[schemars(schema_with = "crate::schema::timestamp")]
+    #[schemars(schema_with = "halo_domain::schema::timestamp")]
     pub at: String,
     pub actor: AuditActor,
-    #[schemars(schema_with = "crate::schema::audit_action")]
+    #[schemars(schema_with = "halo_domain::schema::audit_action")]
     pub action: String,
     pub target: AuditTarget,
     /// `{field: {from, to}}` for each field that changed.
-    #[schemars(schema_with = "crate::schema::audit_changes")]
+    #[schemars(schema_with = "halo_domain::schema::audit_changes")]
     pub changes: Map<String, Value>,
     pub request_id: String,
 }
@@ -256,7 +135,7 @@ pub struct AuditRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(rename = "AuditActor")]
 pub struct AuditActor {
-    #[schemars(schema_with = "crate::schema::id")]
+    #[schemars(schema_with = "halo_domain::schema::id")]
     pub id: Uuid,
     pub email: String,
 }
@@ -266,7 +145,7 @@ pub struct AuditActor {
 pub struct AuditTarget {
     /// `mitra`, `control_center_user` or `config`.
     #[serde(rename = "type")]
-    #[schemars(schema_with = "crate::schema::audit_target_type")]
+    #[schemars(schema_with = "halo_domain::schema::audit_target_type")]
     pub kind: String,
     pub id: String,
 }

@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use shared::firebase::keys::{KeyLookup, KeyStore};
+use halo_auth::firebase::keys::{KeyLookup, KeyStore};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls");
-const SIGNING_CERT: &str = include_str!("../../infra/dev-keys/dev-signing-cert.pem");
+const SIGNING_CERT: &str = include_str!("../../../infra/dev-keys/dev-signing-cert.pem");
 
 #[test]
 fn certificates_are_fetched_over_https_only_from_a_server_the_root_store_trusts() {

@@ -6,6 +6,8 @@ use std::io::Write;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
+pub mod metrics;
+
 use serde_json::{Map, Value, json};
 
 use tracing_subscriber::filter::{LevelFilter, Targets};

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
 use super::{Item, StoreError, classify, get_s, key};
-use crate::store::schema::IndexDef;
+use super::schema::IndexDef;
 
 pub struct Page {
     pub items: Vec<Item>,
@@ -145,3 +145,20 @@ pub async fn counter(client: &Client, table: &str, attribute: &str) -> Result<u6
 }
 
 pub const COUNTER_PK: &str = "COUNTER";
+
+/// Adds the given amounts to attributes of the table's counter item.
+pub fn bump_counters(table: &str, deltas: &[(&str, i64)]) -> aws_sdk_dynamodb::types::TransactWriteItem {
+    let mut update = aws_sdk_dynamodb::types::Update::builder().table_name(table).set_key(Some(key(COUNTER_PK)));
+    let mut clauses = Vec::new();
+    for (i, (attribute, delta)) in deltas.iter().enumerate() {
+        clauses.push(format!("#c{i} :d{i}"));
+        update = update
+            .expression_attribute_names(format!("#c{i}"), *attribute)
+            .expression_attribute_values(format!(":d{i}"), AttributeValue::N(delta.to_string()));
+    }
+    let update = update
+        .update_expression(format!("ADD {}", clauses.join(", ")))
+        .build()
+        .expect("table, key and expression are set");
+    aws_sdk_dynamodb::types::TransactWriteItem::builder().update(update).build()
+}

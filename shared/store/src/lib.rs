@@ -2,7 +2,9 @@
 //! (`PHONE#…`, `UID#…`, `EMAIL#…`) written in the same transaction, so that
 //! uniqueness is enforced by DynamoDB's condition checks, never by reading first.
 
+pub mod anonymity;
 pub mod audit;
+pub mod change;
 pub mod control_center_users;
 pub mod customers;
 pub mod list;
@@ -14,10 +16,9 @@ mod stored;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason};
+use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::error::ApiError;
-use crate::metrics::{Counter, count};
+use halo_telemetry::metrics::{Counter, count};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -28,31 +29,6 @@ pub enum StoreError {
     Unavailable(#[source] anyhow::Error),
     #[error("storage operation failed")]
     Failed(#[source] anyhow::Error),
-}
-
-impl From<StoreError> for ApiError {
-    fn from(err: StoreError) -> Self {
-        match err {
-            StoreError::Unavailable(e) => ApiError::Unavailable(e),
-            StoreError::Failed(e) => ApiError::Internal(e),
-        }
-    }
-}
-
-/// Runs `attempt` (read an item, decide, write on the condition that it is as read) again
-/// while it answers `None`, the write having found the item changed since the read:
-/// `attempts` times at most, then fails with `gave_up`.
-pub async fn retry_on_change<T, E: From<StoreError>, F: Future<Output = Result<Option<T>, E>>>(
-    attempts: usize,
-    gave_up: impl FnOnce() -> StoreError,
-    mut attempt: impl FnMut() -> F,
-) -> Result<T, E> {
-    for _ in 0..attempts {
-        if let Some(done) = attempt().await? {
-            return Ok(done);
-        }
-    }
-    Err(gave_up().into())
 }
 
 const UNAVAILABLE_CODES: &[&str] = &[
@@ -88,11 +64,6 @@ where
     }
     let error = anyhow::Error::new(err).context(format!("{what} (code {code})"));
     if unavailable { StoreError::Unavailable(error) } else { StoreError::Failed(error) }
-}
-
-/// Why a transaction was cancelled, per item, in the order the items were written.
-pub fn cancellation_codes(reasons: &[CancellationReason]) -> Vec<&str> {
-    reasons.iter().map(|r| r.code().unwrap_or("None")).collect()
 }
 
 pub fn s(value: impl Into<String>) -> AttributeValue {
@@ -133,87 +104,6 @@ impl CreatedAt {
         let millis = now.unix_timestamp_nanos() / 1_000_000;
         Self { rfc3339: now.format(&format).unwrap_or_default(), sort_key: format!("{millis:015}#{id}") }
     }
-}
-
-/// What a conditional transaction came to.
-#[derive(Debug)]
-pub enum TxOutcome {
-    Committed,
-    /// At least one item's condition failed; nothing was written.
-    ConditionFailed,
-}
-
-/// Runs a write transaction; another transaction touching the same items at the same
-/// instant (`TransactionConflict`) is retried with jitter, a failed condition is returned.
-pub async fn transact(
-    client: &aws_sdk_dynamodb::Client,
-    items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
-    what: &'static str,
-) -> Result<TxOutcome, StoreError> {
-    Ok(match transact_reporting(client, items, what).await? {
-        Ok(()) => TxOutcome::Committed,
-        Err(_) => TxOutcome::ConditionFailed,
-    })
-}
-
-/// Like [`transact`], but a failed condition names the positions of the items whose
-/// condition failed, so a caller can tell "the item changed" from "the claim is taken".
-pub async fn transact_reporting(
-    client: &aws_sdk_dynamodb::Client,
-    items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
-    what: &'static str,
-) -> Result<Result<(), Vec<usize>>, StoreError> {
-    Ok(transact_failing(client, items, what).await?.map_err(|failed| failed.into_iter().map(|(i, _)| i).collect()))
-}
-
-/// Like [`transact_reporting`], with each failed item as it was, for the items written
-/// with `ReturnValuesOnConditionCheckFailure::AllOld` (`None` for the others, and for an
-/// item that does not exist).
-pub async fn transact_failing(
-    client: &aws_sdk_dynamodb::Client,
-    items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
-    what: &'static str,
-) -> Result<Result<(), Vec<(usize, Option<Item>)>>, StoreError> {
-    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
-    const ATTEMPTS: u32 = 12;
-    for attempt in 1..=ATTEMPTS {
-        let result = client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
-        let err = match result {
-            Ok(_) => return Ok(Ok(())),
-            Err(err) => err,
-        };
-        let retry = match err.as_service_error() {
-            Some(E::TransactionCanceledException(cancel)) => {
-                let codes = cancellation_codes(cancel.cancellation_reasons());
-                if codes.contains(&"ConditionalCheckFailed") {
-                    let reasons = cancel.cancellation_reasons().iter().enumerate();
-                    let failed = reasons.filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"));
-                    return Ok(Err(failed.map(|(i, r)| (i, r.item.clone())).collect()));
-                }
-                if codes.iter().any(|c| matches!(*c, "ThrottlingError" | "ProvisionedThroughputExceeded")) {
-                    count(Counter::DynamoDbThrottles);
-                }
-                codes
-                    .iter()
-                    .any(|c| matches!(*c, "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"))
-            }
-            Some(E::TransactionInProgressException(_)) => true,
-            _ => false,
-        };
-        if !retry || attempt == ATTEMPTS {
-            let classified = classify(err, what);
-            return Err(if retry {
-                StoreError::Unavailable(anyhow::anyhow!("{what}: transaction kept conflicting"))
-            } else {
-                classified
-            });
-        }
-        count(Counter::DynamoDbRetries);
-        let ceiling_ms = 10u64 << attempt.min(6);
-        let jitter = uuid::Uuid::new_v4().as_u128() as u64 % ceiling_ms;
-        tokio::time::sleep(std::time::Duration::from_millis(5 + jitter)).await;
-    }
-    unreachable!("the loop returns on its last attempt")
 }
 
 /// Reads the entity id that a claim item (`PHONE#…`, `UID#…`, `EMAIL#…`) points at.
@@ -304,21 +194,4 @@ pub fn put_new(table: &str, item: Item) -> aws_sdk_dynamodb::types::TransactWrit
         .build()
         .expect("table and item are set");
     aws_sdk_dynamodb::types::TransactWriteItem::builder().put(put).build()
-}
-
-/// Adds the given amounts to attributes of the table's counter item.
-pub fn bump_counters(table: &str, deltas: &[(&str, i64)]) -> aws_sdk_dynamodb::types::TransactWriteItem {
-    let mut update = aws_sdk_dynamodb::types::Update::builder().table_name(table).set_key(Some(key(list::COUNTER_PK)));
-    let mut clauses = Vec::new();
-    for (i, (attribute, delta)) in deltas.iter().enumerate() {
-        clauses.push(format!("#c{i} :d{i}"));
-        update = update
-            .expression_attribute_names(format!("#c{i}"), *attribute)
-            .expression_attribute_values(format!(":d{i}"), AttributeValue::N(delta.to_string()));
-    }
-    let update = update
-        .update_expression(format!("ADD {}", clauses.join(", ")))
-        .build()
-        .expect("table, key and expression are set");
-    aws_sdk_dynamodb::types::TransactWriteItem::builder().update(update).build()
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::clock::Clock;
+use halo_domain::clock::Clock;
 
 pub const GOOGLE_CERTS_URL: &str =
     "https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com";

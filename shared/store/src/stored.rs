@@ -8,7 +8,7 @@ use serde::de::{DeserializeOwned, Error};
 use serde::{Deserialize, Deserializer};
 
 use super::{Item, StoreError, from_item, get_s};
-use crate::domain::{CustomerDisplayName, CustomerPhone, DisplayName, Email, Phone};
+use halo_domain::{CustomerDisplayName, CustomerPhone, DisplayName, Email, Phone};
 
 /// [`from_item`], with the item's key in the error so the log names the bad record.
 pub fn decode<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
@@ -68,8 +68,8 @@ mod tests {
     use aws_sdk_dynamodb::types::AttributeValue;
 
     use super::*;
-    use crate::store::mitras::Mitra;
-    use crate::store::s;
+    use crate::mitras::Mitra;
+    use crate::s;
 
     fn mitra_item(phone: &str, name: &str) -> Item {
         Item::from([
@@ -88,7 +88,7 @@ mod tests {
         let mitra: Mitra = decode(item.clone()).unwrap();
         assert_eq!(mitra.phone, Phone::parse("081234567890").unwrap());
         assert_eq!(mitra.display_name.as_str(), "Dr. Budi");
-        let mut written = crate::store::to_item(&mitra).unwrap();
+        let mut written = crate::to_item(&mitra).unwrap();
         written.insert("pk".into(), item["pk"].clone());
         assert_eq!(written, item);
     }

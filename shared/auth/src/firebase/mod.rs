@@ -20,7 +20,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
-use crate::clock::Clock;
+use halo_domain::clock::Clock;
 use crate::config::FirebaseConfig;
 use keys::{KeyLookup, KeyStore};
 

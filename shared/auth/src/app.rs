@@ -10,14 +10,16 @@ use aws_smithy_async::rt::sleep::default_async_sleep;
 use aws_smithy_async::time::SharedTimeSource;
 use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 
-use crate::anonymity::AnonymityFlag;
+use halo_store::anonymity::AnonymityFlag;
+use halo_store::control_center_users::ControlCenterUsers;
+use halo_store::customers::Customers;
+use halo_store::mitras::Mitras;
+use halo_store::roles::Roles;
+use halo_store::schema::Tables;
+
 use crate::config::Config;
 use crate::firebase::FirebaseVerifier;
-use crate::store::control_center_users::ControlCenterUsers;
-use crate::store::customers::Customers;
-use crate::store::mitras::Mitras;
-use crate::store::roles::Roles;
-use crate::store::schema::Tables;
+use crate::hints::Hints;
 
 pub struct App {
     pub config: Config,
@@ -27,7 +29,7 @@ pub struct App {
     pub verifier: FirebaseVerifier,
     pub anonymity: AnonymityFlag,
     /// What earlier requests resolved; it only chooses what to read (`shared::auth`).
-    pub hints: crate::auth::Hints,
+    pub hints: Hints,
 }
 
 impl App {
@@ -116,7 +118,7 @@ impl App {
             ssm,
             tables: Tables::new(&config.table_prefix),
             verifier,
-            hints: crate::auth::Hints::default(),
+            hints: Hints::default(),
             config,
         }
     }

@@ -20,7 +20,7 @@ use tokio::sync::{Mutex, RwLock};
 use x509_parser::prelude::*;
 use x509_parser::public_key::PublicKey;
 
-use crate::clock::Clock;
+use halo_domain::clock::Clock;
 
 /// Used when the response carries no `max-age`.
 const DEFAULT_MAX_AGE: Duration = Duration::from_secs(300);
@@ -125,9 +125,9 @@ impl KeyStore {
             return Ok(());
         }
         let fetched = self.fetch().await;
-        crate::metrics::count(crate::metrics::Counter::KeyFetches);
+        halo_telemetry::metrics::count(halo_telemetry::metrics::Counter::KeyFetches);
         if fetched.is_err() {
-            crate::metrics::count(crate::metrics::Counter::KeyFetchFailures);
+            halo_telemetry::metrics::count(halo_telemetry::metrics::Counter::KeyFetchFailures);
         }
         let mut set = self.set.write().await;
         set.generation += 1;

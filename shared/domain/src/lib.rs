@@ -3,7 +3,15 @@
 //! `Deserialize`: requests and stored items alike reach them through `parse`.
 //!
 //! Parsers answer with the domain's own errors ([`Invalid`], [`CustomerNameError`],
-//! [`InvalidFields`]); `crate::error` maps them to HTTP answers.
+//! [`InvalidFields`]); the request pipeline (`shared::error`) maps them to HTTP answers.
+//!
+//! The bottom layer: no storage, no HTTP. The roles' seeded facts and the audit log's
+//! vocabulary live here too, so that storage and authorization read them from below.
+
+pub mod audit;
+pub mod clock;
+pub mod roles;
+pub mod schema;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -189,7 +197,8 @@ impl Email {
     /// The practical grammar of operations.md §8: an ASCII dot-atom local part, a domain of
     /// two or more LDH labels whose last is alphabetic; no quoted local parts, no IP literals.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let email = raw.trim().to_ascii_lowercase();
+        // Only ASCII spaces are trimmed: other whitespace (a no-break space, say) is refused.
+        let email = raw.trim_matches(' ').to_ascii_lowercase();
         let invalid = || Invalid::from("must be an email address");
         let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
         let atext = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~-".contains(&b);
@@ -273,6 +282,8 @@ pub struct ListQuery {
 
 impl ListQuery {
     pub const MAX_LIMIT: u32 = 100;
+    /// How deep an offset page may reach (operations.md §11): what it costs to read is bounded.
+    pub const MAX_DEPTH: u64 = 10_000;
 
     /// `get` answers a query parameter by name; `allow_is_active` says whether the route filters.
     pub fn parse<'a>(get: impl Fn(&str) -> Option<&'a str>, allow_is_active: bool) -> Result<Self, InvalidFields> {
@@ -288,6 +299,10 @@ impl ListQuery {
             }
             _ => None,
         };
+        if errors.is_empty() && u64::from(page) * u64::from(limit) > Self::MAX_DEPTH {
+            let message = format!("page × limit must be at most {}; this page is deeper", Self::MAX_DEPTH);
+            errors.push(("page".to_owned(), Invalid::from(message)));
+        }
         if errors.is_empty() { Ok(Self { page, limit, is_active }) } else { Err(InvalidFields(errors)) }
     }
 

@@ -69,6 +69,17 @@ impl std::fmt::Debug for Clock {
     }
 }
 
+/// RFC 3339 UTC with milliseconds, as every timestamp of the API is written.
+pub fn rfc3339_millis(at: time::OffsetDateTime) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    at.to_offset(time::UtcOffset::UTC).format(&format).unwrap_or_default()
+}
+
+/// [`rfc3339_millis`] of a unix instant in seconds.
+pub fn rfc3339_millis_of_secs(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs).map(rfc3339_millis).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
