@@ -79,8 +79,9 @@ async fn ssm_down_serves_the_last_known_flag_for_a_bounded_time_then_503() {
     let app = spawn_app_behind(None, Some(&proxy.url), &[("AWS_OPERATION_TIMEOUT_MS", "400")], clock.clone()).await;
     let (ttl, stale_for) = (app.app.config.anonymity_cache_ttl, app.app.config.anonymity_stale_for);
     let token = app.anonymous_token("ssm");
-    let admin = app.super_admin_token().await;
-    app.internal("PATCH", "/internal/config/anonymity", Some(&admin), Some(json!({ "anonymity_enabled": false }))).await.assert_ok(200);
+    let actor = shared::store::audit::Actor { id: uuid::Uuid::now_v7(), email: "admin@halobestie.com".into() };
+    let audit = shared::store::audit::Audit { table: &app.app.tables.audit_log, actor, request_id: "test" };
+    app.app.anonymity.set(false, &audit, &app.app.dynamo).await.unwrap();
     proxy.set(Mode::Refuse);
     let reads = app.app.anonymity.ssm_reads();
     clock.advance(ttl);

@@ -303,7 +303,7 @@ async fn bind_by_verified_email(
         return Ok(None);
     }
     tracing::info!(user_id = %user.id, "bound control-center user to its Firebase uid");
-    Ok(Some(ControlCenterUser { firebase_uid: Some(token.uid.clone()), revoked_uid: None, ..read.value }))
+    Ok(Some(ControlCenterUser { firebase_uid: Some(token.uid.clone()), ..read.value }))
 }
 
 /// A caller may update, delete or revoke a user only when that user's current role is

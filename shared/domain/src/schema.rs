@@ -80,7 +80,7 @@ pub const UUID_PATTERN: &str = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 /// then two or more letter-digit-hyphen labels of at most 63, the last alphabetic.
 pub fn email_pattern() -> String {
     format!(
-        "^[{WHITESPACE}]*{ATEXT}{{1,16}}(?:\\.{ATEXT}{{1,15}}){{0,3}}@(?:{LABEL}\\.)+[A-Za-z]{{1,63}}[{WHITESPACE}]*$"
+        "^ *{ATEXT}{{1,16}}(?:\\.{ATEXT}{{1,15}}){{0,3}}@(?:{LABEL}\\.)+[A-Za-z]{{1,63}} *$"
     )
 }
 const ATEXT: &str = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]";

@@ -7,13 +7,12 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_ssm::types::ParameterType;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use halo_domain::audit::{Actor, AuditAction, Changes, Target};
 use halo_domain::clock::Clock;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{Audit, AuditEntry};
-use crate::{Item, StoreError, change, classify, get, s};
+use crate::{StoreError, classify};
 
 /// Phase 1 launches with anonymity on; a missing parameter reads as this.
 const DEFAULT: bool = true;
@@ -112,12 +111,14 @@ impl AnonymityFlag {
     }
 
     /// Writes the flag (creating the parameter if needed) on behalf of `audit`'s actor, then
-    /// makes sure every change up to this write has its record; this process sees it at once.
+    /// makes sure this write and the few before it have their records; this process sees the
+    /// new value at once.
     ///
     /// SSM orders the writes: each is a parameter version, and its description names who made
-    /// it. The records follow the versions, not a cache: `from` is the value the version
-    /// replaced, a version that changed nothing has no record, and whichever request gets
-    /// there first writes the records of every version up to its own, in version order, once.
+    /// it. Records follow the versions, never a cache: `from` is the value the version
+    /// replaced, a version that changed nothing has no record, and a version's record has
+    /// one id, derived from the version and the time SSM gave it, so any request may write it
+    /// and it is written once, sorted among the others in version order.
     pub async fn set(&self, value: bool, audit: &Audit<'_>, dynamo: &aws_sdk_dynamodb::Client) -> Result<bool, StoreError> {
         let author = Author { actor_id: audit.actor.id, actor_email: audit.actor.email.clone(), request_id: audit.request_id.to_owned() };
         let out = self
@@ -132,35 +133,17 @@ impl AnonymityFlag {
             .await
             .map_err(|e| classify(e, "writing the anonymity parameter"))?;
         self.store(Some(Cached { value, read_at: self.clock.now(), retry_after: None }));
-        self.record_up_to(out.version.max(1) as u64, audit.table, dynamo).await?;
+        let version = out.version.max(1) as u64;
+        let history = self.history().await?;
+        // The versions just before this one too: a request that failed after its write left its record to us.
+        let records = versions_records(&self.parameter, &history, version.saturating_sub(BACKFILL)..=version);
+        let puts = records.iter().map(|record| put_once(dynamo, audit.table, record));
+        futures::future::try_join_all(puts).await?;
         Ok(value)
     }
 
-    /// Records the flag's changes through SSM version `version`, under the one retry policy.
-    async fn record_up_to(&self, version: u64, table: &str, dynamo: &aws_sdk_dynamodb::Client) -> Result<(), StoreError> {
-        change::retry("recording the anonymity flag's changes", || async move {
-            let head = get(dynamo, table, CHAIN_PK).await?;
-            let recorded = head.as_ref().and_then(|h| number(h, "recorded_version"));
-            if recorded.is_some_and(|r| r >= version) {
-                return Ok(Some(()));
-            }
-            let last_ms = head.as_ref().and_then(|h| number(h, "last_ms")).unwrap_or(0);
-            // Without a head (a stage from before it), the chain starts at this very write.
-            let from = recorded.unwrap_or(version - 1);
-            let history = self.history().await?;
-            let (records, last_ms) = chain_records(&history, from, version, last_ms)?;
-            let mut writes = vec![head_put(table, head.is_some().then_some(from), version, last_ms)];
-            writes.extend(records.iter().map(|r| r.put(table)).collect::<Result<Vec<_>, _>>()?);
-            match transact_all(dynamo, writes).await? {
-                true => Ok(Some(())),
-                false => Ok(None),
-            }
-        })
-        .await
-    }
-
-    /// Every retained version of the parameter, oldest first: (version, value, author).
-    async fn history(&self) -> Result<Vec<(u64, bool, Option<Author>)>, StoreError> {
+    /// Every retained version of the parameter, oldest first.
+    async fn history(&self) -> Result<Vec<Version>, StoreError> {
         let mut versions = Vec::new();
         let mut next = None;
         loop {
@@ -174,12 +157,16 @@ impl AnonymityFlag {
                 .await
                 .map_err(|e| classify(e, "reading the anonymity parameter's history"))?;
             for p in out.parameters() {
-                let author = p.description().and_then(|d| serde_json::from_str(d).ok());
-                versions.push((p.version().max(0) as u64, parse_flag(p.value().unwrap_or_default()), author));
+                versions.push(Version {
+                    number: p.version().max(0) as u64,
+                    value: parse_flag(p.value().unwrap_or_default()),
+                    author: p.description().and_then(|d| serde_json::from_str(d).ok()),
+                    at_ms: p.last_modified_date().map_or(0, |d| d.to_millis().unwrap_or(0).max(0) as u64),
+                });
             }
             next = out.next_token;
             if next.is_none() {
-                versions.sort_by_key(|(v, _, _)| *v);
+                versions.sort_by_key(|v| v.number);
                 return Ok(versions);
             }
         }
@@ -223,64 +210,65 @@ struct Author {
     request_id: String,
 }
 
-/// The item that says through which parameter version the records are written, and the
-/// time of the newest, so the next record sorts after it.
-const CHAIN_PK: &str = "CHAIN#config#anonymity";
+/// How many versions before its own a write records when their records are missing.
+const BACKFILL: u64 = 4;
 
-fn number(item: &Item, name: &str) -> Option<u64> {
-    item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())
+/// One version of the parameter, as its history tells it.
+struct Version {
+    number: u64,
+    value: bool,
+    author: Option<Author>,
+    /// When SSM wrote it, in unix milliseconds.
+    at_ms: u64,
 }
 
-/// The records of versions `from + 1 ..= upto` that changed the value, each later than the
-/// one before (`last_ms` is the newest written so far), and the newest's time.
-fn chain_records(
-    history: &[(u64, bool, Option<Author>)],
-    from: u64,
-    upto: u64,
-    mut last_ms: u64,
-) -> Result<(Vec<AuditEntry>, u64), StoreError> {
-    let value_at = |version: u64| history.iter().find(|(v, _, _)| *v == version).map(|(_, value, _)| *value);
+/// The records of the versions in `wanted` that changed the value.
+fn versions_records(parameter: &str, history: &[Version], wanted: std::ops::RangeInclusive<u64>) -> Vec<AuditEntry> {
+    let find = |number: u64| history.iter().find(|v| v.number == number);
     let mut records = Vec::new();
-    for version in from + 1..=upto {
-        let Some(to) = value_at(version) else { continue };
-        let before = if version <= 1 { Some(DEFAULT) } else { value_at(version - 1) };
-        let Some(before) = before.filter(|b| *b != to) else { continue };
-        let author = history.iter().find(|(v, _, _)| *v == version).and_then(|(_, _, a)| a.clone());
-        let (actor, request_id) = match author {
-            Some(a) => (Actor { id: a.actor_id, email: a.actor_email }, a.request_id),
+    for number in wanted.filter(|n| *n >= 1) {
+        let Some(version) = find(number) else { continue };
+        let before = if number == 1 { Some(DEFAULT) } else { find(number - 1).map(|v| v.value) };
+        let Some(before) = before.filter(|b| *b != version.value) else { continue };
+        let (actor, request_id) = match &version.author {
+            Some(a) => (Actor { id: a.actor_id, email: a.actor_email.clone() }, a.request_id.clone()),
             None => (Actor { id: uuid::Uuid::nil(), email: String::new() }, String::new()),
         };
-        let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as u64 / 1_000_000;
-        last_ms = now_ms.max(last_ms + 1);
-        let changes = Changes::default().field("anonymity_enabled", before, to);
-        let target = Target::config("anonymity");
-        records.push(AuditEntry::at_millis(last_ms, actor, AuditAction::ConfigAnonymityUpdate, target, changes, &request_id));
+        let changes = Changes::default().field("anonymity_enabled", before, version.value);
+        let id = version_record_id(parameter, version);
+        records.push(AuditEntry::with_id(id, actor, AuditAction::ConfigAnonymityUpdate, Target::config("anonymity"), changes, &request_id));
     }
-    if records.len() > 99 {
-        return Err(StoreError::Failed(anyhow::anyhow!("more anonymity versions to record than one transaction holds")));
-    }
-    Ok((records, last_ms))
+    records
 }
 
-/// The chain head at `upto`, written only while it still is at `from` (absent: `None`).
-fn head_put(table: &str, from: Option<u64>, upto: u64, last_ms: u64) -> TransactWriteItem {
-    let item: Item = [
-        ("pk".to_owned(), s(CHAIN_PK)),
-        ("recorded_version".to_owned(), AttributeValue::N(upto.to_string())),
-        ("last_ms".to_owned(), AttributeValue::N(last_ms.to_string())),
-    ]
-    .into();
-    let put = Put::builder().table_name(table).set_item(Some(item));
-    let put = match from {
-        Some(from) => put
-            .condition_expression("recorded_version = :from")
-            .expression_attribute_values(":from", AttributeValue::N(from.to_string())),
-        None => put.condition_expression("attribute_not_exists(pk)"),
-    };
-    TransactWriteItem::builder().put(put.build().expect("table and item are set")).build()
+/// The one id of a version's record: a UUIDv7 at the time SSM wrote the version, whose next
+/// 12 bits are the version (so versions written within one millisecond sort in order) and
+/// whose rest is derived from the parameter and the version.
+fn version_record_id(parameter: &str, version: &Version) -> uuid::Uuid {
+    const NAMESPACE: uuid::Uuid = uuid::uuid!("3b0f7c3e-9a53-4c0e-8f0a-5d2a61c0a7e1");
+    let derived = uuid::Uuid::new_v5(&NAMESPACE, format!("{parameter}#{}", version.number).as_bytes());
+    let mut bytes = *derived.as_bytes();
+    bytes[..6].copy_from_slice(&version.at_ms.to_be_bytes()[2..]);
+    let sequence = (version.number & 0x0fff) as u16;
+    bytes[6] = 0x70 | (sequence >> 8) as u8;
+    bytes[7] = (sequence & 0xff) as u8;
+    bytes[8] = 0x80 | (bytes[8] & 0x3f);
+    uuid::Uuid::from_bytes(bytes)
 }
 
-/// One transaction of independent puts: false when a condition failed or another transaction held an item.
-async fn transact_all(client: &aws_sdk_dynamodb::Client, writes: Vec<TransactWriteItem>) -> Result<bool, StoreError> {
-    change::transact_plain(client, writes, "recording the anonymity flag's changes").await
+/// Writes a record unless it is there already (another request wrote it).
+async fn put_once(client: &aws_sdk_dynamodb::Client, table: &str, record: &AuditEntry) -> Result<(), StoreError> {
+    let Some(put) = record.put(table)?.put else { return Ok(()) };
+    let result = client
+        .put_item()
+        .table_name(put.table_name)
+        .set_item(Some(put.item))
+        .condition_expression("attribute_not_exists(pk)")
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+        Err(e) => Err(classify(e, "writing an anonymity record")),
+    }
 }

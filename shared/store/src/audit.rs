@@ -53,16 +53,11 @@ impl AuditEntry {
     /// change's own transaction conditioned on that state, so a target's records sort in the
     /// order their changes committed.
     pub fn new(actor: Actor, action: AuditAction, target: Target, changes: Changes, request_id: &str) -> Self {
-        Self::at(Uuid::now_v7(), actor, action, target, changes, request_id)
+        Self::with_id(Uuid::now_v7(), actor, action, target, changes, request_id)
     }
 
-    /// A record whose time is `millis` (unix milliseconds), for changes sequenced elsewhere.
-    pub fn at_millis(millis: u64, actor: Actor, action: AuditAction, target: Target, changes: Changes, request_id: &str) -> Self {
-        let ts = uuid::Timestamp::from_unix(uuid::NoContext, millis / 1000, (millis % 1000) as u32 * 1_000_000);
-        Self::at(Uuid::new_v7(ts), actor, action, target, changes, request_id)
-    }
-
-    fn at(id: Uuid, actor: Actor, action: AuditAction, target: Target, changes: Changes, request_id: &str) -> Self {
+    /// A record with a given UUIDv7 id (its time), for a change sequenced elsewhere (the SSM flag).
+    pub fn with_id(id: Uuid, actor: Actor, action: AuditAction, target: Target, changes: Changes, request_id: &str) -> Self {
         let millis = v7_millis(&id).unwrap_or_default();
         let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);

@@ -236,7 +236,7 @@ fn entity_write<E: Entity>(table: &str, read: Option<&Read<E>>, next: Next<E>) -
 }
 
 /// How often a change is read, decided and written before it gives up.
-pub const ATTEMPTS: u32 = 8;
+pub const ATTEMPTS: u32 = 12;
 
 /// The one retry policy: [`ATTEMPTS`] attempts, each after the first following a jittered,
 /// growing pause; past the last, [`StoreError::Unavailable`] (a 503 with `Retry-After`).
@@ -257,7 +257,7 @@ impl<'w> Attempts<'w> {
         }
         if self.made > 0 {
             count(Counter::DynamoDbRetries);
-            let ceiling_ms = 8u64 << self.made.min(5);
+            let ceiling_ms = 10u64 << self.made.min(6);
             let jitter = uuid::Uuid::new_v4().as_u128() as u64 % ceiling_ms;
             tokio::time::sleep(Duration::from_millis(2 + jitter)).await;
         }
@@ -317,12 +317,6 @@ enum Tx {
     Failed(Vec<usize>),
     /// Another transaction held the items, or DynamoDB throttled the transaction.
     Contended,
-}
-
-/// A transaction of items that are no entity's (the anonymity flag's records): true when it
-/// committed, false when a condition failed or another transaction held an item.
-pub async fn transact_plain(client: &Client, items: Vec<TransactWriteItem>, what: &'static str) -> Result<bool, StoreError> {
-    Ok(matches!(transact(client, items, what).await?, Tx::Committed))
 }
 
 /// One `TransactWriteItems`.

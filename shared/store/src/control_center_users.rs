@@ -42,10 +42,10 @@ pub struct ControlCenterUser {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens_valid_after: Option<i64>,
     pub created_at: String,
-    /// The uid whose revocation marker (`UID#<uid>` with `revoked_before`) this user left; a
-    /// delete removes it with everything else under the user's uids.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revoked_uid: Option<String>,
+    /// The uids whose revocation markers (`UID#<uid>` with `revoked_before`) this user left:
+    /// they refuse those uids' old tokens until the user is deleted, which removes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revoked_uids: Vec<String>,
 }
 
 fn active() -> bool {
@@ -66,7 +66,7 @@ impl Entity for ControlCenterUser {
 
     fn audited(&self) -> Map<String, Value> {
         let mut fields = change::fields_of(self);
-        fields.remove("revoked_uid");
+        fields.remove("revoked_uids");
         if let Some(secs) = self.tokens_valid_after {
             fields.insert("tokens_valid_after".into(), rfc3339_millis_of_secs(secs).into());
         }
@@ -142,7 +142,7 @@ impl<'a> ControlCenterUsers<'a> {
                 is_active: true,
                 tokens_valid_after: None,
                 created_at: created.rfc3339,
-                revoked_uid: None,
+                revoked_uids: Vec::new(),
             };
             let mut also = vec![
                 Also::refusing(put_new(self.table, claim(email_pk(email.as_str()), &id)), Conflict::Taken),
@@ -224,7 +224,7 @@ impl<'a> ControlCenterUsers<'a> {
         uid: &str,
         audit: &Audit<'_>,
     ) -> Result<bool, StoreError> {
-        let bound = ControlCenterUser { firebase_uid: Some(uid.to_owned()), revoked_uid: None, ..user.value.clone() };
+        let bound = ControlCenterUser { firebase_uid: Some(uid.to_owned()), ..user.value.clone() };
         let mut uid_claim = claim(uid_pk(uid), &user.value.id);
         uid_claim.insert("role_id".to_owned(), s(bound.role_id.to_string()));
         let put = Put::builder()
@@ -234,10 +234,6 @@ impl<'a> ControlCenterUsers<'a> {
             .build()
             .expect("table and item are set");
         let mut also = vec![Also::refusing(TransactWriteItem::builder().put(put).build(), Conflict::Taken)];
-        // A marker left under another uid has no session left to refuse once this one binds.
-        if let Some(old) = user.value.revoked_uid.as_deref().filter(|old| *old != uid) {
-            also.push(Also::item(self.release_uid(old, &user.value.id)));
-        }
         let changes = Changes::default().field("firebase_uid", None::<()>, uid);
         also.push(Also::item(audit.put(AuditAction::ControlCenterUserBind, Target::control_center_user(bound.id), changes)?));
         let decision = (Next::Update(bound), also, ());
@@ -285,7 +281,10 @@ impl<'a> ControlCenterUsers<'a> {
     ) -> Result<Option<Outcome<ControlCenterUser>>, StoreError> {
         let before = &user.value;
         let mut also = vec![Also::item(delete_item(self.table, email_pk(before.email.as_str())))];
-        for uid in before.firebase_uid.iter().chain(&before.revoked_uid) {
+        let mut uids: Vec<&String> = before.firebase_uid.iter().chain(&before.revoked_uids).collect();
+        uids.sort();
+        uids.dedup();
+        for uid in uids {
             also.push(Also::item(self.release_uid(uid, &before.id)));
         }
         // One update of the counter item: a transaction may touch an item only once.
@@ -319,10 +318,9 @@ impl<'a> ControlCenterUsers<'a> {
                 .build()
                 .expect("table and item are set");
             also.push(Also::item(TransactWriteItem::builder().put(put).build()));
-            if let Some(old) = before.revoked_uid.as_deref().filter(|old| old != uid) {
-                also.push(Also::item(self.release_uid(old, &before.id)));
+            if !after.revoked_uids.contains(uid) {
+                after.revoked_uids.push(uid.clone());
             }
-            after.revoked_uid = Some(uid.clone());
         }
         if after == *before {
             return Ok(Some(Outcome::Unchanged(after)));

@@ -37,7 +37,7 @@ async fn records_about(app: &TestApp, admin: &str, target: &str) -> Vec<Value> {
 /// PATCHes the anonymity flag `times` times, alternating true and false: a record each.
 async fn flip_anonymity(app: &TestApp, admin: &str, times: usize) {
     for i in 0..times {
-        let body = json!({ "anonymity_enabled": i % 2 == 0 });
+        let body = json!({ "anonymity_enabled": i % 2 == 1 });
         app.internal("PATCH", ANONYMITY, Some(admin), Some(body)).await.assert_ok(200);
     }
 }
@@ -75,8 +75,9 @@ async fn each_control_center_user_mutation_leaves_exactly_one_record_of_what_cha
     let records = records_about(&app, &admin, &id).await;
     assert_eq!(records.len(), 1);
     let create_changes = json!({
-        "email": { "from": null, "to": email }, "display_name": { "from": null, "to": "Staff" },
-        "role_id": { "from": null, "to": operator_role_id() }, "is_active": { "from": null, "to": true },
+        "id": { "from": null, "to": id }, "email": { "from": null, "to": email },
+        "display_name": { "from": null, "to": "Staff" }, "role_id": { "from": null, "to": operator_role_id() },
+        "is_active": { "from": null, "to": true }, "created_at": { "from": null, "to": created.body["data"]["created_at"] },
     });
     assert_record(&records[0], &admin_id, "control_center_user.create", target, create_changes, &request_id(&created));
 

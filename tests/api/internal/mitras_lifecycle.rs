@@ -506,7 +506,7 @@ async fn revoking_sessions_refuses_older_tokens_with_401_and_a_fresh_sign_in_bin
 
     let records = audit_records(&app, id).await;
     let changes = json!({
-        "tokens_valid_after": { "from": null, "to": valid_after },
+        "tokens_valid_after": { "from": null, "to": shared::clock::rfc3339_millis_of_secs(valid_after) },
         "firebase_uid": { "from": uid, "to": null },
     });
     assert_record(&records[0], "mitra.revoke_sessions", id, &answer, changes);

@@ -72,8 +72,8 @@ async fn mitra_list_pages_are_disjoint_newest_first_and_a_page_past_the_end_is_e
     let mut sorted = stamps.clone();
     sorted.sort_unstable_by(|a, b| b.cmp(a));
     assert_eq!(stamps, sorted, "created_at never increases down the list");
-    assert_eq!(page(&app, &admin, "page=1000&limit=100").await["total"], 7);
-    assert_eq!(page(&app, &admin, "page=1000&limit=100").await["items"], json!([]));
+    assert_eq!(page(&app, &admin, "page=100&limit=100").await["total"], 7);
+    assert_eq!(page(&app, &admin, "page=100&limit=100").await["items"], json!([]));
 }
 
 #[tokio::test]
