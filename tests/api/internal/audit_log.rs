@@ -107,7 +107,7 @@ async fn each_control_center_user_mutation_leaves_exactly_one_record_of_what_cha
     let records = records_about(&app, &admin, &id).await;
     assert_eq!(records.len(), 4);
     let revocation =
-        json!({ "tokens_valid_after": { "from": null, "to": at }, "firebase_uid": { "from": uid, "to": null } });
+        json!({ "tokens_valid_after": { "from": null, "to": at.as_str().unwrap().replace('Z', ".000Z") }, "firebase_uid": { "from": uid, "to": null } });
     let rid = request_id(&revoked);
     assert_record(&records[0], &admin_id, "control_center_user.revoke_sessions", target, revocation, &rid);
 
