@@ -28,21 +28,12 @@
 # Exit status: non-zero when a flow fails or something does not come up.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SRC="$ROOT/clients"
 PKG="$ROOT/.local/clients"
 OUT="$ROOT/.local/clients-run"
 STAMP="$PKG/.installed-$(cat "$SRC/package.json" "$SRC/package-lock.json" | sha256sum | cut -c1-16)"
-
-say() { echo "clients.sh: $*" >&2; }
-die() { say "ERROR: $*"; exit 1; }
-
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"
-    elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
-    else die "need root to run: $*"
-    fi
-}
 
 find_chromium() {
     local candidate
