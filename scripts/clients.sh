@@ -15,8 +15,7 @@
 # local AWS stand-ins (unless already running), the auth emulator (project
 # FIREBASE_PROJECT_ID, offline), and `halo-dev serve` with FIREBASE_AUTH_EMULATOR_HOST set
 # (its own table prefix, so runs never share data). The flows are clients/flows/*.test.mjs,
-# run by `node --test`; each prints what it did. Their names say which ones wait for server
-# work not merged yet ("[needs server work: …]").
+# run by `node --test`; each prints what it did.
 #
 # Environment: CLIENTS_PUBLIC_PORT (3110), CLIENTS_INTERNAL_PORT (3111), CLIENTS_CERTS_PORT
 #   (3112), CLIENTS_AUTH_PORT (9099, the emulator), CLIENTS_HUB_PORT (9097) and
