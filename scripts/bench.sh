@@ -31,17 +31,17 @@ packages=()
 for dir in "$ROOT"/functions/*/; do packages+=(-p "$(basename "$dir")"); done
 # One build for everything, criterion bench included: a separate `cargo bench` would
 # resolve features for another package set and rebuild much of the dependency graph.
-echo "bench.sh: building release binaries ..." >&2
+say "building release binaries ..."
 verify_bench=$(cargo build --release --locked "${packages[@]}" -p bench-hello -p bench --bins --benches --features bench/criterion \
     --message-format=json-render-diagnostics | python3 "$ROOT/scripts/cargo-executable.py" verify || true)
-[ -x "$verify_bench" ] || { echo "bench.sh: the criterion bench was not built" >&2; exit 1; }
+[ -x "$verify_bench" ] || { say "the criterion bench was not built"; exit 1; }
 
 # The peer after ours: a workspace of its own (its default features must not reach our
 # functions), built into the same target directory with the same release profile.
-echo "bench.sh: building the peer (bench/peer) ..." >&2
+say "building the peer (bench/peer) ..."
 peer_started=$SECONDS
 cargo build --release --locked --manifest-path "$ROOT/bench/peer/Cargo.toml" --target-dir "$TARGET" >&2
-echo "bench.sh: the peer built in $((SECONDS - peer_started)) s" >&2
+say "the peer built in $((SECONDS - peer_started)) s"
 
 # The aarch64 zips (sizes only; arm64 is what the template deploys). A cold cross build is
 # ~12 CPU-minutes here, more than the rest of a fresh-clone run can spare inside 15 minutes,
@@ -54,30 +54,30 @@ arm64_args=()
 case "${BENCH_ARM64:-auto}" in
 0) ;;
 1)
-    echo "bench.sh: building the functions for arm64 (${arm64_make[*]:4}) ..." >&2
+    say "building the functions for arm64 (${arm64_make[*]:4}) ..."
     "$ROOT/scripts/tools.sh" >/dev/null
     if "${arm64_make[@]}" >&2; then
         arm64_args=(--arm64-dir "$arm64_dir")
     else
-        echo "bench.sh: WARNING: the arm64 build failed; the table has no arm64 zip sizes" >&2
+        say "WARNING: the arm64 build failed; the table has no arm64 zip sizes"
     fi
     ;;
 *)
     if [ -d "$arm64_dir" ] && "${arm64_make[@]}" -q 2>/dev/null; then
-        echo "bench.sh: arm64 zips from the up-to-date build in $arm64_dir" >&2
+        say "arm64 zips from the up-to-date build in $arm64_dir"
         arm64_args=(--arm64-dir "$arm64_dir")
     else
-        echo "bench.sh: no up-to-date arm64 build in $arm64_dir: no arm64 zip sizes (BENCH_ARM64=1 builds them)" >&2
+        say "no up-to-date arm64 build in $arm64_dir: no arm64 zip sizes (BENCH_ARM64=1 builds them)"
     fi
     ;;
 esac
 
-echo "bench.sh: token verification (criterion) ..." >&2
+say "token verification (criterion) ..."
 export CRITERION_HOME="$TARGET/criterion"
 rm -rf "$CRITERION_HOME/verify"
 (cd "$ROOT/bench" && "$verify_bench" --bench) >&2
 
-echo "bench.sh: cold starts, warm latency, SSM, size, memory ..." >&2
+say "cold starts, warm latency, SSM, size, memory ..."
 "$TARGET/release/bench-driver" \
     --bin-dir "$TARGET/release" \
     --out "$TARGET/bench" \

@@ -15,8 +15,7 @@
 # local AWS stand-ins (unless already running), the auth emulator (project
 # FIREBASE_PROJECT_ID, offline), and `halo-dev serve` with FIREBASE_AUTH_EMULATOR_HOST set
 # (its own table prefix, so runs never share data). The flows are clients/flows/*.test.mjs,
-# run by `node --test`; each prints what it did. Their names say which ones wait for server
-# work not merged yet ("[needs server work: …]").
+# run by `node --test`; each prints what it did.
 #
 # Environment: CLIENTS_PUBLIC_PORT (3110), CLIENTS_INTERNAL_PORT (3111), CLIENTS_CERTS_PORT
 #   (3112), CLIENTS_AUTH_PORT (9099, the emulator), CLIENTS_HUB_PORT (9097) and
@@ -28,21 +27,12 @@
 # Exit status: non-zero when a flow fails or something does not come up.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SRC="$ROOT/clients"
 PKG="$ROOT/.local/clients"
 OUT="$ROOT/.local/clients-run"
 STAMP="$PKG/.installed-$(cat "$SRC/package.json" "$SRC/package-lock.json" | sha256sum | cut -c1-16)"
-
-say() { echo "clients.sh: $*" >&2; }
-die() { say "ERROR: $*"; exit 1; }
-
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"
-    elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
-    else die "need root to run: $*"
-    fi
-}
 
 find_chromium() {
     local candidate

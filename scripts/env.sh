@@ -1,6 +1,7 @@
 # Sourced by run.sh and test.sh: the local stage's environment, each value
 # overridable from the caller's environment.
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 eval "$("$ROOT/scripts/standins.sh" env)"
 export STAGE="${STAGE:-local}"
 export FIREBASE_PROJECT_ID="${FIREBASE_PROJECT_ID:-halobestie-local}"
@@ -19,11 +20,6 @@ halo_dev_bin() {
     local target="${CARGO_TARGET_DIR:-$ROOT/target}"
     [[ "$target" == /* ]] || target="$ROOT/$target"
     echo "$target/debug/halo-dev"
-}
-
-# True when something listens on 127.0.0.1:$1.
-port_taken() {
-    python3 -c 'import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"
 }
 
 # Starts `halo-dev serve` (path $1) in its own session, logging to $2, and waits until both

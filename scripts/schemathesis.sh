@@ -21,15 +21,14 @@
 # Exit status: non-zero when schemathesis finds any failure (or the server does not come up).
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # Every package pinned, Hypothesis included: a new release of a transitive dependency must not
 # change what CI generates or how it behaves.
 REQUIREMENTS="$ROOT/scripts/schemathesis-requirements.txt"
 VENV="$ROOT/.local/venv-schemathesis"
 STAMP="$VENV/.installed-$(sha256sum "$REQUIREMENTS" | cut -c1-16)"
 OUT="$ROOT/.local/schemathesis"
-
-say() { echo "schemathesis.sh: $*" >&2; }
 
 started=$(date +%s)
 

@@ -32,7 +32,7 @@ for arg in "$@"; do
 done
 AL2023_GLIBC="2.34"
 started=$(date +%s)
-say() { echo "smoke: $*" >&2; }
+SCRIPT_NAME=smoke
 
 case "$ARCH" in
     --arm64) ELF_MACHINE=AArch64 ;;

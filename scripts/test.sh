@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: installs and starts the local AWS stand-ins if needed, then
-# lints the SAM template, runs the unit and HTTP-level tests against the local
+# lints the SAM template, checks for unused dependencies, runs the unit and HTTP-level tests against the local
 # gateway, drives the API with real clients (scripts/clients.sh), then fuzzes both
 # surfaces with Schemathesis from the OpenAPI specs.
 # At the end it stops the stand-ins it started (those already running stay up).
@@ -22,6 +22,9 @@ trap 'exit 130' INT TERM
 # failed install stops the run: inside the $(…) below its status would be lost.
 "$ROOT/scripts/tools.sh" >/dev/null
 eval "$("$ROOT/scripts/tools.sh" env)"
+# A dependency a crate lists and never uses fails the run (cargo-machete, installed by tools.sh).
+# One needed only for its features goes under [package.metadata.cargo-machete] ignored, with why.
+cargo machete || die "unused dependencies (listed above): remove them from those Cargo.toml files"
 sam validate --lint --template "$ROOT/template.yaml"
 results="$ROOT/.local/log/cargo-test.log"
 mkdir -p "$(dirname "$results")"

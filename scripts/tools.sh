@@ -4,6 +4,8 @@
 #   sam           AWS SAM CLI: sam validate --lint, sam build, sam deploy
 #   cargo-lambda  cargo lambda build / watch (the PyPI package ships the binary)
 #   zig           the linker cargo-lambda uses to target Lambda's glibc (ziglang)
+# and, from crates.io into .local/cargo-tools (built from source once, about 5 CPU-minutes):
+#   cargo-machete the unused-dependency check scripts/test.sh runs
 # and, through rustup, the Rust standard library for aarch64-unknown-linux-gnu, which
 # `cargo lambda build --arm64` (the template's default architecture) links against.
 #
@@ -13,15 +15,14 @@
 # Idempotent: when the pinned versions are already there it returns at once.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 VENV="${TOOLS_VENV:-$ROOT/.local/venv-tools}"
 SAM_VERSION=1.170.0
 CARGO_LAMBDA_VERSION=1.9.2
 # cargo-lambda (cargo-zigbuild) is known to work with the 0.15 series; 0.16 changed zig's CLI.
 ZIG_VERSION=0.15.2
 STAMP="$VENV/.installed-sam-$SAM_VERSION-cargo-lambda-$CARGO_LAMBDA_VERSION-zig-$ZIG_VERSION"
-
-say() { echo "tools.sh: $*" >&2; }
 
 if [[ ! -f "$STAMP" ]]; then
     started=$(date +%s)
@@ -43,6 +44,19 @@ EOF
     say "installed in $(( $(date +%s) - started ))s"
 fi
 
+# cargo-machete finds dependencies a crate lists but never names; `cargo install` compiles it,
+# so it has its own stamp and is built once per version.
+CARGO_TOOLS="$ROOT/.local/cargo-tools"
+MACHETE_VERSION=0.9.2
+if [[ ! -x "$CARGO_TOOLS/bin/cargo-machete" || ! -f "$CARGO_TOOLS/.installed-cargo-machete-$MACHETE_VERSION" ]]; then
+    started=$(date +%s)
+    say "installing cargo-machete $MACHETE_VERSION into $CARGO_TOOLS (a source build)"
+    cargo install --quiet --locked --root "$CARGO_TOOLS" "cargo-machete@$MACHETE_VERSION" >&2
+    rm -f "$CARGO_TOOLS"/.installed-cargo-machete-*
+    touch "$CARGO_TOOLS/.installed-cargo-machete-$MACHETE_VERSION"
+    say "cargo-machete installed in $(( $(date +%s) - started ))s"
+fi
+
 # Outside the venv stamp: rustup keeps its own state (another toolchain, a fresh ~/.rustup), and
 # asking it is cheap. A warning, not a failure, when it cannot be added: sam validate and the
 # tests need no arm64, and `cargo lambda build --arm64` names the missing target itself.
@@ -59,7 +73,7 @@ fi
 
 case "${1:-where}" in
     env)
-        echo "export PATH=\"$VENV/bin:\$PATH\""
+        echo "export PATH=\"$VENV/bin:$CARGO_TOOLS/bin:\$PATH\""
         # SAM CLI: no usage telemetry from developers' machines or CI.
         echo "export SAM_CLI_TELEMETRY=0"
         ;;
@@ -67,6 +81,7 @@ case "${1:-where}" in
         echo "sam:          $VENV/bin/sam ($SAM_VERSION)"
         echo "cargo-lambda: $VENV/bin/cargo-lambda ($CARGO_LAMBDA_VERSION)"
         echo "zig:          $VENV/bin/zig ($ZIG_VERSION)"
+        echo "machete:      $CARGO_TOOLS/bin/cargo-machete ($MACHETE_VERSION)"
         echo "rust std:     $ARM64_TARGET (for --arm64)"
         echo "use them with: eval \"\$(scripts/tools.sh env)\""
         ;;

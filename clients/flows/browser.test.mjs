@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { EMULATOR, INTERNAL_URL, PASSWORD, PROJECT_ID, SUPER_ADMIN_EMAIL, call, say, superAdmin } from '../lib/env.mjs';
-import { needs } from '../lib/pending.mjs';
 import { servePage } from '../lib/static.mjs';
 
 // CORS_ALLOWED_ORIGINS of the API under test lists the first origin and not the second.
@@ -72,7 +71,7 @@ function report(flow, result) {
 
 const show = (r) => (r.error ? r.error : `${r.status} (x-request-id ${r.requestId ? 'readable' : 'not readable'})`);
 
-test(`the control-center page on an allowed origin signs in through the emulator and calls the API${needs('§9 CORS')}`, async () => {
+test(`the control-center page on an allowed origin signs in through the emulator and calls the API`, async () => {
     const flow = 'browser, allowed origin';
     const { result, console } = await openPage(ALLOWED);
     report(flow, result);
@@ -84,7 +83,7 @@ test(`the control-center page on an allowed origin signs in through the emulator
     assert.ok(Array.isArray(result.mitras.body.data.items), JSON.stringify(result.mitras.body));
 });
 
-test(`the same page on an origin not allowed is blocked by the browser${needs('§9 CORS')}`, async () => {
+test(`the same page on an origin not allowed is blocked by the browser`, async () => {
     const flow = 'browser, other origin';
     const { result, console } = await openPage(OTHER);
     report(flow, result);

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { linkWithCredential } from 'firebase/auth';
 import { anonymousCustomer, brief, emulatorAccount, phoneCredential, pub, say } from '../lib/env.mjs';
-import { needs } from '../lib/pending.mjs';
 
 /** The app's "delete my account": the API's record first, then the Firebase account. */
 async function deleteAccount(flow, user, customerId) {
@@ -25,13 +24,13 @@ async function deleteAccount(flow, user, customerId) {
     assert.equal(account, undefined);
 }
 
-test(`an anonymous customer deletes their account, then their Firebase user${needs('§6 DELETE /api/client/account')}`, async () => {
+test(`an anonymous customer deletes their account, then their Firebase user`, async () => {
     const flow = 'delete anonymous';
     const { user, customer } = await anonymousCustomer(flow, 'Sebentar Saja');
     await deleteAccount(flow, user, customer.id);
 });
 
-test(`a phone customer deletes their account and the same phone registers again${needs('§6 DELETE /api/client/account')}`, async () => {
+test(`a phone customer deletes their account and the same phone registers again`, async () => {
     const flow = 'delete phone customer';
     const phone = '+6281234560099';
     const linkPhone = async (user, customer) => {

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EmailAuthProvider, linkWithCredential, signInWithCustomToken } from 'firebase/auth';
 import { PASSWORD, anonymousCustomer, brief, claims, device, pub, say } from '../lib/env.mjs';
-import { needs } from '../lib/pending.mjs';
 
 /**
  * A custom token as a backend would mint with the Admin SDK's createCustomToken, which no
@@ -22,7 +21,7 @@ function customToken(uid) {
     })}.`;
 }
 
-test(`a custom-token sign-in with neither phone nor email cannot link${needs('§7 linking needs a verified identity')}`, async () => {
+test(`a custom-token sign-in with neither phone nor email cannot link`, async () => {
     const flow = 'custom token';
     const auth = device();
     const { user } = await signInWithCustomToken(auth, customToken(`custom-${process.pid}-${Date.now()}`));
@@ -44,7 +43,7 @@ test(`a custom-token sign-in with neither phone nor email cannot link${needs('§
     assert.equal(verify.body.data.is_anonymous, true, 'the customer stays anonymous');
 });
 
-test(`a password sign-in with an unverified email cannot link, and the email is not stored${needs('§7 linking needs a verified identity')}`, async () => {
+test(`a password sign-in with an unverified email cannot link, and the email is not stored`, async () => {
     const flow = 'unverified password';
     const { user, customer } = await anonymousCustomer(flow, 'Bukan Pemilik');
     const email = `someone.else.${process.pid}@example.com`;

@@ -4,6 +4,7 @@
 //! Google's key endpoint are `devkit`'s, re-exported here.
 
 pub use devkit::{certs, devtoken};
+pub mod doc_tables;
 pub mod endpoints;
 pub mod gateway;
 pub mod generate;

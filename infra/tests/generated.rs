@@ -37,6 +37,8 @@ fn scratch_copy() -> PathBuf {
         "infra/src/endpoints.rs",
         "openapi/public.json",
         "openapi/internal.json",
+        "README.md",
+        "DEPLOYMENT.md",
     ] {
         copy(file);
     }
@@ -63,10 +65,12 @@ fn gen_check_names_each_stale_file_and_gen_rewrites_them_and_drops_fixtures_of_n
 
     edit("events/roles-list.json", &|t| t.replace("\"GET\"", "\"PUT\""));
     edit("template.yaml", &|t| t.replace("Path: /internal/roles", "Path: /internal/rolez"));
+    edit("README.md", &|t| t.replace("| `mitra:delete` | ✓ | ✗ |", "| `mitra:delete` | ✓ | ✓ |"));
+    edit("DEPLOYMENT.md", &|t| t.replace("| client-auth-verify | customers: GetItem |", "| client-auth-verify | customers: Scan |"));
     std::fs::write(dir.join("events/gone-route.json"), "{}").unwrap();
     let check = halo_dev(&["gen", "--check", "--root", scratch]);
     assert!(!check.status.success());
-    for file in ["events/roles-list.json", "template.yaml", "events/gone-route.json"] {
+    for file in ["events/roles-list.json", "template.yaml", "README.md", "DEPLOYMENT.md", "events/gone-route.json"] {
         assert!(stderr(&check).contains(&format!("stale: {file}")), "{file}: {}", stderr(&check));
     }
     assert!(!stderr(&check).contains("stale: Makefile"), "{}", stderr(&check));
@@ -76,7 +80,7 @@ fn gen_check_names_each_stale_file_and_gen_rewrites_them_and_drops_fixtures_of_n
     assert!(halo_dev(&["gen", "--check", "--root", scratch]).status.success(), "up to date after gen");
     assert!(!dir.join("events/gone-route.json").exists());
     let same = |path: &str| std::fs::read_to_string(dir.join(path)).unwrap() == read(&root().join(path));
-    assert!(same("template.yaml") && same("events/roles-list.json"));
+    assert!(same("template.yaml") && same("events/roles-list.json") && same("README.md") && same("DEPLOYMENT.md"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

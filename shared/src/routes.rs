@@ -106,7 +106,6 @@ pub const MITRAS_STATUS: Route =
     internal("mitras-status", "PATCH", "/internal/mitras/{id}/status", needs(Resource::Mitra, Action::Update))
         .with_path_params(&[("id", "{{MITRA_ID}}")])
         .with_body(r#"{"is_active":true}"#);
-// --- mitra lifecycle (w-mitra) ---
 pub const MITRAS_GET: Route =
     internal("mitras-get", "GET", "/internal/mitras/{id}", needs(Resource::Mitra, Action::Read))
         .with_path_params(&[("id", "{{MITRA_ID}}")]);
@@ -124,7 +123,6 @@ pub const MITRAS_REVOKE_SESSIONS: Route = internal(
     needs(Resource::Mitra, Action::Update),
 )
 .with_path_params(&[("id", "{{MITRA_ID}}")]);
-// --- end mitra lifecycle ---
 pub const CONTROL_CENTER_USERS_CREATE: Route = internal(
     "control-center-users-create",
     "POST",
@@ -147,7 +145,6 @@ pub const ANONYMITY_PATCH: Route =
     internal("anonymity-patch", "PATCH", "/internal/config/anonymity", needs(Resource::Config, Action::Update))
         .with_body(r#"{"anonymity_enabled":false}"#);
 
-// --- control-center user lifecycle and audit log (issue 10, sections 2, 4, 5) ---
 pub const CONTROL_CENTER_USERS_GET: Route = internal(
     "control-center-users-get",
     "GET",
@@ -180,7 +177,6 @@ pub const CONTROL_CENTER_USERS_REVOKE_SESSIONS: Route = internal(
 pub const AUDIT_LOG_LIST: Route =
     internal("audit-log-list", "GET", "/internal/audit-log", needs(Resource::AuditLog, Action::Read))
         .with_query(&[("limit", "20")]);
-// --- end of issue 10's control-center user and audit routes ---
 
 pub const ALL: [Route; 24] = [
     CUSTOMER_ANONYMOUS,
@@ -198,19 +194,15 @@ pub const ALL: [Route; 24] = [
     ROLES_LIST,
     ANONYMITY_GET,
     ANONYMITY_PATCH,
-    // --- mitra lifecycle (w-mitra) ---
     MITRAS_GET,
     MITRAS_UPDATE,
     MITRAS_DELETE,
     MITRAS_REVOKE_SESSIONS,
-    // --- end mitra lifecycle ---
-    // --- issue 10: control-center user lifecycle and audit log ---
     CONTROL_CENTER_USERS_GET,
     CONTROL_CENTER_USERS_UPDATE,
     CONTROL_CENTER_USERS_DELETE,
     CONTROL_CENTER_USERS_REVOKE_SESSIONS,
     AUDIT_LOG_LIST,
-    // --- end of issue 10's block ---
 ];
 
 #[cfg(test)]

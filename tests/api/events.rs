@@ -170,7 +170,6 @@ async fn prepare(t: &TestApp, name: &str) -> Case {
             .check(|data, _| assert_eq!(data["anonymity_enabled"], true)),
         "anonymity-patch" => Case::new(200, vec![("TOKEN", t.super_admin_token().await)])
             .check(|data, _| assert_eq!(data["anonymity_enabled"], false)),
-        // --- mitra lifecycle (w-mitra) ---
         "mitras-get" => {
             let mitra = t.insert_mitra(&phone(), true).await;
             about(t, "MITRA_ID", mitra.id.to_string(), |data| assert_eq!(data["is_active"], true)).await
@@ -196,8 +195,6 @@ async fn prepare(t: &TestApp, name: &str) -> Case {
             })
             .await
         }
-        // --- end mitra lifecycle ---
-        // --- issue 10: control-center user lifecycle and audit log ---
         "control-center-users-get" => {
             about(t, "USER_ID", operator(t).await, |data| assert_eq!(data["is_active"], true)).await
         }
@@ -216,12 +213,11 @@ async fn prepare(t: &TestApp, name: &str) -> Case {
             assert_eq!(data["items"][0]["action"], "control_center_user.bind");
             assert_eq!(data["next_cursor"], Value::Null);
         }),
-        // --- end of issue 10's block ---
         other => panic!("events/{other}.json has no set-up in tests/api/events.rs"),
     }
 }
 
-/// An operator stored directly (issue 10's fixtures act on one); its id.
+/// An operator stored directly (the user-lifecycle fixtures act on one); its id.
 async fn operator(t: &TestApp) -> String {
     let email = shared::domain::Email::parse(&format!("{}@halobestie.com", unique("operator"))).unwrap();
     let name = shared::domain::DisplayName::parse("Operator").unwrap();
@@ -333,17 +329,13 @@ fixtures! {
     roles_list => "roles-list",
     anonymity_get => "anonymity-get",
     anonymity_patch => "anonymity-patch",
-    // --- mitra lifecycle (w-mitra) ---
     mitras_get => "mitras-get",
     mitras_update => "mitras-update",
     mitras_delete => "mitras-delete",
     mitras_revoke_sessions => "mitras-revoke-sessions",
-    // --- end mitra lifecycle ---
-    // --- issue 10 ---
     control_center_users_get => "control-center-users-get",
     control_center_users_update => "control-center-users-update",
     control_center_users_delete => "control-center-users-delete",
     control_center_users_revoke_sessions => "control-center-users-revoke-sessions",
     audit_log_list => "audit-log-list",
-    // --- end of issue 10's block ---
 }

@@ -1,4 +1,4 @@
-//! The nine `/internal` endpoints of the control center, over HTTP,
+//! The `/internal` endpoints of the control center, over HTTP,
 //! against the local gateway, DynamoDB Local and moto.
 
 mod access;
@@ -8,15 +8,12 @@ mod caller_hints;
 mod control_center_users;
 mod mitras;
 mod mitras_list;
-// mitra lifecycle (w-mitra)
 mod mitras_lifecycle;
 mod roles;
 mod round_trips;
-// --- issue 10: control-center user lifecycle, revocation, audit log ---
 mod audit_log;
 mod exact;
 mod control_center_user_lifecycle;
-// --- end of issue 10's block ---
 
 use std::fmt::Display;
 
@@ -33,7 +30,6 @@ pub const ANONYMITY: &str = "/internal/config/anonymity";
 pub const PUBLIC_ANONYMITY: &str = "/api/shared/config/anonymity";
 pub const MITRA_VERIFY: &str = "/api/mitra/auth/verify";
 
-// --- issue 10: control-center user lifecycle and audit log ---
 pub const AUDIT_LOG: &str = "/internal/audit-log";
 
 pub fn user_path(id: impl Display) -> String {
@@ -43,7 +39,6 @@ pub fn user_path(id: impl Display) -> String {
 pub fn revoke_path(id: impl Display) -> String {
     format!("/internal/control-center-users/{id}/revoke-sessions")
 }
-// --- end of issue 10's block ---
 
 pub fn status_path(id: impl Display) -> String {
     format!("/internal/mitras/{id}/status")
@@ -65,19 +60,15 @@ pub fn every_endpoint() -> Vec<(&'static str, String, Option<Value>)> {
         ("GET", ROLES.into(), None),
         ("GET", ANONYMITY.into(), None),
         ("PATCH", ANONYMITY.into(), Some(json!({ "anonymity_enabled": false }))),
-        // --- mitra lifecycle (w-mitra) ---
         ("GET", format!("{MITRAS}/{}", Uuid::new_v4()), None),
         ("PATCH", format!("{MITRAS}/{}", Uuid::new_v4()), Some(json!({ "display_name": "Dr. Budi" }))),
         ("DELETE", format!("{MITRAS}/{}", Uuid::new_v4()), None),
         ("POST", format!("{MITRAS}/{}/revoke-sessions", Uuid::new_v4()), None),
-        // --- end mitra lifecycle ---
-        // --- issue 10: control-center user lifecycle and audit log ---
         ("GET", user_path(Uuid::new_v4()), None),
         ("PATCH", user_path(Uuid::new_v4()), Some(json!({ "display_name": "Op" }))),
         ("DELETE", user_path(Uuid::new_v4()), None),
         ("POST", revoke_path(Uuid::new_v4()), None),
         ("GET", AUDIT_LOG.into(), None),
-        // --- end of issue 10's block ---
     ]
 }
 

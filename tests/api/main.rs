@@ -1,7 +1,10 @@
 //! One integration binary: each test gets its own tables, parameter, key server and gateways.
 
+mod calls;
 mod helpers;
 
+mod account_deletion;
+mod cors;
 mod customers;
 mod events;
 mod fault_proxy;
@@ -12,7 +15,8 @@ mod logs;
 mod mitra_verify;
 mod openapi;
 mod recording_proxy;
-mod strict;
+mod strict_input;
 mod template;
+mod token_identity;
 mod verifier;
 mod versions;

@@ -1,6 +1,7 @@
 //! `POST /api/mitra/auth/verify`, with mitras inserted through the repository layer.
 
 use infra::devtoken::Persona;
+use serde_json::json;
 
 use crate::helpers::{Answer, is_rfc3339_utc, phone, spawn_app, unique};
 
@@ -72,4 +73,16 @@ async fn mitra_verify_is_refused_on_the_very_next_call_after_deactivation() {
     app.public("POST", VERIFY, Some(&token), None).await.assert_ok(200);
     app.app.mitras().set_status(&mitra.id, false, None).await.unwrap();
     app.public("POST", VERIFY, Some(&token), None).await.assert_error(403, "ACCOUNT_INACTIVE");
+}
+
+#[tokio::test]
+async fn mitra_verify_finds_a_registered_mitra_by_a_spaced_token_phone() {
+    let app = spawn_app().await;
+    let mitra = app.insert_mitra("+6281299990001", true).await;
+    let token = app.mitra_token(&unique("uid"), "+62 812-9999-0001");
+    let found = app.public("POST", "/api/mitra/auth/verify", Some(&token), None).await;
+    assert_eq!(found.assert_ok(200)["id"], json!(mitra.id));
+    // A token phone that cannot be a mitra's number is no account.
+    let foreign = app.mitra_token(&unique("uid"), "+1 555 010 0123");
+    app.public("POST", "/api/mitra/auth/verify", Some(&foreign), None).await.assert_error(404, "ACCOUNT_NOT_FOUND");
 }

@@ -2,9 +2,13 @@
 //! Format (EMF) fields, which CloudWatch Logs turns into metrics. Requests, latency and
 //! error codes come from the request itself; what happened beneath it (Firebase key
 //! fetches, DynamoDB retries and throttles, stale anonymity-flag serves) is counted
-//! process-wide and reported as the increments since the request began. A Lambda
-//! sandbox serves one request at a time, so there the increments are exactly the
-//! request's own.
+//! process-wide and reported as the increments since the request began. Those are exactly
+//! the request's own only where a process serves one request at a time: a Lambda sandbox as
+//! the template deploys it (`run_concurrent` polls one invocation at a time unless
+//! `AWS_LAMBDA_MAX_CONCURRENCY` is over 1). Where requests overlap (Lambda Managed Instances,
+//! `cargo lambda watch`, the local gateway) an event lands in the line of every request in
+//! flight, so sums over lines count it more than once. What the init phase counts (its key
+//! fetch) is in no request's line.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

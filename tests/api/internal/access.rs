@@ -89,7 +89,7 @@ async fn an_operator_is_forbidden_from_control_center_user_management_roles_and_
         ("GET", ROLES, None),
         ("PATCH", ANONYMITY, Some(json!({ "anonymity_enabled": false }))),
     ];
-    // --- issue 10: the operator holds no control_center_users:* and no audit_log:read ---
+    // The operator holds no control_center_users:* and no audit_log:read.
     let (user, revoke) = (user_path(Uuid::new_v4()), revoke_path(Uuid::new_v4()));
     let forbidden = forbidden.into_iter().map(|(m, p, b)| (m, p.to_owned(), b)).chain([
         ("GET", user.clone(), None),
@@ -98,7 +98,6 @@ async fn an_operator_is_forbidden_from_control_center_user_management_roles_and_
         ("POST", revoke, None),
         ("GET", AUDIT_LOG.to_owned(), None),
     ]);
-    // --- end of issue 10's block ---
     for (method, path, body) in forbidden {
         let answer = app.internal(method, &path, Some(&operator), body).await;
         answer.assert_error(403, "FORBIDDEN");
