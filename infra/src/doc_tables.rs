@@ -9,7 +9,7 @@ use shared::routes::{Access, Route};
 
 /// One row per control-center route: the permission it asks for and which seeded role has it.
 pub fn role_table(routes: &[Route]) -> String {
-    let roles = [shared::seed::super_admin_role(), shared::seed::operator_role()];
+    let roles = shared::domain::roles::seeded_roles();
     let header: String = roles.iter().map(|role| format!(" {} |", role.name)).collect();
     let mut text = format!("| route | permission |{header}\n|---|---|{}\n", "---|".repeat(roles.len()));
     for route in routes {
