@@ -57,7 +57,7 @@ DOCKERD_PID="" SHIM_PID="" SAM_PID=""
 standins_started="$OUT/standins-started"
 cleanup() {
     stop_sam
-    # Containers SAM left (after a kill): only those the shim labelled for this run.
+    # The containers SAM left: only those the shim labelled for this run.
     if [[ -n "$SHIM_PID" ]]; then
         docker ps -aq --filter "label=halobestie.sam-local=$$" 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1 || true
     fi
@@ -71,11 +71,12 @@ cleanup() {
     [[ -f "$standins_started" ]] && mapfile -t own <"$standins_started"
     if ((${#own[@]})); then "$ROOT/scripts/standins.sh" stop "${own[@]}" >/dev/null 2>&1 || true; fi
 }
-# SAM stops its warm containers on Ctrl-C; KILL (and the label sweep below) only if it hangs.
+# TERM, as SAM started in the background ignores SIGINT; the containers it leaves go in the
+# label sweep below.
 stop_sam() {
     [[ -n "$SAM_PID" ]] && kill -0 "$SAM_PID" 2>/dev/null || return 0
-    kill -INT -- "-$SAM_PID" 2>/dev/null || true
-    for _ in $(seq 300); do kill -0 "$SAM_PID" 2>/dev/null || return 0; sleep 0.1; done
+    kill -TERM -- "-$SAM_PID" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$SAM_PID" 2>/dev/null || return 0; sleep 0.1; done
     kill -KILL -- "-$SAM_PID" 2>/dev/null || true
 }
 trap cleanup EXIT

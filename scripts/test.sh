@@ -42,7 +42,7 @@ set -e
 clients_summary=$(grep '^clients: ' "$clients_log" | tail -n1 || true)
 [ -n "$clients_summary" ] || { clients_summary="clients: did not run"; clients_status=1; }
 # The template's functions in Lambda containers (Docker, the RIE), route by route against the
-# local gateway: ~2.5 min once Docker and the release build are there; a fresh clone first
+# local gateway: ~3 min once Docker and the release build are there; a fresh clone first
 # installs docker.io and runs sam build (the 24 release binaries, several minutes).
 sam_summary="sam-local: 0 passed, 0 failed (skipped: SAM_LOCAL=0)"
 if [[ "${SAM_LOCAL:-1}" != 0 ]]; then
