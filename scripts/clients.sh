@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # Real clients against the local API: the Firebase Auth Emulator issues the tokens, the
 # Firebase JS SDK drives the app flows, and headless Chromium loads a control-center page.
+# Both call the API through the typed client (clients/lib/api.mjs: openapi-fetch with the
+# types openapi-typescript makes of openapi/*.json, committed as clients/api/*.d.ts).
 #
-#   scripts/clients.sh            install if needed, start everything, run the flows, stop it all
+#   scripts/clients.sh            install if needed, start everything, run the flows and the type
+#                                 checks (clients/checks: stale types, tsc --noEmit, a renamed
+#                                 spec field failing tsc), stop it all
 #   scripts/clients.sh install    only install (npm packages into .local/clients, Chromium via apt)
+#   scripts/clients.sh types      rewrite clients/api/*.d.ts after a spec changed (halo-dev gen)
+#   scripts/clients.sh typecheck  only the type checks (no servers)
 #
 # Installs (idempotent, instant once installed):
 #   .local/clients/node_modules   npm ci of clients/package-lock.json: firebase 12.19.0 (the JS
 #                                 SDK; 13.x needs a newer Node than 20), firebase-tools 15.34.2
 #                                 (the emulator), playwright-core (drives Chromium; no browser
-#                                 download). Install scripts are skipped: none is needed here.
+#                                 download), openapi-fetch (the typed client), openapi-typescript
+#                                 and typescript 5.9 (its peer range; 7.x is the native port).
+#                                 Install scripts are skipped: none is needed here.
 #   chromium                      Debian's package, with apt-get, when no Chromium is found
 # Starts, on its own ports, and stops at the end (passed, failed or interrupted): the
 # local AWS stand-ins (unless already running), the auth emulator (project
@@ -72,7 +80,11 @@ install() {
 install_started=$(date +%s)
 install
 say "installed in $(($(date +%s) - install_started))s (Chromium: $CHROMIUM)"
-[[ "${1:-}" == install ]] && exit 0
+case "${1:-}" in
+    install) exit 0 ;;
+    types) exec node "$SRC/lib/types.mjs" ;;
+    typecheck) cd "$SRC" && exec node --test --test-reporter=spec checks/*.test.mjs ;;
+esac
 export CHROMIUM
 
 # ------------------------------------------------------------ environment ----
@@ -104,7 +116,9 @@ mkdir -p "$OUT"
 # ------------------------------------------------------------------ cleanup ----
 standins_started="$OUT/standins-started"
 EMULATOR_PID=""
+TYPES_PID=""
 cleanup() {
+    [[ -z "$TYPES_PID" ]] || kill "$TYPES_PID" 2>/dev/null || true
     stop_dev_server
     stop_session "$EMULATOR_PID" 10 # the CLI and the emulator it forks go together
     local own=()
@@ -134,6 +148,12 @@ say "starting the Firebase Auth Emulator on 127.0.0.1:$AUTH_PORT (project $FIREB
     --project "$FIREBASE_PROJECT_ID" --config "$OUT/firebase.json" </dev/null >"$OUT/emulator.log" 2>&1) &
 EMULATOR_PID=$!
 
+# The type checks need no server: they run (CPU-bound too, ~1 min) while the servers start.
+say "type-checking the clients against the specs (clients/checks, in the background)"
+(cd "$SRC" && exec timeout --kill-after=10 "$TIMEOUT" node --test --test-reporter=tap checks/*.test.mjs \
+    </dev/null >"$OUT/types.tap" 2>&1) &
+TYPES_PID=$!
+
 say "starting halo-dev serve on :$PUBLIC_PORT/:$INTERNAL_PORT (FIREBASE_AUTH_EMULATOR_HOST=$FIREBASE_AUTH_EMULATOR_HOST)"
 start_private_stage cl "$OUT/server.log" "set CLIENTS_PUBLIC_PORT / CLIENTS_INTERNAL_PORT / CLIENTS_CERTS_PORT" \
     --record "$standins_started"
@@ -160,10 +180,17 @@ set +e
     tee "$OUT/flows.tap"
 status=${PIPESTATUS[0]}
 set -e
-pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$OUT/flows.tap" | tail -n1)
-fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$OUT/flows.tap" | tail -n1)
+set +e
+wait "$TYPES_PID"
+types_status=$?
+set -e
+cat "$OUT/types.tap"
+((status != 0)) || status=$types_status
+count() { sed -n "s/^# $1 \([0-9]*\)$/\1/p" "$OUT/flows.tap" "$OUT/types.tap" | awk '{ n += $1 } END { print n + 0 }'; }
+pass=$(count pass)
+fail=$(count fail)
 echo "clients.sh: flows took $(($(date +%s) - flows_started))s, the whole run $(($(date +%s) - run_started))s (logs in ${OUT#"$ROOT"/})"
-skipped=$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$OUT/flows.tap" | tail -n1)
+skipped=$(count skipped)
 if ((status == 124)); then
     echo "clients: timed out after ${TIMEOUT}s, ${pass:-0} passed, ${fail:-0} failed before"
 else

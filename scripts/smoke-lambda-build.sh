@@ -4,11 +4,14 @@
 # Architecture) or x86-64, then checks that
 #   - it is an ELF of that architecture whose glibc needs are within provided.al2023's (2.34),
 #   - the very `bootstrap` that `sam build` would ship serves one invocation of
-#     events/<function>.json through a stand-in Lambda Runtime API, against the
-#     local DynamoDB stand-in, and answers the expected status with the envelope.
-#     An arm64 bootstrap runs under qemu-aarch64 with Debian's aarch64 glibc as its
-#     root (-L /usr/aarch64-linux-gnu); the script apt-get installs qemu-user and
-#     libc6-arm64-cross when they are missing (zig links no libgcc_s).
+#     events/<function>.json under AWS's Runtime Interface Emulator (scripts/rie.sh:
+#     aws-lambda-rie from the aws-sam-cli wheel, what SAM and AWS's base images run),
+#     against the local DynamoDB stand-in, and answers the expected status with the
+#     envelope; the RIE's INIT REPORT and REPORT lines are printed.
+#     An arm64 bootstrap runs under the arm64 RIE, both emulated by qemu-aarch64 with
+#     Debian's aarch64 glibc as the bootstrap's root (-L /usr/aarch64-linux-gnu); the
+#     script apt-get installs qemu-user and libc6-arm64-cross when they are missing
+#     (zig links no libgcc_s).
 #
 #   scripts/smoke-lambda-build.sh [--arm64|--x86-64] [function]   (LAMBDA_ARCH=--x86-64 works too)
 #   SKIP_BUILD=1 scripts/smoke-lambda-build.sh   check the bootstrap make lambdas / sam build left
@@ -82,11 +85,6 @@ if [[ "$(printf '%s\n%s\n' "$needed" "$AL2023_GLIBC" | sort -V | tail -n1)" != "
     exit 1
 fi
 say "ELF $ELF_MACHINE, needs at most GLIBC_$needed (provided.al2023 has $AL2023_GLIBC)"
-run=("$BOOTSTRAP")
-if [[ "$ARCH" == --arm64 ]]; then
-    run=(qemu-aarch64 -L /usr/aarch64-linux-gnu "$BOOTSTRAP")
-fi
-
 EVENT="$ROOT/events/$FUNCTION.json"
 if grep -q '{{' "$EVENT"; then
     say "events/$FUNCTION.json needs live values ({{...}}); skipping the invocation"
@@ -98,57 +96,17 @@ fi
 export TABLE_PREFIX="smoke-$(date +%s)-$$"
 export ANONYMITY_PARAMETER="/halobestie/smoke/$TABLE_PREFIX/anonymity_enabled"
 export FIREBASE_CERTS_URL="http://127.0.0.1:9/unused"  # the invoked route needs no token
-"$(halo_dev_bin)" setup
+"${HALO_DEV:-$(halo_dev_bin)}" setup # HALO_DEV: a halo-dev binary instead of this checkout's build
 
 work=$(mktemp -d)
-trap 'kill "${runtime_pid:-}" "${fn_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
-python3 - "$EVENT" "$work/response.json" "$work/port" >"$work/runtime.log" 2>&1 <<'PY' &
-# A minimal Lambda Runtime API: hands out one event, records the function's response.
-import http.server, sys, threading
-event = open(sys.argv[1], "rb").read()
-served = threading.Event()
-class Runtime(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *args): pass
-    def do_GET(self):
-        if self.path.endswith("/runtime/invocation/next") and not served.is_set():
-            served.set()
-            self.send_response(200)
-            self.send_header("Lambda-Runtime-Aws-Request-Id", "smoke-request-1")
-            self.send_header("Lambda-Runtime-Deadline-Ms", "9999999999999")
-            self.send_header("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:ap-southeast-3:123456789012:function:smoke")
-            self.send_header("Content-Length", str(len(event)))
-            self.end_headers()
-            self.wfile.write(event)
-        else:
-            threading.Event().wait()  # later polls block, as Lambda's do between invocations
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        with open(sys.argv[2], "wb") as f:
-            f.write((self.path + "\n").encode() + body)
-        self.send_response(202)
-        self.end_headers()
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Runtime)
-server.daemon_threads = True
-open(sys.argv[3], "w").write(str(server.server_address[1]))
-server.serve_forever()
-PY
-runtime_pid=$!
-for _ in $(seq 50); do [[ -s "$work/port" ]] && break; sleep 0.1; done
-AWS_LAMBDA_RUNTIME_API="127.0.0.1:$(cat "$work/port")" AWS_LAMBDA_FUNCTION_NAME="$FUNCTION" \
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 AWS_LAMBDA_FUNCTION_VERSION='$LATEST' \
-    "${run[@]}" >"$work/function.log" 2>&1 &
-fn_pid=$!
-spawned=$(date +%s%N)
-# Emulated, init and the first request take longer: allow 30 s.
-for _ in $(seq 300); do [[ -s "$work/response.json" ]] && break; sleep 0.1; done
-[[ -s "$work/response.json" ]] || { say "no response; function log:"; cat "$work/function.log" >&2; exit 1; }
-say "${run[*]} answered $(( ($(date +%s%N) - spawned) / 1000000 )) ms after spawn"
+trap 'rm -rf "$work"' EXIT
+report=$("$ROOT/scripts/rie.sh" "$ARCH" --answer "$work/response.json" "$BOOTSTRAP" "$EVENT")
+say "under aws-lambda-rie ($([[ "$ARCH" == --arm64 ]] && echo "arm64, emulated by qemu-aarch64" || echo "x86_64, native")):"
+sed 's/^/smoke:   /' <<<"$report" >&2
 
 python3 - "$work/response.json" <<'PY'
 import json, sys
-path, body = open(sys.argv[1]).read().split("\n", 1)
-assert path.endswith("/smoke-request-1/response"), f"function reported an error: {path} {body}"
-response = json.loads(body)
+response = json.load(open(sys.argv[1]))
 envelope = json.loads(response["body"])
 assert response["statusCode"] == 201, response
 assert envelope["success"] is True and envelope["data"]["is_anonymous"] is True, envelope

@@ -11,6 +11,10 @@
 #
 #   scripts/tools.sh        install if needed, then say where the tools are
 #   scripts/tools.sh env    install if needed, then print `export PATH=…` for eval
+#   scripts/tools.sh rie [x86_64|arm64]
+#                           install if needed, then print the path of AWS's Lambda Runtime
+#                           Interface Emulator (static binaries inside the aws-sam-cli wheel;
+#                           sam local runs them in its containers) for that architecture
 #
 # Idempotent: when the pinned versions are already there it returns at once.
 set -euo pipefail
@@ -71,6 +75,14 @@ else
     say "no rustup: install the Rust standard library for $ARM64_TARGET yourself to build arm64"
 fi
 
+# The RIE binary for architecture $1 (x86_64 or arm64) in the SAM CLI's package.
+rie() {
+    local samcli
+    samcli=$("$VENV/bin/python" -c 'import os, samcli; print(os.path.dirname(samcli.__file__))')
+    [[ -x "$samcli/local/rapid/aws-lambda-rie-$1" ]] || { say "no aws-lambda-rie-$1 in $samcli/local/rapid"; exit 1; }
+    echo "$samcli/local/rapid/aws-lambda-rie-$1"
+}
+
 case "${1:-where}" in
     env)
         echo "export PATH=\"$VENV/bin:$CARGO_TOOLS/bin:\$PATH\""
@@ -83,10 +95,14 @@ case "${1:-where}" in
         echo "zig:          $VENV/bin/zig ($ZIG_VERSION)"
         echo "machete:      $CARGO_TOOLS/bin/cargo-machete ($MACHETE_VERSION)"
         echo "rust std:     $ARM64_TARGET (for --arm64)"
+        echo "rie:          $(rie x86_64) (and -arm64)"
         echo "use them with: eval \"\$(scripts/tools.sh env)\""
         ;;
+    rie)
+        rie "${2:-x86_64}"
+        ;;
     *)
-        say "usage: scripts/tools.sh [where|env]"
+        say "usage: scripts/tools.sh [where|env|rie [x86_64|arm64]]"
         exit 2
         ;;
 esac

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GoogleAuthProvider, linkWithCredential } from 'firebase/auth';
-import { anonymousCustomer, brief, claims, phoneCredential, pub, say } from '../lib/env.mjs';
+import { anonymousCustomer, bearer, brief, claims, phoneCredential, pub, say } from '../lib/env.mjs';
 
 test('an anonymous customer links a phone on the same Firebase user, then verifies with it', async () => {
     const flow = 'anonymous -> phone';
@@ -11,19 +11,20 @@ test('an anonymous customer links a phone on the same Firebase user, then verifi
     assert.equal(linked.user.uid, user.uid, 'the phone is linked to the same Firebase user');
     const token = await user.getIdToken(true);
     say(flow, `linkWithCredential(PhoneAuthCredential) kept uid ${user.uid}; token phone_number ${claims(token).phone_number}`);
-    const link = await pub('POST', '/api/shared/customer/link', {
-        token,
+    const link = await pub.POST('/api/shared/customer/link', {
+        headers: bearer(token),
         body: { customer_id: customer.id, firebase_uid: user.uid },
     });
     say(flow, `POST /api/shared/customer/link -> ${brief(link)}`);
-    assert.equal(link.status, 200, brief(link));
-    assert.equal(link.body.data.id, customer.id);
-    assert.equal(link.body.data.phone, phone);
-    assert.equal(link.body.data.is_anonymous, false);
-    const verify = await pub('POST', '/api/client/auth/verify', { token });
+    assert.equal(link.response.status, 200, brief(link));
+    assert.ok(link.data);
+    assert.equal(link.data.data.id, customer.id);
+    assert.equal(link.data.data.phone, phone);
+    assert.equal(link.data.data.is_anonymous, false);
+    const verify = await pub.POST('/api/client/auth/verify', { headers: bearer(token) });
     say(flow, `POST /api/client/auth/verify -> ${brief(verify)}`);
-    assert.equal(verify.status, 200, brief(verify));
-    assert.deepEqual(verify.body.data, link.body.data);
+    assert.equal(verify.response.status, 200, brief(verify));
+    assert.deepEqual(verify.data?.data, link.data.data);
 });
 
 test('a customer who links Google gets the email from the Google token', async () => {
@@ -35,16 +36,17 @@ test('a customer who links Google gets the email from the Google token', async (
     const token = await user.getIdToken(true);
     const { email, email_verified, firebase } = claims(token);
     say(flow, `linkWithCredential(GoogleAuthProvider) kept uid ${user.uid}; token email ${email} (verified ${email_verified}), provider ${firebase.sign_in_provider}`);
-    const link = await pub('POST', '/api/shared/customer/link', {
-        token,
+    const link = await pub.POST('/api/shared/customer/link', {
+        headers: bearer(token),
         body: { customer_id: customer.id, firebase_uid: user.uid },
     });
     say(flow, `POST /api/shared/customer/link -> ${brief(link)}`);
-    assert.equal(link.status, 200, brief(link));
-    assert.equal(link.body.data.email, email, 'the email is the one in the token');
-    assert.equal(link.body.data.phone, null);
-    const verify = await pub('POST', '/api/client/auth/verify', { token });
+    assert.equal(link.response.status, 200, brief(link));
+    assert.ok(link.data);
+    assert.equal(link.data.data.email, email, 'the email is the one in the token');
+    assert.equal(link.data.data.phone, null);
+    const verify = await pub.POST('/api/client/auth/verify', { headers: bearer(token) });
     say(flow, `POST /api/client/auth/verify -> ${brief(verify)}`);
-    assert.equal(verify.status, 200, brief(verify));
-    assert.equal(verify.body.data.email, email);
+    assert.equal(verify.response.status, 200, brief(verify));
+    assert.equal(verify.data?.data.email, email);
 });

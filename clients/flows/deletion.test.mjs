@@ -1,23 +1,23 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { linkWithCredential } from 'firebase/auth';
-import { anonymousCustomer, brief, emulatorAccount, phoneCredential, pub, say } from '../lib/env.mjs';
+import { anonymousCustomer, bearer, brief, emulatorAccount, phoneCredential, pub, say } from '../lib/env.mjs';
 
 /** The app's "delete my account": the API's record first, then the Firebase account. */
 async function deleteAccount(flow, user, customerId) {
     const token = await user.getIdToken();
-    const deleted = await pub('DELETE', '/api/client/account', { token });
+    const deleted = await pub.DELETE('/api/client/account', { headers: bearer(token) });
     say(flow, `DELETE /api/client/account -> ${brief(deleted)}`);
-    assert.equal(deleted.status, 200, brief(deleted));
-    assert.deepEqual(deleted.body.data, { id: customerId, deleted: true });
-    const verify = await pub('POST', '/api/client/auth/verify', { token });
+    assert.equal(deleted.response.status, 200, brief(deleted));
+    assert.deepEqual(deleted.data?.data, { id: customerId, deleted: true });
+    const verify = await pub.POST('/api/client/auth/verify', { headers: bearer(token) });
     say(flow, `POST /api/client/auth/verify -> ${brief(verify)}`);
-    assert.equal(verify.status, 404, brief(verify));
-    assert.equal(verify.body.error.code, 'NOT_FOUND');
-    const again = await pub('DELETE', '/api/client/account', { token });
+    assert.equal(verify.response.status, 404, brief(verify));
+    assert.equal(verify.error?.error.code, 'NOT_FOUND');
+    const again = await pub.DELETE('/api/client/account', { headers: bearer(token) });
     say(flow, `DELETE /api/client/account again -> ${brief(again)}`);
-    assert.equal(again.status, 404, brief(again));
-    assert.equal(again.body.error.code, 'NOT_FOUND');
+    assert.equal(again.response.status, 404, brief(again));
+    assert.equal(again.error?.error.code, 'NOT_FOUND');
     await user.delete();
     const account = await emulatorAccount(user.uid);
     say(flow, `user.delete(): the emulator has ${account ? 'still' : 'no longer'} an account ${user.uid}`);
@@ -35,13 +35,14 @@ test(`a phone customer deletes their account and the same phone registers again`
     const phone = '+6281234560099';
     const linkPhone = async (user, customer) => {
         await linkWithCredential(user, await phoneCredential(phone));
-        const link = await pub('POST', '/api/shared/customer/link', {
-            token: await user.getIdToken(true),
+        const link = await pub.POST('/api/shared/customer/link', {
+            headers: bearer(await user.getIdToken(true)),
             body: { customer_id: customer.id, firebase_uid: user.uid },
         });
         say(flow, `linked ${phone}: POST /api/shared/customer/link -> ${brief(link)}`);
-        assert.equal(link.status, 200, brief(link));
-        return link.body.data;
+        assert.equal(link.response.status, 200, brief(link));
+        assert.ok(link.data);
+        return link.data.data;
     };
     const first = await anonymousCustomer(flow, 'Pertama Kali');
     await linkPhone(first.user, first.customer);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EmailAuthProvider, linkWithCredential, signInWithCustomToken } from 'firebase/auth';
-import { PASSWORD, anonymousCustomer, brief, claims, device, pub, say } from '../lib/env.mjs';
+import { PASSWORD, anonymousCustomer, bearer, brief, claims, device, pub, say } from '../lib/env.mjs';
 
 /**
  * A custom token as a backend would mint with the Admin SDK's createCustomToken, which no
@@ -28,19 +28,23 @@ test(`a custom-token sign-in with neither phone nor email cannot link`, async ()
     const token = await user.getIdToken();
     const c = claims(token);
     say(flow, `signInWithCustomToken: uid ${user.uid}, provider ${c.firebase.sign_in_provider}, phone ${c.phone_number}, email ${c.email}`);
-    const created = await pub('POST', '/api/shared/customer/anonymous', { token, body: { display_name: 'Tanpa Nama' } });
+    const created = await pub.POST('/api/shared/customer/anonymous', {
+        headers: bearer(token),
+        body: { display_name: 'Tanpa Nama' },
+    });
     say(flow, `POST /api/shared/customer/anonymous -> ${brief(created)}`);
-    assert.equal(created.status, 201, brief(created));
-    const link = await pub('POST', '/api/shared/customer/link', {
-        token,
-        body: { customer_id: created.body.data.id, firebase_uid: user.uid },
+    assert.equal(created.response.status, 201, brief(created));
+    assert.ok(created.data);
+    const link = await pub.POST('/api/shared/customer/link', {
+        headers: bearer(token),
+        body: { customer_id: created.data.data.id, firebase_uid: user.uid },
     });
     say(flow, `POST /api/shared/customer/link -> ${brief(link)}`);
-    assert.equal(link.status, 422, brief(link));
-    assert.equal(link.body.error.code, 'VALIDATION_ERROR');
-    const verify = await pub('POST', '/api/client/auth/verify', { token });
+    assert.equal(link.response.status, 422, brief(link));
+    assert.equal(link.error?.error.code, 'VALIDATION_ERROR');
+    const verify = await pub.POST('/api/client/auth/verify', { headers: bearer(token) });
     say(flow, `POST /api/client/auth/verify -> ${brief(verify)}`);
-    assert.equal(verify.body.data.is_anonymous, true, 'the customer stays anonymous');
+    assert.equal(verify.data?.data.is_anonymous, true, 'the customer stays anonymous');
 });
 
 test(`a password sign-in with an unverified email cannot link, and the email is not stored`, async () => {
@@ -51,16 +55,17 @@ test(`a password sign-in with an unverified email cannot link, and the email is 
     const token = await user.getIdToken(true);
     const c = claims(token);
     say(flow, `linkWithCredential(EmailAuthProvider) kept uid ${user.uid}: email ${c.email}, email_verified ${c.email_verified}, provider ${c.firebase.sign_in_provider}`);
-    const link = await pub('POST', '/api/shared/customer/link', {
-        token,
+    const link = await pub.POST('/api/shared/customer/link', {
+        headers: bearer(token),
         body: { customer_id: customer.id, firebase_uid: user.uid },
     });
     say(flow, `POST /api/shared/customer/link -> ${brief(link)}`);
-    assert.equal(link.status, 422, brief(link));
-    assert.equal(link.body.error.code, 'VALIDATION_ERROR');
-    const verify = await pub('POST', '/api/client/auth/verify', { token });
+    assert.equal(link.response.status, 422, brief(link));
+    assert.equal(link.error?.error.code, 'VALIDATION_ERROR');
+    const verify = await pub.POST('/api/client/auth/verify', { headers: bearer(token) });
     say(flow, `POST /api/client/auth/verify -> ${brief(verify)}`);
-    assert.equal(verify.status, 200, brief(verify));
-    assert.equal(verify.body.data.is_anonymous, true, 'the customer stays anonymous');
-    assert.equal(verify.body.data.email, undefined, 'the unverified email is not stored');
+    assert.equal(verify.response.status, 200, brief(verify));
+    assert.ok(verify.data);
+    assert.equal(verify.data.data.is_anonymous, true, 'the customer stays anonymous');
+    assert.equal(verify.data.data.email, undefined, 'the unverified email is not stored');
 });

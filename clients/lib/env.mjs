@@ -12,6 +12,9 @@ import {
     signInAnonymously,
     signInWithEmailAndPassword,
 } from 'firebase/auth';
+import { bearer, brief, internalApi, publicApi } from './api.mjs';
+
+export { bearer, brief };
 
 function required(name) {
     const value = process.env[name];
@@ -43,32 +46,14 @@ export function device() {
     return auth;
 }
 
-/** Calls the API; answers { status, body, headers }. */
-export async function call(method, url, { token, body, headers = {} } = {}) {
-    const init = { method, headers: { ...headers }, signal: AbortSignal.timeout(10_000) };
-    if (token) init.headers.authorization = `Bearer ${token}`;
-    if (body !== undefined) {
-        init.headers['content-type'] = 'application/json';
-        init.body = JSON.stringify(body);
-    }
-    const res = await fetch(url, init);
-    const text = await res.text();
-    let json;
-    try {
-        json = JSON.parse(text);
-    } catch {
-        json = text;
-    }
-    return { status: res.status, body: json, headers: res.headers };
-}
+/** The two surfaces through the typed client (lib/api.mjs). */
+export const pub = publicApi(PUBLIC_URL);
+export const internal = internalApi(INTERNAL_URL);
 
-export const pub = (method, path, options) => call(method, PUBLIC_URL + path, options);
-export const internal = (method, path, options) => call(method, INTERNAL_URL + path, options);
-
-/** One line for the log: status, and the error code or the data's interesting fields. */
-export function brief({ status, body }) {
-    if (body?.success === false) return `${status} ${body.error?.code}: ${body.error?.message}`;
-    return `${status} ${JSON.stringify(body?.data ?? body)}`;
+/** The user an app has signed in; a flow that calls this before signing in is wrong. */
+export function signedIn(/** @type {import('firebase/auth').Auth} */ auth) {
+    if (!auth.currentUser) throw new Error('no user is signed in on this device');
+    return auth.currentUser;
 }
 
 /** The claims of an ID token (the emulator's are unsigned JWTs), to show what the API was given. */
@@ -77,6 +62,7 @@ export function claims(idToken) {
 }
 
 async function emulatorJson(method, path, body, { owner = true } = {}) {
+    /** @type {Record<string, string>} */
     const headers = { 'content-type': 'application/json' };
     // "owner" is the emulator's admin credential, standing in for the Admin SDK's service account.
     if (owner) headers.authorization = 'Bearer owner';
@@ -107,12 +93,14 @@ export async function phoneCredential(phoneNumber) {
     const sent = verificationCodes.find((c) => c.sessionInfo === sessionInfo);
     if (!sent) throw new Error(`no SMS code for ${phoneNumber}`);
     // PhoneAuthProvider is a stub in the SDK's Node build; the credential class itself is whole.
-    return PhoneAuthCredential.fromJSON({ verificationId: sessionInfo, verificationCode: sent.code });
+    const credential = PhoneAuthCredential.fromJSON({ verificationId: sessionInfo, verificationCode: sent.code });
+    if (!credential) throw new Error(`the SDK made no credential of the SMS code for ${phoneNumber}`);
+    return credential;
 }
 
 /** Verifies the signed-in user's email the way a person does: the link in the verification mail. */
 export async function verifyEmail(auth) {
-    const user = auth.currentUser;
+    const user = signedIn(auth);
     await sendEmailVerification(user);
     const { oobCodes } = await emulatorJson('GET', `/emulator/v1/projects/${PROJECT_ID}/oobCodes`);
     const mail = oobCodes.filter((c) => c.requestType === 'VERIFY_EMAIL' && c.email === user.email).at(-1);
@@ -150,9 +138,9 @@ export async function superAdmin() {
     }
     const auth = device();
     await signInWithEmailAndPassword(auth, SUPER_ADMIN_EMAIL, PASSWORD);
-    const token = await auth.currentUser.getIdToken();
-    const bound = await internal('POST', '/internal/auth/verify', { token });
-    if (bound.status !== 200) throw new Error(`the super admin could not sign in: ${brief(bound)}`);
+    const token = await signedIn(auth).getIdToken();
+    const bound = await internal.POST('/internal/auth/verify', { headers: bearer(token) });
+    if (bound.response.status !== 200) throw new Error(`the super admin could not sign in: ${brief(bound)}`);
     return { auth, token };
 }
 
@@ -162,11 +150,15 @@ export async function anonymousCustomer(flow, displayName) {
     const { user } = await signInAnonymously(auth);
     const token = await user.getIdToken();
     say(flow, `signed in anonymously: uid ${user.uid}, provider ${claims(token).firebase.sign_in_provider}`);
-    const created = await pub('POST', '/api/shared/customer/anonymous', { token, body: { display_name: displayName } });
+    const created = await pub.POST('/api/shared/customer/anonymous', {
+        headers: bearer(token),
+        body: { display_name: displayName },
+    });
     say(flow, `POST /api/shared/customer/anonymous -> ${brief(created)}`);
-    assert.equal(created.status, 201, brief(created));
-    assert.equal(created.body.data.is_anonymous, true);
-    return { auth, user, customer: created.body.data };
+    assert.equal(created.response.status, 201, brief(created));
+    assert.ok(created.data, brief(created));
+    assert.equal(created.data.data.is_anonymous, true);
+    return { auth, user, customer: created.data.data };
 }
 
 /** The emulator's record of a uid, or undefined once the account is deleted. */
