@@ -80,6 +80,8 @@ pub fn spec(surface: Surface, endpoints: &[(Route, Describe)]) -> Value {
          for `VALIDATION_ERROR` only. Every response carries `x-request-id`. An unknown path answers 404 \
          `NOT_FOUND` and a known path with another method 405 `METHOD_NOT_ALLOWED` (with `Allow`), both with \
          the envelope. Request bodies are JSON objects; properties not described here are ignored.";
+    let components = components(generators);
+    add_links(&mut paths, &components["schemas"], surface);
     json!({
         "openapi": OPENAPI_VERSION,
         "x-generated": "by `halo-dev gen` from the endpoints' declarations (infra/src/openapi.rs); do not edit by hand",
@@ -89,7 +91,7 @@ pub fn spec(surface: Surface, endpoints: &[(Route, Describe)]) -> Value {
             { "url": format!("http://127.0.0.1:{port}"), "description": "local gateway (scripts/run.sh)" },
         ],
         "paths": paths,
-        "components": components(generators),
+        "components": components,
     })
 }
 
@@ -142,7 +144,11 @@ pub fn operation<E: Endpoint>(generators: &mut Generators) -> Value {
     let mut success = E::SUCCESS.to_vec();
     success.sort_by_key(|(status, _)| *status);
     for (status, meaning) in success {
-        responses.insert(status.as_u16().to_string(), success_response(meaning, data.as_value()));
+        let mut response = success_response(meaning, data.as_value());
+        if let Some(location) = location_header(&route).filter(|_| status.as_u16() == 201) {
+            response["headers"]["Location"] = location;
+        }
+        responses.insert(status.as_u16().to_string(), response);
     }
     for (status, codes) in by_status {
         responses.insert(status.to_string(), error_response(status, &codes.into_iter().collect::<Vec<_>>()));
@@ -189,6 +195,55 @@ pub fn operation<E: Endpoint>(generators: &mut Generators) -> Value {
     }
     operation["responses"] = Value::Object(responses);
     operation
+}
+
+/// The `Location` of a create's 201, when what it creates has its own `GET` route.
+fn location_header(route: &Route) -> Option<Value> {
+    let read = route.location("{id}")?;
+    let uuid = shared::schema::UUID_PATTERN.trim_start_matches('^').trim_end_matches('$');
+    Some(json!({
+        "description": format!("The path of what was created: `GET {read}`."),
+        "required": true,
+        "schema": { "type": "string", "pattern": format!("^{}$", read.replace("{id}", uuid)) },
+    }))
+}
+
+/// OpenAPI links from each create's 201 to the operations that take the new id, so a client
+/// or a fuzzer can follow them: the routes under `<path>/{id}`, as `id`, and each request body
+/// property named after a segment of the create's path plus `_id` (`customer_id`).
+fn add_links(paths: &mut Map<String, Value>, schemas: &Value, surface: Surface) {
+    let routes: Vec<&Route> = shared::routes::ALL.iter().filter(|r| r.surface == surface).collect();
+    for create in &routes {
+        let mut links = Map::new();
+        for target in create.id_routes() {
+            links.insert(target.name.into(), link(target, json!({ "parameters": { "id": NEW_ID } })));
+        }
+        let words: Vec<&str> = create.path.split('/').filter(|s| !s.is_empty() && !s.starts_with('{')).collect();
+        for target in routes.iter().filter(|r| r.name != create.name) {
+            let body = &paths[target.path][target.method.to_ascii_lowercase()]["requestBody"];
+            let schema = &body["content"]["application/json"]["schema"];
+            let schema = schema["$ref"].as_str().and_then(|r| schemas.get(r.rsplit('/').next()?)).unwrap_or(schema);
+            for property in schema["properties"].as_object().into_iter().flatten().map(|(name, _)| name) {
+                if property.strip_suffix("_id").is_some_and(|word| words.contains(&word)) {
+                    links.insert(target.name.into(), link(target, json!({ "requestBody": { property: NEW_ID } })));
+                }
+            }
+        }
+        let method = create.method.to_ascii_lowercase();
+        let created = paths.get_mut(create.path).and_then(|item| item.get_mut(&method)?["responses"].get_mut("201"));
+        if let Some(created) = created.filter(|_| !links.is_empty()) {
+            created["links"] = Value::Object(links);
+        }
+    }
+}
+
+/// The runtime expression of a create's new id.
+const NEW_ID: &str = "$response.body#/data/id";
+
+fn link(target: &Route, mut with: Value) -> Value {
+    with["operationId"] = json!(target.name);
+    with["description"] = json!(format!("{} {} of what was created.", target.method, target.path));
+    with
 }
 
 /// The endpoint type's doc comment: its first paragraph is the summary, the rest the description.
