@@ -876,6 +876,8 @@ export interface operations {
             201: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    /** @description The path of what was created: `GET /internal/mitras/{id}`. */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1387,6 +1389,8 @@ export interface operations {
             201: {
                 headers: {
                     "x-request-id": components["headers"]["XRequestId"];
+                    /** @description The path of what was created: `GET /internal/control-center-users/{id}`. */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {

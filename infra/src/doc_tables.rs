@@ -97,7 +97,9 @@ impl Grants {
         let strip = |service: &str| -> anyhow::Result<Vec<String>> {
             let prefix = format!("{service}:");
             let names = actions.iter().map(|a| a.strip_prefix(&prefix).map(str::to_owned));
-            names.collect::<Option<_>>().with_context(|| format!("{actions:?} on {resource} are not all {service} actions"))
+            names
+                .collect::<Option<_>>()
+                .with_context(|| format!("{actions:?} on {resource} are not all {service} actions"))
         };
         if resource.contains(":ssm:") {
             push_new(&mut self.ssm, strip("ssm")?);
@@ -178,7 +180,10 @@ mod tests {
     #[test]
     fn a_policy_becomes_its_tables_actions_with_equal_grants_sharing_one_entry() {
         let grants = Grants::of(&statements(POLICY).unwrap()).unwrap();
-        assert_eq!(grants.dynamodb_cell(), "control-center-users: GetItem, BatchGetItem; roles: GetItem, BatchGetItem, Query (indexes)");
+        assert_eq!(
+            grants.dynamodb_cell(),
+            "control-center-users: GetItem, BatchGetItem; roles: GetItem, BatchGetItem, Query (indexes)"
+        );
         assert_eq!(grants.ssm, ["GetParameter"]);
     }
 

@@ -41,7 +41,10 @@ pub fn artefacts(root: &Path, routes: &[Route]) -> anyhow::Result<Vec<Artefact>>
             path: "infra/Cargo.toml".into(),
             text: splice("infra/Cargo.toml", &read("infra/Cargo.toml")?, HASH, &infra_dependencies(routes))?,
         },
-        Artefact { path: "Makefile".into(), text: splice("Makefile", &read("Makefile")?, HASH, &make_targets(routes))? },
+        Artefact {
+            path: "Makefile".into(),
+            text: splice("Makefile", &read("Makefile")?, HASH, &make_targets(routes))?,
+        },
         Artefact {
             path: "template.yaml".into(),
             text: splice("template.yaml", &read("template.yaml")?, YAML_INDENTED, &template_functions(root, routes)?)?,
@@ -52,7 +55,12 @@ pub fn artefacts(root: &Path, routes: &[Route]) -> anyhow::Result<Vec<Artefact>>
         },
         Artefact {
             path: "DEPLOYMENT.md".into(),
-            text: splice("DEPLOYMENT.md", &read("DEPLOYMENT.md")?, MARKDOWN, &crate::doc_tables::iam_table(root, routes)?)?,
+            text: splice(
+                "DEPLOYMENT.md",
+                &read("DEPLOYMENT.md")?,
+                MARKDOWN,
+                &crate::doc_tables::iam_table(root, routes)?,
+            )?,
         },
     ];
     for route in routes {

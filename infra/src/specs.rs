@@ -130,5 +130,4 @@ mod tests {
         assert!(customer["201"]["headers"].get("Location").is_none(), "a customer has no GET route");
         assert!(internal["paths"]["/internal/mitras"]["get"]["responses"]["200"]["headers"].get("Location").is_none());
     }
-
 }

@@ -31,7 +31,9 @@ fn variable_names(cell: &str) -> Vec<String> {
 }
 
 fn is_variable_name(s: &str) -> bool {
-    s.len() > 1 && s.starts_with(|c: char| c.is_ascii_uppercase()) && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    s.len() > 1
+        && s.starts_with(|c: char| c.is_ascii_uppercase())
+        && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// Variables named in more than one row.
@@ -102,7 +104,8 @@ fn crates_the_functions_build_from() -> Vec<PathBuf> {
     let metadata: Value = serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON");
     let dir_of = |package: &Value| Path::new(package["manifest_path"].as_str().unwrap()).parent().unwrap().to_owned();
     let packages = metadata["packages"].as_array().unwrap();
-    let mut todo: Vec<PathBuf> = packages.iter().map(dir_of).filter(|d| d.starts_with(root().join("functions"))).collect();
+    let mut todo: Vec<PathBuf> =
+        packages.iter().map(dir_of).filter(|d| d.starts_with(root().join("functions"))).collect();
     assert!(!todo.is_empty(), "cargo metadata lists no function crate");
     let mut seen = BTreeSet::new();
     while let Some(dir) = todo.pop() {
@@ -133,12 +136,17 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
 fn the_readme_configuration_table_names_no_variable_in_two_rows() {
     let rows = configuration_rows(&read(&root().join("README.md")));
     assert!(rows.len() > 5, "the table was not found: {rows:?}");
-    assert_eq!(named_twice(&rows), Vec::<String>::new(), "variables in more than one row of the README's Configuration");
+    assert_eq!(
+        named_twice(&rows),
+        Vec::<String>::new(),
+        "variables in more than one row of the README's Configuration"
+    );
 }
 
 #[test]
 fn the_readme_configuration_table_names_every_variable_the_functions_read_and_no_other() {
-    let documented: BTreeSet<String> = configuration_rows(&read(&root().join("README.md"))).into_iter().flatten().collect();
+    let documented: BTreeSet<String> =
+        configuration_rows(&read(&root().join("README.md"))).into_iter().flatten().collect();
     let read: BTreeSet<String> = variables_looked_up().into_iter().chain(variables_read_directly()).collect();
     let missing: Vec<_> = read.difference(&documented).collect();
     let unread: Vec<_> = documented.difference(&read).collect();
@@ -148,9 +156,12 @@ fn the_readme_configuration_table_names_every_variable_the_functions_read_and_no
 
 #[test]
 fn the_table_checks_see_a_repeated_row_and_a_direct_read() {
-    let rows = configuration_rows("## Configuration\n\n| variable | x |\n|---|---|\n| `STAGE` | a |\n| `TABLE_PREFIX`, `STAGE` | b |\n");
+    let rows = configuration_rows(
+        "## Configuration\n\n| variable | x |\n|---|---|\n| `STAGE` | a |\n| `TABLE_PREFIX`, `STAGE` | b |\n",
+    );
     assert_eq!(named_twice(&rows), ["STAGE"]);
-    let code = r#"let f = log_filter(std::env::var("RUST_LOG").ok()); is_set("SSL_CERT_DIR"); Some("NOT_FOUND"); key("SSM")"#;
+    let code =
+        r#"let f = log_filter(std::env::var("RUST_LOG").ok()); is_set("SSL_CERT_DIR"); Some("NOT_FOUND"); key("SSM")"#;
     assert_eq!(env_reads(code), ["RUST_LOG", "SSL_CERT_DIR"]);
 }
 
@@ -194,7 +205,9 @@ fn cited_paths(doc: &str, top_level: &BTreeSet<String>) -> Vec<String> {
         let path = span.split('#').next().unwrap_or_default();
         let path = path.rsplit_once(':').filter(|(_, line)| line.parse::<u32>().is_ok()).map_or(path, |(p, _)| p);
         let template = path.contains(|c: char| c.is_whitespace() || "<>{}*…$|=@'\"".contains(c));
-        let elsewhere = ["/", "../", "http:", "https:", "target/", ".local/", ".aws-sam/", "src/"].iter().any(|p| path.starts_with(p));
+        let elsewhere = ["/", "../", "http:", "https:", "target/", ".local/", ".aws-sam/", "src/"]
+            .iter()
+            .any(|p| path.starts_with(p));
         if template || elsewhere || !path.contains('/') {
             continue;
         }

@@ -66,7 +66,9 @@ fn gen_check_names_each_stale_file_and_gen_rewrites_them_and_drops_fixtures_of_n
     edit("events/roles-list.json", &|t| t.replace("\"GET\"", "\"PUT\""));
     edit("template.yaml", &|t| t.replace("Path: /internal/roles", "Path: /internal/rolez"));
     edit("README.md", &|t| t.replace("| `mitra:delete` | ✓ | ✗ |", "| `mitra:delete` | ✓ | ✓ |"));
-    edit("DEPLOYMENT.md", &|t| t.replace("| client-auth-verify | customers: GetItem |", "| client-auth-verify | customers: Scan |"));
+    edit("DEPLOYMENT.md", &|t| {
+        t.replace("| client-auth-verify | customers: GetItem |", "| client-auth-verify | customers: Scan |")
+    });
     std::fs::write(dir.join("events/gone-route.json"), "{}").unwrap();
     let check = halo_dev(&["gen", "--check", "--root", scratch]);
     assert!(!check.status.success());

@@ -136,7 +136,8 @@ fn code_only(text: &str) -> String {
 fn referenced_paths(text: &str, module: &str, modules: &BTreeMap<String, PathBuf>) -> Vec<Vec<String>> {
     let mut paths = Vec::new();
     let here: Vec<String> = module.split("::").filter(|p| !p.is_empty()).map(str::to_owned).collect();
-    let mut prefixes = vec![("crate::".to_owned(), Vec::new()), ("super::".to_owned(), here[..here.len().saturating_sub(1)].to_vec())];
+    let mut prefixes =
+        vec![("crate::".to_owned(), Vec::new()), ("super::".to_owned(), here[..here.len().saturating_sub(1)].to_vec())];
     for child in modules.keys().filter_map(|m| {
         let rest = if module.is_empty() { Some(m.as_str()) } else { m.strip_prefix(&format!("{module}::")) };
         rest.filter(|r| !r.is_empty() && !r.contains("::"))
@@ -164,9 +165,8 @@ fn referenced_paths(text: &str, module: &str, modules: &BTreeMap<String, PathBuf
 
 /// `a::b::X` → [[a, b, X]]; `{a, b::c}` → [[a], [b, c]] (one level of braces is enough here).
 fn expand(rest: &str) -> Vec<Vec<String>> {
-    let segment = |s: &str| -> Vec<String> {
-        s.split("::").map(|p| p.trim().to_owned()).take_while(|p| is_ident(p)).collect()
-    };
+    let segment =
+        |s: &str| -> Vec<String> { s.split("::").map(|p| p.trim().to_owned()).take_while(|p| is_ident(p)).collect() };
     if let Some(group) = rest.strip_prefix('{') {
         let inner = group.split('}').next().unwrap_or_default();
         return inner.split(',').map(segment).filter(|p| !p.is_empty()).collect();

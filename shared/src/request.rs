@@ -236,7 +236,12 @@ impl Fields {
         self.errors.0.push((name.to_owned(), invalid));
     }
 
-    fn parse<R, T>(&mut self, name: &str, raw: R, parse: impl FnOnce(R) -> Result<T, crate::domain::Invalid>) -> Option<T> {
+    fn parse<R, T>(
+        &mut self,
+        name: &str,
+        raw: R,
+        parse: impl FnOnce(R) -> Result<T, crate::domain::Invalid>,
+    ) -> Option<T> {
         parse(raw).map_err(|invalid| self.errors.0.push((name.to_owned(), invalid))).ok()
     }
 

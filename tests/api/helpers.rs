@@ -243,7 +243,8 @@ impl TestApp {
     pub async fn insert_mitra(&self, phone: &str, active: bool) -> Mitra {
         let mitras = self.app.mitras();
         let name = DisplayName::parse("Dr. Budi").unwrap();
-        let mitra = mitras.create(&Phone::parse(phone).unwrap(), name, None).await.unwrap().value().expect("phone is new");
+        let mitra =
+            mitras.create(&Phone::parse(phone).unwrap(), name, None).await.unwrap().value().expect("phone is new");
         if active {
             mitras.set_status(&mitra.id, true, None).await.unwrap();
         }

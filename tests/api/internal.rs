@@ -3,17 +3,17 @@
 
 mod access;
 mod anonymity;
+mod audit_log;
 mod auth_verify;
 mod caller_hints;
+mod control_center_user_lifecycle;
 mod control_center_users;
+mod exact;
 mod mitras;
-mod mitras_list;
 mod mitras_lifecycle;
+mod mitras_list;
 mod roles;
 mod round_trips;
-mod audit_log;
-mod exact;
-mod control_center_user_lifecycle;
 
 use std::fmt::Display;
 

@@ -54,14 +54,17 @@ async fn a_mitra_stored_before_versions_is_changed_and_gets_version_1_keeping_it
     let admin = app.super_admin_token().await;
     let (id, _) = legacy_mitra(&app).await;
     let pk = format!("MITRA#{id}");
-    let answer = app.internal("PATCH", &format!("{MITRAS}/{id}"), Some(&admin), Some(json!({ "display_name": "Dr. Baru" }))).await;
+    let answer = app
+        .internal("PATCH", &format!("{MITRAS}/{id}"), Some(&admin), Some(json!({ "display_name": "Dr. Baru" })))
+        .await;
     assert_eq!(answer.assert_ok(200)["display_name"], "Dr. Baru");
     let stored = item(&app, &app.app.tables.mitras, &pk).await;
     assert_eq!(version(&stored), Some("1"));
     assert_eq!(stored["list_sk"], s(&format!("001775260800000#{id}")), "list keys stay");
     assert_eq!(stored["status_pk"], s("MITRA#INACTIVE"));
 
-    let answer = app.internal("PATCH", &format!("{MITRAS}/{id}/status"), Some(&admin), Some(json!({ "is_active": true }))).await;
+    let answer =
+        app.internal("PATCH", &format!("{MITRAS}/{id}/status"), Some(&admin), Some(json!({ "is_active": true }))).await;
     answer.assert_ok(200);
     let stored = item(&app, &app.app.tables.mitras, &pk).await;
     assert_eq!(version(&stored), Some("2"));

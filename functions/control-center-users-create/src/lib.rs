@@ -4,11 +4,11 @@
 use http::StatusCode;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use shared::store::change::{Conflict, Outcome};
 use shared::auth::{ControlCenterCaller, can_grant};
 use shared::domain::{DisplayName, Email};
 use shared::endpoint::Body;
 use shared::request::{Fields, Sent};
+use shared::store::change::{Conflict, Outcome};
 use shared::views::ControlCenterUserView;
 use shared::{ApiError, App, Call, Endpoint, Json, Reply, routes, schema};
 use uuid::Uuid;

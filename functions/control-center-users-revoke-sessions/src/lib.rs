@@ -44,7 +44,9 @@ impl Endpoint for RevokeControlCenterUserSessions {
             }
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
             match users.revoke_sessions(&read, now, audit).await? {
-                Some(Outcome::Changed(user) | Outcome::Unchanged(user)) => Ok(Some(user.tokens_valid_after.unwrap_or(now))),
+                Some(Outcome::Changed(user) | Outcome::Unchanged(user)) => {
+                    Ok(Some(user.tokens_valid_after.unwrap_or(now)))
+                }
                 Some(_) => Err(Outcome::<()>::impossible("revoking a control-center user's sessions").into()),
                 None => Ok(None),
             }

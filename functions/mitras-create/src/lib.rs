@@ -4,11 +4,11 @@
 use http::StatusCode;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use shared::store::change::{Conflict, Outcome};
 use shared::auth::ControlCenterCaller;
 use shared::domain::{DisplayName, Phone};
 use shared::endpoint::Body;
 use shared::request::{Fields, Sent};
+use shared::store::change::{Conflict, Outcome};
 use shared::telemetry::mask_phone;
 use shared::views::MitraView;
 use shared::{ApiError, App, Call, Endpoint, Json, Reply, routes, schema};

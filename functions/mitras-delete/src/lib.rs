@@ -2,9 +2,9 @@
 
 use http::StatusCode;
 use schemars::JsonSchema;
-use shared::store::change::Outcome;
 use shared::auth::ControlCenterCaller;
 use shared::inputs::MitraId;
+use shared::store::change::Outcome;
 use shared::views::Deleted;
 use shared::{App, Call, Endpoint, Path, Reply, routes};
 

@@ -6,9 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use halo_auth::firebase::keys::{KeyLookup, KeyStore};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use halo_auth::firebase::keys::{KeyLookup, KeyStore};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 

@@ -121,4 +121,3 @@ impl Changes {
         self.0.is_empty()
     }
 }
-

@@ -71,7 +71,8 @@ impl std::fmt::Debug for Clock {
 
 /// RFC 3339 UTC with milliseconds, as every timestamp of the API is written.
 pub fn rfc3339_millis(at: time::OffsetDateTime) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     at.to_offset(time::UtcOffset::UTC).format(&format).unwrap_or_default()
 }
 

@@ -79,9 +79,7 @@ pub const UUID_PATTERN: &str = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 /// it stays within 64 without a lookahead (which makes a fuzzer discard most of what it draws),
 /// then two or more letter-digit-hyphen labels of at most 63, the last alphabetic.
 pub fn email_pattern() -> String {
-    format!(
-        "^ *{ATEXT}{{1,16}}(?:\\.{ATEXT}{{1,15}}){{0,3}}@(?:{LABEL}\\.)+[A-Za-z]{{1,63}} *$"
-    )
+    format!("^ *{ATEXT}{{1,16}}(?:\\.{ATEXT}{{1,15}}){{0,3}}@(?:{LABEL}\\.)+[A-Za-z]{{1,63}} *$")
 }
 const ATEXT: &str = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]";
 const LABEL: &str = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";

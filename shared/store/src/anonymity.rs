@@ -119,8 +119,17 @@ impl AnonymityFlag {
     /// replaced, a version that changed nothing has no record, and a version's record has
     /// one id, derived from the version and the time SSM gave it, so any request may write it
     /// and it is written once, sorted among the others in version order.
-    pub async fn set(&self, value: bool, audit: &Audit<'_>, dynamo: &aws_sdk_dynamodb::Client) -> Result<bool, StoreError> {
-        let author = Author { actor_id: audit.actor.id, actor_email: audit.actor.email.clone(), request_id: audit.request_id.to_owned() };
+    pub async fn set(
+        &self,
+        value: bool,
+        audit: &Audit<'_>,
+        dynamo: &aws_sdk_dynamodb::Client,
+    ) -> Result<bool, StoreError> {
+        let author = Author {
+            actor_id: audit.actor.id,
+            actor_email: audit.actor.email.clone(),
+            request_id: audit.request_id.to_owned(),
+        };
         let out = self
             .ssm
             .put_parameter()
@@ -236,7 +245,14 @@ fn versions_records(parameter: &str, history: &[Version], wanted: std::ops::Rang
         };
         let changes = Changes::default().field("anonymity_enabled", before, version.value);
         let id = version_record_id(parameter, version);
-        records.push(AuditEntry::with_id(id, actor, AuditAction::ConfigAnonymityUpdate, Target::config("anonymity"), changes, &request_id));
+        records.push(AuditEntry::with_id(
+            id,
+            actor,
+            AuditAction::ConfigAnonymityUpdate,
+            Target::config("anonymity"),
+            changes,
+            &request_id,
+        ));
     }
     records
 }

@@ -57,7 +57,14 @@ impl AuditEntry {
     }
 
     /// A record with a given UUIDv7 id (its time), for a change sequenced elsewhere (the SSM flag).
-    pub fn with_id(id: Uuid, actor: Actor, action: AuditAction, target: Target, changes: Changes, request_id: &str) -> Self {
+    pub fn with_id(
+        id: Uuid,
+        actor: Actor,
+        action: AuditAction,
+        target: Target,
+        changes: Changes,
+        request_id: &str,
+    ) -> Self {
         let millis = v7_millis(&id).unwrap_or_default();
         let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);

@@ -198,7 +198,11 @@ pub async fn write<E: Entity, T>(
     }
 }
 
-fn entity_write<E: Entity>(table: &str, read: Option<&Read<E>>, next: Next<E>) -> Result<TransactWriteItem, StoreError> {
+fn entity_write<E: Entity>(
+    table: &str,
+    read: Option<&Read<E>>,
+    next: Next<E>,
+) -> Result<TransactWriteItem, StoreError> {
     let unread = || StoreError::Failed(anyhow::anyhow!("an update or delete of an entity that was not read"));
     let built = match next {
         Next::Create(value, created) => {
@@ -206,7 +210,8 @@ fn entity_write<E: Entity>(table: &str, read: Option<&Read<E>>, next: Next<E>) -
             item.insert("pk".into(), s(value.pk()));
             item.extend(value.derived().into_iter().chain(created).map(|(k, v)| (k.to_owned(), v)));
             item.insert(VERSION.to_owned(), AttributeValue::N("1".into()));
-            let put = Put::builder().table_name(table).set_item(Some(item)).condition_expression("attribute_not_exists(pk)");
+            let put =
+                Put::builder().table_name(table).set_item(Some(item)).condition_expression("attribute_not_exists(pk)");
             TransactWriteItem::builder().put(put.build().map_err(|e| StoreError::Failed(e.into()))?).build()
         }
         Next::Update(value) => {
@@ -253,7 +258,10 @@ impl<'w> Attempts<'w> {
     /// Waits for the next attempt, or fails when none is left.
     pub async fn next(&mut self) -> Result<(), StoreError> {
         if self.made == ATTEMPTS {
-            return Err(StoreError::Unavailable(anyhow::anyhow!("{}: the item kept changing under the write", self.what)));
+            return Err(StoreError::Unavailable(anyhow::anyhow!(
+                "{}: the item kept changing under the write",
+                self.what
+            )));
         }
         if self.made > 0 {
             count(Counter::DynamoDbRetries);
@@ -336,7 +344,10 @@ async fn transact(client: &Client, items: Vec<TransactWriteItem>, what: &'static
             if codes.iter().any(|c| matches!(*c, "ThrottlingError" | "ProvisionedThroughputExceeded")) {
                 count(Counter::DynamoDbThrottles);
             }
-            if codes.iter().any(|c| matches!(*c, "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded")) {
+            if codes
+                .iter()
+                .any(|c| matches!(*c, "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"))
+            {
                 return Ok(Tx::Contended);
             }
             Err(classify(err, what))

@@ -235,9 +235,14 @@ impl<'a> ControlCenterUsers<'a> {
             .expect("table and item are set");
         let mut also = vec![Also::refusing(TransactWriteItem::builder().put(put).build(), Conflict::Taken)];
         let changes = Changes::default().field("firebase_uid", None::<()>, uid);
-        also.push(Also::item(audit.put(AuditAction::ControlCenterUserBind, Target::control_center_user(bound.id), changes)?));
+        also.push(Also::item(audit.put(
+            AuditAction::ControlCenterUserBind,
+            Target::control_center_user(bound.id),
+            changes,
+        )?));
         let decision = (Next::Update(bound), also, ());
-        let written = change::write(self.client, self.table, Some(user), decision, "binding a control-center user's uid");
+        let written =
+            change::write(self.client, self.table, Some(user), decision, "binding a control-center user's uid");
         Ok(matches!(written.await?, Some(Outcome::Changed(()))))
     }
 
@@ -268,8 +273,14 @@ impl<'a> ControlCenterUsers<'a> {
             also.push(self.counters(0, delta));
         }
         also.extend(record(Some(audit), AuditAction::ControlCenterUserUpdate, Some(before), Some(&after))?);
-        change::write(self.client, self.table, Some(user), (Next::Update(after.clone()), also, after), "updating a control-center user")
-            .await
+        change::write(
+            self.client,
+            self.table,
+            Some(user),
+            (Next::Update(after.clone()), also, after),
+            "updating a control-center user",
+        )
+        .await
     }
 
     /// Deletes `user` as it was read, with everything stored under its email and uids (claims
@@ -290,8 +301,14 @@ impl<'a> ControlCenterUsers<'a> {
         // One update of the counter item: a transaction may touch an item only once.
         also.push(self.counters(-1, super_admin_delta(Some(before), None)));
         also.extend(record(Some(audit), AuditAction::ControlCenterUserDelete, Some(before), None)?);
-        change::write(self.client, self.table, Some(user), (Next::Delete, also, before.clone()), "deleting a control-center user")
-            .await
+        change::write(
+            self.client,
+            self.table,
+            Some(user),
+            (Next::Delete, also, before.clone()),
+            "deleting a control-center user",
+        )
+        .await
     }
 
     /// Refuses every token signed in before `now` (epoch seconds) and clears the uid binding;
@@ -394,7 +411,8 @@ impl<'a> ControlCenterUsers<'a> {
                 .condition_expression("#n > :one")
                 .expression_attribute_values(":one", AttributeValue::N("1".into()));
         }
-        let item = TransactWriteItem::builder().update(update.build().expect("table, key and expression are set")).build();
+        let item =
+            TransactWriteItem::builder().update(update.build().expect("table, key and expression are set")).build();
         if delta < 0 { Also::refusing(item, Conflict::LastSuperAdmin) } else { Also::item(item) }
     }
 
@@ -413,7 +431,9 @@ impl<'a> ControlCenterUsers<'a> {
 
 /// How a change from `before` to `after` (`None`: did not exist) moves `active_super_admins`.
 fn super_admin_delta(before: Option<&ControlCenterUser>, after: Option<&ControlCenterUser>) -> i64 {
-    let counts = |user: Option<&ControlCenterUser>| i64::from(user.is_some_and(|u| counts_as_super_admin(u.role_id, u.is_active)));
+    let counts = |user: Option<&ControlCenterUser>| {
+        i64::from(user.is_some_and(|u| counts_as_super_admin(u.role_id, u.is_active)))
+    };
     counts(after) - counts(before)
 }
 
@@ -456,4 +476,3 @@ fn uid_claim(item: &Item) -> Result<UidClaim, StoreError> {
 fn claim(pk: String, id: &Uuid) -> Item {
     [("pk".to_owned(), s(pk)), ("user_id".to_owned(), s(id.to_string()))].into()
 }
-

@@ -115,27 +115,41 @@ impl<'a> Customers<'a> {
     /// already or the identity belongs to another customer.
     pub async fn link(&self, id: &Uuid, identity: Identity<'_>) -> Result<Outcome<Customer>, StoreError> {
         let identity = &identity;
-        change::change(self.client, self.table, &customer_pk(id), "linking a customer", |read: Option<&Read<Customer>>| {
-            let Some(read) = read else { return Ok(Err(Outcome::NotFound)) };
-            let customer = &read.value;
-            if customer.bound_uid.as_deref().is_some_and(|bound| bound != identity.uid) {
-                return Ok(Err(Outcome::Refused(Conflict::AnotherOwner)));
-            }
-            if customer.linked_uid.is_some() {
-                return Ok(Err(Outcome::Refused(Conflict::Taken)));
-            }
-            let linked = Customer {
-                is_anonymous: false,
-                phone: identity.phone.cloned(),
-                email: identity.email.cloned(),
-                linked_uid: Some(identity.uid.to_owned()),
-                ..customer.clone()
-            };
-            let mut claims = vec![Also::refusing(self.uid_claim_for(id, identity.uid), Conflict::Taken)];
-            claims.extend(identity.phone.map(|p| Also::refusing(put_new(self.table, claim(phone_pk(p), id)), Conflict::Taken)));
-            claims.extend(identity.email.map(|e| Also::refusing(put_new(self.table, claim(email_pk(e), id)), Conflict::Taken)));
-            Ok(Ok((Next::Update(linked.clone()), claims, linked)))
-        })
+        change::change(
+            self.client,
+            self.table,
+            &customer_pk(id),
+            "linking a customer",
+            |read: Option<&Read<Customer>>| {
+                let Some(read) = read else { return Ok(Err(Outcome::NotFound)) };
+                let customer = &read.value;
+                if customer.bound_uid.as_deref().is_some_and(|bound| bound != identity.uid) {
+                    return Ok(Err(Outcome::Refused(Conflict::AnotherOwner)));
+                }
+                if customer.linked_uid.is_some() {
+                    return Ok(Err(Outcome::Refused(Conflict::Taken)));
+                }
+                let linked = Customer {
+                    is_anonymous: false,
+                    phone: identity.phone.cloned(),
+                    email: identity.email.cloned(),
+                    linked_uid: Some(identity.uid.to_owned()),
+                    ..customer.clone()
+                };
+                let mut claims = vec![Also::refusing(self.uid_claim_for(id, identity.uid), Conflict::Taken)];
+                claims.extend(
+                    identity
+                        .phone
+                        .map(|p| Also::refusing(put_new(self.table, claim(phone_pk(p), id)), Conflict::Taken)),
+                );
+                claims.extend(
+                    identity
+                        .email
+                        .map(|e| Also::refusing(put_new(self.table, claim(email_pk(e), id)), Conflict::Taken)),
+                );
+                Ok(Ok((Next::Update(linked.clone()), claims, linked)))
+            },
+        )
         .await
     }
 
@@ -161,7 +175,14 @@ impl<'a> Customers<'a> {
             claims.sort();
             claims.dedup();
             let also = claims.into_iter().map(|pk| Also::item(self.release(pk, &id))).collect();
-            change::write(self.client, self.table, Some(&read), (Next::Delete, also, customer.clone()), "deleting a customer").await
+            change::write(
+                self.client,
+                self.table,
+                Some(&read),
+                (Next::Delete, also, customer.clone()),
+                "deleting a customer",
+            )
+            .await
         })
         .await
     }

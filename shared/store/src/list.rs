@@ -8,8 +8,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
-use super::{Item, StoreError, classify, get_s, key};
 use super::schema::IndexDef;
+use super::{Item, StoreError, classify, get_s, key};
 
 pub struct Page {
     pub items: Vec<Item>,

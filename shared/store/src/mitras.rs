@@ -10,10 +10,10 @@ use uuid::Uuid;
 
 use super::audit::{Audit, AuditAction, Changes, Target};
 use super::change::{self, Also, Conflict, Decided, Entity, Next, Outcome, Read};
+use super::list::bump_counters;
 use super::list::{self, counter};
 use super::schema::{BY_CREATED, BY_STATUS};
 use super::stored::{self, decode};
-use super::list::bump_counters;
 use super::{CreatedAt, Item, StoreError, claimed_id, key, put_new, s};
 use halo_domain::{DisplayName, ListQuery, Phone, clock::rfc3339_millis_of_secs};
 

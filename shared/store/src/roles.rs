@@ -4,10 +4,10 @@
 use aws_sdk_dynamodb::Client;
 use uuid::Uuid;
 
+use super::change::{self, Entity, Next, Outcome};
 use super::list;
 use super::schema::BY_CREATED;
 use super::stored::decode;
-use super::change::{self, Entity, Next, Outcome};
 use super::{CreatedAt, StoreError, get, s};
 pub use halo_domain::roles::{Role, seeded_role_id};
 

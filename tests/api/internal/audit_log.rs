@@ -106,8 +106,7 @@ async fn each_control_center_user_mutation_leaves_exactly_one_record_of_what_cha
     let at = revoked.assert_ok(200)["tokens_valid_after"].clone();
     let records = records_about(&app, &admin, &id).await;
     assert_eq!(records.len(), 4);
-    let revocation =
-        json!({ "tokens_valid_after": { "from": null, "to": at.as_str().unwrap().replace('Z', ".000Z") }, "firebase_uid": { "from": uid, "to": null } });
+    let revocation = json!({ "tokens_valid_after": { "from": null, "to": at.as_str().unwrap().replace('Z', ".000Z") }, "firebase_uid": { "from": uid, "to": null } });
     let rid = request_id(&revoked);
     assert_record(&records[0], &admin_id, "control_center_user.revoke_sessions", target, revocation, &rid);
 

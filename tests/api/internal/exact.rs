@@ -62,7 +62,8 @@ async fn twenty_parallel_anonymity_patches_through_two_processes_leave_one_exact
     }
     // A process without a cache reads what SSM holds now.
     let fresh = other.second_process().await;
-    let current = fresh.internal("GET", ANONYMITY, Some(&admin), None).await.assert_ok(200)["anonymity_enabled"].clone();
+    let current =
+        fresh.internal("GET", ANONYMITY, Some(&admin), None).await.assert_ok(200)["anonymity_enabled"].clone();
     let records = records_of(&app, &admin, "anonymity").await;
     assert!(!records.is_empty());
     assert_chain(&records, "anonymity_enabled", &current);
@@ -73,7 +74,9 @@ async fn setting_the_anonymity_flag_to_the_value_it_has_writes_no_record() {
     let app = spawn_app().await;
     let admin = app.super_admin_token().await;
     for enabled in [false, false, true, true] {
-        app.internal("PATCH", ANONYMITY, Some(&admin), Some(json!({ "anonymity_enabled": enabled }))).await.assert_ok(200);
+        app.internal("PATCH", ANONYMITY, Some(&admin), Some(json!({ "anonymity_enabled": enabled })))
+            .await
+            .assert_ok(200);
     }
     let records = records_of(&app, &admin, "anonymity").await;
     assert_eq!(records.len(), 2, "{records:#?}");
@@ -106,11 +109,8 @@ async fn revoking_a_mitras_sessions_twice_in_one_second_records_once_with_rfc333
     let first = app.internal("POST", &format!("{MITRAS}/{id}/revoke-sessions"), Some(&admin), None).await;
     let again = app.internal("POST", &format!("{MITRAS}/{id}/revoke-sessions"), Some(&admin), None).await;
     assert_eq!(first.assert_ok(200)["tokens_valid_after"], again.assert_ok(200)["tokens_valid_after"]);
-    let records: Vec<Value> = records_of(&app, &admin, id)
-        .await
-        .into_iter()
-        .filter(|r| r["action"] == "mitra.revoke_sessions")
-        .collect();
+    let records: Vec<Value> =
+        records_of(&app, &admin, id).await.into_iter().filter(|r| r["action"] == "mitra.revoke_sessions").collect();
     assert_eq!(records.len(), 1, "{records:#?}");
     let to = &records[0]["changes"]["tokens_valid_after"]["to"];
     assert!(is_rfc3339_utc(to) && to.as_str().unwrap().contains('.'), "RFC 3339 with milliseconds: {to}");
@@ -125,9 +125,14 @@ async fn a_delete_record_holds_every_stored_field_for_mitras_and_control_center_
     app.internal("POST", &format!("{MITRAS}/{id}/revoke-sessions"), Some(&admin), None).await.assert_ok(200);
     app.internal("DELETE", &format!("{MITRAS}/{id}"), Some(&admin), None).await.assert_ok(200);
     let user = app
-        .internal("POST", CONTROL_CENTER_USERS, Some(&admin), Some(json!({
-            "email": new_email(), "display_name": "Leaving", "role_id": operator_role_id()
-        })))
+        .internal(
+            "POST",
+            CONTROL_CENTER_USERS,
+            Some(&admin),
+            Some(json!({
+                "email": new_email(), "display_name": "Leaving", "role_id": operator_role_id()
+            })),
+        )
         .await
         .assert_ok(201)
         .clone();
@@ -152,15 +157,22 @@ async fn patch_of_role_id_takes_only_the_canonical_uuid_form_as_post_does() {
     let app = spawn_app().await;
     let admin = app.super_admin_token().await;
     let user = app
-        .internal("POST", CONTROL_CENTER_USERS, Some(&admin), Some(json!({
-            "email": new_email(), "display_name": "Op", "role_id": operator_role_id()
-        })))
+        .internal(
+            "POST",
+            CONTROL_CENTER_USERS,
+            Some(&admin),
+            Some(json!({
+                "email": new_email(), "display_name": "Op", "role_id": operator_role_id()
+            })),
+        )
         .await
         .assert_ok(201)
         .clone();
     let role = super_admin_role_id();
     for form in [format!("{{{role}}}"), format!("urn:uuid:{role}"), role.replace('-', "")] {
-        let answer = app.internal("PATCH", &user_path(user["id"].as_str().unwrap()), Some(&admin), Some(json!({ "role_id": form }))).await;
+        let answer = app
+            .internal("PATCH", &user_path(user["id"].as_str().unwrap()), Some(&admin), Some(json!({ "role_id": form })))
+            .await;
         assert_validation(&answer, &["role_id"]);
     }
 }
@@ -185,9 +197,14 @@ async fn an_inactive_control_center_user_is_told_the_control_center_account_is_i
     let admin = app.super_admin_token().await;
     let email = new_email();
     let user = app
-        .internal("POST", CONTROL_CENTER_USERS, Some(&admin), Some(json!({
-            "email": email, "display_name": "Op", "role_id": operator_role_id()
-        })))
+        .internal(
+            "POST",
+            CONTROL_CENTER_USERS,
+            Some(&admin),
+            Some(json!({
+                "email": email, "display_name": "Op", "role_id": operator_role_id()
+            })),
+        )
         .await
         .assert_ok(201)
         .clone();
@@ -207,9 +224,14 @@ async fn deleting_a_revoked_control_center_user_removes_its_revocation_marker() 
     let admin = app.super_admin_token().await;
     let email = new_email();
     let user = app
-        .internal("POST", CONTROL_CENTER_USERS, Some(&admin), Some(json!({
-            "email": email, "display_name": "Op", "role_id": operator_role_id()
-        })))
+        .internal(
+            "POST",
+            CONTROL_CENTER_USERS,
+            Some(&admin),
+            Some(json!({
+                "email": email, "display_name": "Op", "role_id": operator_role_id()
+            })),
+        )
         .await
         .assert_ok(201)
         .clone();

@@ -20,8 +20,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
-use halo_domain::clock::Clock;
 use crate::config::FirebaseConfig;
+use halo_domain::clock::Clock;
 use keys::{KeyLookup, KeyStore};
 
 /// The claims of a verified token that the product uses.
