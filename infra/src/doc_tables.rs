@@ -150,9 +150,8 @@ fn table_of(resource: &str) -> anyhow::Result<(String, bool)> {
     } else {
         (None, false)
     };
-    let table = logical_id.and_then(|id| {
-        shared::store::schema::ALL.iter().find(|t| format!("{}Table", crate::generate::pascal(t.suffix)) == id)
-    });
+    let table = logical_id
+        .and_then(|id| shared::store::schema::ALL.iter().find(|t| format!("{}Table", pascal(t.suffix)) == id));
     match table {
         Some(table) => Ok((table.suffix.to_owned(), on_indexes)),
         None => bail!("{resource:?} is neither a table of shared::store::schema, its indexes, nor the SSM parameter"),
@@ -206,4 +205,14 @@ mod tests {
         assert!(table.contains("| `POST /internal/mitras` | `mitra:create` | ✓ | ✓ |"), "{table}");
         assert!(!table.contains("/api/"), "{table}");
     }
+}
+
+/// `control-center-users-create` → `ControlCenterUsersCreate`.
+pub fn pascal(name: &str) -> String {
+    name.split('-')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        })
+        .collect()
 }

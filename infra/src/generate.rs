@@ -8,6 +8,7 @@
 //! come from its crate's `policy.yaml`), the README's role table and DEPLOYMENT.md's IAM
 //! table (`crate::doc_tables`). The bench reads the event fixtures.
 
+use crate::doc_tables::pascal;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -133,16 +134,6 @@ fn splice(file: &str, text: &str, (open, close): Comment, block: &str) -> anyhow
         bail!("{file}: the END marker comes before the BEGIN marker");
     }
     Ok(format!("{}{begin}{block}{}", &text[..start], &text[stop..]))
-}
-
-/// `control-center-users-create` → `ControlCenterUsersCreate`.
-pub fn pascal(name: &str) -> String {
-    name.split('-')
-        .map(|word| {
-            let mut chars = word.chars();
-            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
-        })
-        .collect()
 }
 
 fn module(name: &str) -> String {

@@ -281,3 +281,46 @@ impl<'a> Mitras<'a> {
         Ok((mitras, total))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::types::AttributeValue;
+
+    use super::*;
+    use crate::stored::decode;
+    use crate::{Item, StoreError, s};
+
+    fn mitra_item(phone: &str, name: &str) -> Item {
+        Item::from([
+            ("pk".to_owned(), s("MITRA#0190a1b2-0000-7000-8000-000000000001")),
+            ("id".to_owned(), s("0190a1b2-0000-7000-8000-000000000001")),
+            ("phone".to_owned(), s(phone)),
+            ("display_name".to_owned(), s(name)),
+            ("is_active".to_owned(), AttributeValue::Bool(true)),
+            ("created_at".to_owned(), s("2026-04-04T00:00:00.000Z")),
+        ])
+    }
+
+    #[test]
+    fn a_stored_mitra_reads_back_through_the_parsers_and_writes_the_same_attributes() {
+        let item = mitra_item("+6281234567890", "Dr. Budi");
+        let mitra: Mitra = decode(item.clone()).unwrap();
+        assert_eq!(mitra.phone, Phone::parse("081234567890").unwrap());
+        assert_eq!(mitra.display_name.as_str(), "Dr. Budi");
+        let mut written = crate::to_item(&mitra).unwrap();
+        written.insert("pk".into(), item["pk"].clone());
+        assert_eq!(written, item);
+    }
+
+    #[test]
+    fn a_stored_value_that_does_not_parse_is_a_storage_fault_naming_the_item_not_the_value() {
+        for (phone, name, what) in [("+15550100", "Dr. Budi", "phone"), ("+6281234567890", "  ", "display_name")] {
+            let err = decode::<Mitra>(mitra_item(phone, name)).unwrap_err();
+            let StoreError::Failed(cause) = err else { panic!("{what}: a fault, not unavailability") };
+            let chain = format!("{cause:#}");
+            assert!(chain.contains("reading MITRA#0190a1b2"), "{chain}");
+            assert!(chain.contains(&format!("stored {what} does not parse")), "{chain}");
+            assert!(!chain.contains("+15550100"), "{chain}");
+        }
+    }
+}
