@@ -115,8 +115,11 @@ async fn each_control_center_user_mutation_leaves_exactly_one_record_of_what_cha
     let records = records_about(&app, &admin, &id).await;
     assert_eq!(records.len(), 5);
     let gone = json!({
-        "email": { "from": email, "to": null }, "display_name": { "from": "Staff", "to": null },
-        "role_id": { "from": operator_role_id(), "to": null }, "is_active": { "from": false, "to": null },
+        "id": { "from": id, "to": null }, "email": { "from": email, "to": null },
+        "display_name": { "from": "Staff", "to": null }, "role_id": { "from": operator_role_id(), "to": null },
+        "is_active": { "from": false, "to": null },
+        "tokens_valid_after": { "from": at.as_str().unwrap().replace('Z', ".000Z"), "to": null },
+        "created_at": { "from": created.body["data"]["created_at"], "to": null },
     });
     assert_record(&records[0], &admin_id, "control_center_user.delete", target, gone, &request_id(&deleted));
 }
