@@ -19,6 +19,7 @@ pub mod schema;
 pub mod seed;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 pub mod views;
 
 pub use app::App;
