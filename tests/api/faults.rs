@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::json;
 use shared::clock::Clock;
 
-use crate::fault_proxy::{FaultProxy, Mode};
+use infra::fault_proxy::{FaultProxy, Mode};
 use crate::helpers::{TestApp, captured_logs, spawn_app_at, spawn_app_behind};
 
 const ANONYMITY: &str = "/api/shared/config/anonymity";

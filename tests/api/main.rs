@@ -4,7 +4,6 @@ mod helpers;
 
 mod customers;
 mod events;
-mod fault_proxy;
 mod faults;
 mod internal;
 mod key_cache;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use shared::clock::Clock;
 use shared::routes::{self, Surface};
 
-use crate::fault_proxy::{FaultProxy, Mode};
+use infra::fault_proxy::{FaultProxy, Mode};
 use crate::helpers::{Answer, TestApp, phone, spawn_app, spawn_app_behind, spawn_app_with, unique};
 
 const CREATE: &str = "/api/shared/customer/anonymous";

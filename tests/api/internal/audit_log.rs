@@ -8,7 +8,7 @@ use shared::clock::Clock;
 
 use super::control_center_user_lifecycle::new_user;
 use super::*;
-use crate::fault_proxy::{FaultProxy, Mode};
+use infra::fault_proxy::{FaultProxy, Mode};
 use crate::helpers::{is_rfc3339_utc, spawn_app, spawn_app_behind};
 
 /// Every record, newest first, following the cursor.
