@@ -4,9 +4,11 @@
 //! Google's key endpoint are `devkit`'s, re-exported here.
 
 pub use devkit::{certs, devtoken, fault_proxy};
+pub mod chaos;
 pub mod endpoints;
 pub mod gateway;
 pub mod generate;
 pub mod load;
 pub mod mount;
 pub mod openapi;
+pub mod reconcile;
