@@ -91,7 +91,6 @@ impl FunctionEnv {
     }
 }
 
-
 pub async fn stop(mut child: Child) {
     let _ = child.start_kill();
     let _ = child.wait().await;

@@ -166,8 +166,8 @@ async fn inject(proxies: &[Arc<FaultProxy>], stop: &AtomicBool) -> anyhow::Resul
 /// `halo-dev serve` (this very binary) with its dependencies behind the proxies, and
 /// certificates that go stale within a second so that their outage is felt.
 async fn start_server(plan: &ChaosPlan, proxies: &[Arc<FaultProxy>]) -> anyhow::Result<tokio::process::Child> {
-    let log = std::fs::File::create(&plan.server_log)
-        .with_context(|| format!("creating {}", plan.server_log.display()))?;
+    let log =
+        std::fs::File::create(&plan.server_log).with_context(|| format!("creating {}", plan.server_log.display()))?;
     let mut child = tokio::process::Command::new(std::env::current_exe()?)
         .arg("serve")
         .env("AWS_ENDPOINT_URL_DYNAMODB", &proxies[Dependency::DynamoDb as usize].url)
@@ -244,7 +244,9 @@ impl Traffic {
                 uid.clone(),
             ),
             3 => ("customer.delete", "DELETE", format!("{}/api/client/account", self.public), token, None, uid.clone()),
-            4 | 5 => ("customer.verify", "POST", format!("{}/api/client/auth/verify", self.public), token, None, uid.clone()),
+            4 | 5 => {
+                ("customer.verify", "POST", format!("{}/api/client/auth/verify", self.public), token, None, uid.clone())
+            }
             6 | 7 => {
                 let url = format!("{}/api/shared/config/anonymity", self.public);
                 ("anonymity.get", "GET", url, &self.poller, None, String::new())

@@ -243,6 +243,11 @@ fn answered<'a>(samples: &'a [Sample], op: &'a str) -> impl Iterator<Item = &'a 
     samples.iter().filter(move |s| s.op == op && s.ok())
 }
 
+/// Requests of `op` that may have committed without saying so: `503`, or no answer.
+fn maybe_done<'a>(samples: &'a [Sample], op: &'a str) -> impl Iterator<Item = &'a Sample> {
+    samples.iter().filter(move |s| s.op == op && matches!(s.status, 503 | 0))
+}
+
 fn customers_stored_once(samples: &[Sample], stored: &Stored) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut per_uid: BTreeMap<&str, usize> = BTreeMap::new();
@@ -266,8 +271,12 @@ fn customers_stored_once(samples: &[Sample], stored: &Stored) -> Vec<Finding> {
     }
     for s in answered(samples, "customer.create") {
         let id = s.id.as_deref().unwrap_or_default();
-        if Stored::by_id(&stored.customers, id).is_none() && !deleted.contains_key(id) {
-            let detail = format!("answered {} for uid {}, not stored, and no DELETE answered for it", s.status, s.key);
+        let delete_unanswered = maybe_done(samples, "customer.delete").any(|d| d.key == s.key);
+        if Stored::by_id(&stored.customers, id).is_none() && !deleted.contains_key(id) && !delete_unanswered {
+            let detail = format!(
+                "answered {} for uid {}, not stored, and no DELETE of the uid may have removed it",
+                s.status, s.key
+            );
             findings.push(finding(LOST, format!("customer {id}"), detail));
         }
     }
@@ -284,6 +293,7 @@ fn mitras_stored_once(samples: &[Sample], stored: &Stored) -> Vec<Finding> {
         findings.push(finding(DUPLICATED, format!("phone {phone}"), format!("{n} mitras")));
     }
     let deleted: Vec<&str> = answered(samples, "mitra.delete").map(|s| s.key.as_str()).collect();
+    let maybe_deleted: Vec<&str> = maybe_done(samples, "mitra.delete").map(|s| s.key.as_str()).collect();
     for id in &deleted {
         if Stored::by_id(&stored.mitras, id).is_some() {
             findings.push(finding(LOST, format!("mitra {id}"), "a DELETE answered 200 but it is stored"));
@@ -291,8 +301,9 @@ fn mitras_stored_once(samples: &[Sample], stored: &Stored) -> Vec<Finding> {
     }
     for s in answered(samples, "mitra.create") {
         let id = s.id.as_deref().unwrap_or_default();
-        if Stored::by_id(&stored.mitras, id).is_none() && !deleted.contains(&id) {
-            findings.push(finding(LOST, format!("mitra {id}"), "answered 201, not stored, and no DELETE answered for it"));
+        if Stored::by_id(&stored.mitras, id).is_none() && !deleted.contains(&id) && !maybe_deleted.contains(&id) {
+            let detail = "answered 201, not stored, and no DELETE of it may have removed it";
+            findings.push(finding(LOST, format!("mitra {id}"), detail));
         }
     }
     findings
@@ -311,9 +322,13 @@ fn count_action(records: &[&Value], action: &str) -> usize {
 fn mitra_records(samples: &[Sample], stored: &Stored) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut targets: Vec<String> = stored.mitras.iter().filter_map(|m| m["id"].as_str().map(str::to_owned)).collect();
-    targets.extend(stored.audit.iter().filter(|r| r["target"]["type"] == "mitra").filter_map(|r| {
-        r["target"]["id"].as_str().map(str::to_owned)
-    }));
+    targets.extend(
+        stored
+            .audit
+            .iter()
+            .filter(|r| r["target"]["type"] == "mitra")
+            .filter_map(|r| r["target"]["id"].as_str().map(str::to_owned)),
+    );
     targets.extend(answered(samples, "mitra.create").filter_map(|s| s.id.clone()));
     targets.sort();
     targets.dedup();
@@ -328,7 +343,9 @@ fn mitra_records(samples: &[Sample], stored: &Stored) -> Vec<Finding> {
         }
         match (is_stored, deletes) {
             (true, 0) | (false, 1) => {}
-            (true, n) => findings.push(finding(ORPHAN_RECORD, &target, format!("stored, yet {n} mitra.delete records"))),
+            (true, n) => {
+                findings.push(finding(ORPHAN_RECORD, &target, format!("stored, yet {n} mitra.delete records")))
+            }
             (false, 0) => findings.push(finding(ORPHAN_RECORD, &target, "not stored, and no mitra.delete record")),
             (false, n) => findings.push(finding(UNRECORDED, &target, format!("{n} mitra.delete records"))),
         }
@@ -403,17 +420,28 @@ fn claims(stored: &Stored) -> Vec<Finding> {
         };
         let id = claim[id_attribute].as_str().unwrap_or_default();
         match Stored::by_id(entities, id) {
-            None => findings.push(finding(ORPHAN_CLAIM, format!("{table} {pk}"), format!("points at {id}, not stored"))),
+            None => {
+                findings.push(finding(ORPHAN_CLAIM, format!("{table} {pk}"), format!("points at {id}, not stored")))
+            }
             // A revoked uid's marker no longer binds: it needs no matching field.
             Some(_) if claim.get("revoked_before").is_some() => {}
-            Some(entity) if !fields.iter().any(|f| entity[*f].as_str().map(str::to_lowercase) == Some(value.to_lowercase())) => {
-                findings.push(finding(ORPHAN_CLAIM, format!("{table} {pk}"), format!("{id} holds another {}", fields[0])))
+            Some(entity)
+                if !fields.iter().any(|f| entity[*f].as_str().map(str::to_lowercase) == Some(value.to_lowercase())) =>
+            {
+                findings.push(finding(
+                    ORPHAN_CLAIM,
+                    format!("{table} {pk}"),
+                    format!("{id} holds another {}", fields[0]),
+                ))
             }
             Some(_) => {}
         }
     }
     let claimed = |table: &str, pk: String, id: &str| {
-        stored.claims.iter().any(|(t, c)| *t == table && c["pk"] == pk && c.as_object().is_some_and(|c| c.values().any(|v| v == id)))
+        stored
+            .claims
+            .iter()
+            .any(|(t, c)| *t == table && c["pk"] == pk && c.as_object().is_some_and(|c| c.values().any(|v| v == id)))
     };
     for c in &stored.customers {
         let (id, uid) = (c["id"].as_str().unwrap_or_default(), c["bound_uid"].as_str());
@@ -444,15 +472,20 @@ fn chains(stored: &Stored) -> Vec<Finding> {
         let mut last_to: BTreeMap<&str, &Value> = BTreeMap::new();
         for r in &records {
             let action = r["action"].as_str().unwrap_or_default();
-            let record = format!("{action} {} ({})", r["id"].as_str().unwrap_or_default(), r["at"].as_str().unwrap_or_default());
+            let record =
+                format!("{action} {} ({})", r["id"].as_str().unwrap_or_default(), r["at"].as_str().unwrap_or_default());
             if r["changes"].as_object().is_none_or(|c| c.is_empty()) {
                 findings.push(finding(EMPTY_RECORD, format!("{kind} {id}"), format!("{record}: changes {{}}")));
             }
             for (field, change) in r["changes"].as_object().into_iter().flatten() {
                 let (from, to) = (&change["from"], &change["to"]);
                 let broken = match last_to.get(field.as_str()) {
-                    Some(previous) => (from != *previous).then(|| format!("from {from}, but the record before has to {previous}")),
-                    None if action.ends_with(".create") => (!from.is_null()).then(|| format!("a create's from is {from}")),
+                    Some(previous) => {
+                        (from != *previous).then(|| format!("from {from}, but the record before has to {previous}"))
+                    }
+                    None if action.ends_with(".create") => {
+                        (!from.is_null()).then(|| format!("a create's from is {from}"))
+                    }
                     None => None,
                 };
                 if let Some(broken) = broken {
@@ -464,7 +497,11 @@ fn chains(stored: &Stored) -> Vec<Finding> {
         for (field, to) in last_to {
             let now = current.get(field).unwrap_or(&Value::Null);
             if to != now {
-                findings.push(finding(CHAIN, format!("{kind} {id} {field}"), format!("the newest to is {to}, stored {now}")));
+                findings.push(finding(
+                    CHAIN,
+                    format!("{kind} {id} {field}"),
+                    format!("the newest to is {to}, stored {now}"),
+                ));
             }
         }
     }

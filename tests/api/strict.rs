@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use shared::clock::Clock;
 use shared::routes::{self, Surface};
 
-use infra::fault_proxy::{FaultProxy, Mode};
 use crate::helpers::{Answer, TestApp, phone, spawn_app, spawn_app_behind, spawn_app_with, unique};
+use infra::fault_proxy::{FaultProxy, Mode};
 
 const CREATE: &str = "/api/shared/customer/anonymous";
 const LINK: &str = "/api/shared/customer/link";

@@ -132,7 +132,10 @@ impl Fixtures {
             .map(|uid| async move {
                 retrying(|| async {
                     let name = CustomerDisplayName::parse(Some("Soak"))?;
-                    app.customers().create_anonymous(name, Some(uid)).await.with_context(|| format!("customer {uid}"))?;
+                    app.customers()
+                        .create_anonymous(name, Some(uid))
+                        .await
+                        .with_context(|| format!("customer {uid}"))?;
                     anyhow::Ok(())
                 })
                 .await
