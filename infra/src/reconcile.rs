@@ -248,15 +248,18 @@ fn maybe_done<'a>(samples: &'a [Sample], op: &'a str) -> impl Iterator<Item = &'
     samples.iter().filter(move |s| s.op == op && matches!(s.status, 503 | 0))
 }
 
+/// Entities that share a value of `field`, which one entity at most may hold.
+fn sharing(entities: &[Value], field: &str, what: &str) -> Vec<Finding> {
+    let mut per_value: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in entities {
+        *per_value.entry(e[field].as_str().unwrap_or_default()).or_default() += 1;
+    }
+    let shared = per_value.into_iter().filter(|(value, n)| *n > 1 && !value.is_empty());
+    shared.map(|(value, n)| finding(DUPLICATED, format!("{field} {value}"), format!("{n} {what}"))).collect()
+}
+
 fn customers_stored_once(samples: &[Sample], stored: &Stored) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    let mut per_uid: BTreeMap<&str, usize> = BTreeMap::new();
-    for c in &stored.customers {
-        *per_uid.entry(c["bound_uid"].as_str().unwrap_or_default()).or_default() += 1;
-    }
-    for (uid, n) in per_uid.into_iter().filter(|(_, n)| *n > 1) {
-        findings.push(finding(DUPLICATED, format!("uid {uid}"), format!("{n} customers")));
-    }
+    let mut findings = sharing(&stored.customers, "bound_uid", "customers");
     let mut deleted: HashMap<&str, usize> = HashMap::new();
     for s in answered(samples, "customer.delete") {
         *deleted.entry(s.id.as_deref().unwrap_or_default()).or_default() += 1;
@@ -284,14 +287,7 @@ fn customers_stored_once(samples: &[Sample], stored: &Stored) -> Vec<Finding> {
 }
 
 fn mitras_stored_once(samples: &[Sample], stored: &Stored) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    let mut per_phone: BTreeMap<&str, usize> = BTreeMap::new();
-    for m in &stored.mitras {
-        *per_phone.entry(m["phone"].as_str().unwrap_or_default()).or_default() += 1;
-    }
-    for (phone, n) in per_phone.into_iter().filter(|(_, n)| *n > 1) {
-        findings.push(finding(DUPLICATED, format!("phone {phone}"), format!("{n} mitras")));
-    }
+    let mut findings = sharing(&stored.mitras, "phone", "mitras");
     let deleted: Vec<&str> = answered(samples, "mitra.delete").map(|s| s.key.as_str()).collect();
     let maybe_deleted: Vec<&str> = maybe_done(samples, "mitra.delete").map(|s| s.key.as_str()).collect();
     for id in &deleted {

@@ -128,58 +128,42 @@ struct Fixtures {
 impl Fixtures {
     async fn new(app: &App, minter: &Minter, run: &str, n: usize) -> anyhow::Result<Self> {
         let customers: Vec<String> = (0..n).map(|i| format!("{run}-customer-{i}")).collect();
-        futures::stream::iter(&customers)
-            .map(|uid| async move {
-                retrying(|| async {
-                    let name = CustomerDisplayName::parse(Some("Soak"))?;
-                    app.customers()
-                        .create_anonymous(name, Some(uid))
-                        .await
-                        .with_context(|| format!("customer {uid}"))?;
-                    anyhow::Ok(())
-                })
-                .await
+        four_at_a_time(&customers, |uid| async move {
+            retrying(|| async {
+                let name = CustomerDisplayName::parse(Some("Soak"))?;
+                app.customers().create_anonymous(name, Some(uid)).await.with_context(|| format!("customer {uid}"))?;
+                anyhow::Ok(())
             })
-            .buffer_unordered(4)
-            .collect::<Vec<_>>()
             .await
-            .into_iter()
-            .collect::<anyhow::Result<Vec<()>>>()?;
+        })
+        .await?;
         let staff: Vec<(String, String)> =
             (0..n).map(|i| (format!("{run}-staff-{i}"), format!("{run}-staff-{i}@halobestie.com"))).collect();
-        futures::stream::iter(&staff)
-            .map(|(uid, email)| async move {
-                let operator = shared::seed::operator_role().id;
-                retrying(|| async {
-                    let created = app
-                        .control_center_users()
-                        .create(&Email::parse(email)?, DisplayName::parse("Soak Operator")?, operator, None)
-                        .await
-                        .with_context(|| format!("user {email}"))?;
-                    anyhow::Ok(created.is_some())
-                })
-                .await?;
-                // The first login binds the uid, as `internal-auth-verify` does.
-                let token = minter.token(&Persona::ControlCenter {
-                    uid: uid.clone(),
-                    email: email.clone(),
-                    email_verified: true,
-                });
-                let mut headers = http::HeaderMap::new();
-                headers.insert(http::header::AUTHORIZATION, format!("Bearer {token}").parse()?);
-                retrying(|| async {
-                    shared::auth::authorize(app, &routes::INTERNAL_AUTH_VERIFY, &headers, "soak-fixtures")
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| anyhow::anyhow!("binding {uid}: {e}"))
-                })
-                .await
+        four_at_a_time(&staff, |(uid, email)| async move {
+            let operator = shared::seed::operator_role().id;
+            retrying(|| async {
+                let created = app
+                    .control_center_users()
+                    .create(&Email::parse(email)?, DisplayName::parse("Soak Operator")?, operator, None)
+                    .await
+                    .with_context(|| format!("user {email}"))?;
+                anyhow::Ok(created.is_some())
             })
-            .buffer_unordered(4)
-            .collect::<Vec<_>>()
+            .await?;
+            // The first login binds the uid, as `internal-auth-verify` does.
+            let token =
+                minter.token(&Persona::ControlCenter { uid: uid.clone(), email: email.clone(), email_verified: true });
+            let mut headers = http::HeaderMap::new();
+            headers.insert(http::header::AUTHORIZATION, format!("Bearer {token}").parse()?);
+            retrying(|| async {
+                shared::auth::authorize(app, &routes::INTERNAL_AUTH_VERIFY, &headers, "soak-fixtures")
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| anyhow::anyhow!("binding {uid}: {e}"))
+            })
             .await
-            .into_iter()
-            .collect::<anyhow::Result<Vec<()>>>()?;
+        })
+        .await?;
         Ok(Self { customers, pollers: (0..n).map(|i| format!("{run}-poller-{i}")).collect(), staff })
     }
 
@@ -198,6 +182,14 @@ impl Fixtures {
                 .collect(),
         }
     }
+}
+
+async fn four_at_a_time<'a, T, F>(items: &'a [T], each: impl Fn(&'a T) -> F) -> anyhow::Result<()>
+where
+    F: Future<Output = anyhow::Result<()>>,
+{
+    let done: Vec<anyhow::Result<()>> = futures::stream::iter(items).map(each).buffer_unordered(4).collect().await;
+    done.into_iter().collect()
 }
 
 /// The shared stand-ins time out under other load now and then; a fixture is retried.
