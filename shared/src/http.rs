@@ -62,6 +62,12 @@ pub async fn run<E: Endpoint>(app: &App, req: Request) -> Response<Body> {
         },
     });
     let mut response = envelope(status, &body, &request_id);
+    if let Ok((StatusCode::CREATED, data)) = &result {
+        let location = data["id"].as_str().and_then(|id| route.location(id));
+        if let Some(location) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            response.headers_mut().insert(http::header::LOCATION, location);
+        }
+    }
     cors(&mut response, req.headers(), &app.config.cors_allowed_origins);
     response
 }

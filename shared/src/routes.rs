@@ -62,6 +62,24 @@ impl Route {
         self
     }
 
+    /// The routes of this route's surface that take what it creates by its id: those under
+    /// `<path>/{id}`. None unless it is a `POST`.
+    pub fn id_routes(&self) -> impl Iterator<Item = &'static Route> + '_ {
+        let under = format!("{}/{{id}}", self.path);
+        ALL.iter().filter(move |r| {
+            self.method == "POST"
+                && r.surface == self.surface
+                && r.path.strip_prefix(&under).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+    }
+
+    /// The path of what this route created with `id`, when it has a `GET <path>/{id}` route
+    /// (the `Location` of its 201, operations.md §10).
+    pub fn location(&self, id: &str) -> Option<String> {
+        let read = self.id_routes().find(|r| r.method == "GET" && r.path.ends_with("/{id}"))?;
+        Some(read.path.replace("{id}", id))
+    }
+
     /// The path parameters when `path` matches this route's template.
     pub fn match_path(&self, path: &str) -> Option<Vec<(String, String)>> {
         let mut params = Vec::new();
@@ -235,6 +253,16 @@ mod tests {
         assert!(MITRAS_STATUS.match_path("/internal/mitras/abc/status/x").is_none());
         assert!(MITRAS_LIST.match_path("/internal/mitras/").is_some());
         assert!(MITRAS_LIST.match_path("/internal/mitrasx").is_none());
+    }
+
+    #[test]
+    fn a_create_locates_its_resource_by_its_get_route_and_other_routes_locate_nothing() {
+        assert_eq!(MITRAS_CREATE.location("m-1").as_deref(), Some("/internal/mitras/m-1"));
+        assert_eq!(CONTROL_CENTER_USERS_CREATE.location("u-1").as_deref(), Some("/internal/control-center-users/u-1"));
+        assert_eq!(CUSTOMER_ANONYMOUS.location("c-1"), None);
+        assert_eq!(MITRAS_LIST.location("m-1"), None);
+        let names: Vec<&str> = MITRAS_CREATE.id_routes().map(|r| r.name).collect();
+        assert_eq!(names, ["mitras-status", "mitras-get", "mitras-update", "mitras-delete", "mitras-revoke-sessions"]);
     }
 
     #[test]
