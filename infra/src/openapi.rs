@@ -17,7 +17,7 @@ use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 use shared::endpoint::{CallerKind, Endpoint, Input, Refusal};
 use shared::error::Code;
-use shared::routes::{Access, Surface};
+use shared::routes::{Access, Route, Surface};
 
 pub const OPENAPI_VERSION: &str = "3.0.3";
 /// The version of the Phase 1 contract these specs describe.
@@ -77,6 +77,8 @@ pub fn spec(surface: Surface) -> Value {
          for `VALIDATION_ERROR` only. Every response carries `x-request-id`. An unknown path answers 404 \
          `NOT_FOUND` and a known path with another method 405 `METHOD_NOT_ALLOWED` (with `Allow`), both with \
          the envelope. Request bodies are JSON objects; properties not described here are ignored.";
+    let components = components(generators);
+    add_links(&mut paths, &components["schemas"], surface);
     json!({
         "openapi": OPENAPI_VERSION,
         "x-generated": "by `halo-dev gen` from the endpoints' declarations (infra/src/openapi.rs); do not edit by hand",
@@ -86,7 +88,7 @@ pub fn spec(surface: Surface) -> Value {
             { "url": format!("http://127.0.0.1:{port}"), "description": "local gateway (scripts/run.sh)" },
         ],
         "paths": paths,
-        "components": components(generators),
+        "components": components,
     })
 }
 
@@ -139,7 +141,11 @@ pub fn operation<E: Endpoint>(generators: &mut Generators) -> Value {
     let mut success = E::SUCCESS.to_vec();
     success.sort_by_key(|(status, _)| *status);
     for (status, meaning) in success {
-        responses.insert(status.as_u16().to_string(), success_response(meaning, data.as_value()));
+        let mut response = success_response(meaning, data.as_value());
+        if let Some(location) = location_header(&route).filter(|_| status.as_u16() == 201) {
+            response["headers"]["Location"] = location;
+        }
+        responses.insert(status.as_u16().to_string(), response);
     }
     for (status, codes) in by_status {
         responses.insert(status.to_string(), error_response(status, &codes.into_iter().collect::<Vec<_>>()));
@@ -186,6 +192,55 @@ pub fn operation<E: Endpoint>(generators: &mut Generators) -> Value {
     }
     operation["responses"] = Value::Object(responses);
     operation
+}
+
+/// The `Location` of a create's 201, when what it creates has its own `GET` route.
+fn location_header(route: &Route) -> Option<Value> {
+    let read = route.location("{id}")?;
+    let uuid = shared::schema::UUID_PATTERN.trim_start_matches('^').trim_end_matches('$');
+    Some(json!({
+        "description": format!("The path of what was created: `GET {read}`."),
+        "required": true,
+        "schema": { "type": "string", "pattern": format!("^{}$", read.replace("{id}", uuid)) },
+    }))
+}
+
+/// OpenAPI links from each create's 201 to the operations that take the new id, so a client
+/// or a fuzzer can follow them: the routes under `<path>/{id}`, as `id`, and each request body
+/// property named after a segment of the create's path plus `_id` (`customer_id`).
+fn add_links(paths: &mut Map<String, Value>, schemas: &Value, surface: Surface) {
+    let routes: Vec<&Route> = shared::routes::ALL.iter().filter(|r| r.surface == surface).collect();
+    for create in &routes {
+        let mut links = Map::new();
+        for target in create.id_routes() {
+            links.insert(target.name.into(), link(target, json!({ "parameters": { "id": NEW_ID } })));
+        }
+        let words: Vec<&str> = create.path.split('/').filter(|s| !s.is_empty() && !s.starts_with('{')).collect();
+        for target in routes.iter().filter(|r| r.name != create.name) {
+            let body = &paths[target.path][target.method.to_ascii_lowercase()]["requestBody"];
+            let schema = &body["content"]["application/json"]["schema"];
+            let schema = schema["$ref"].as_str().and_then(|r| schemas.get(r.rsplit('/').next()?)).unwrap_or(schema);
+            for property in schema["properties"].as_object().into_iter().flatten().map(|(name, _)| name) {
+                if property.strip_suffix("_id").is_some_and(|word| words.contains(&word)) {
+                    links.insert(target.name.into(), link(target, json!({ "requestBody": { property: NEW_ID } })));
+                }
+            }
+        }
+        let method = create.method.to_ascii_lowercase();
+        let created = paths.get_mut(create.path).and_then(|item| item.get_mut(&method)?["responses"].get_mut("201"));
+        if let Some(created) = created.filter(|_| !links.is_empty()) {
+            created["links"] = Value::Object(links);
+        }
+    }
+}
+
+/// The runtime expression of a create's new id.
+const NEW_ID: &str = "$response.body#/data/id";
+
+fn link(target: &Route, mut with: Value) -> Value {
+    with["operationId"] = json!(target.name);
+    with["description"] = json!(format!("{} {} of what was created.", target.method, target.path));
+    with
 }
 
 /// The endpoint type's doc comment: its first paragraph is the summary, the rest the description.
@@ -336,6 +391,73 @@ mod tests {
             json!([{}, { "bearerAuth": [] }])
         );
         assert_eq!(spec["paths"]["/api/shared/customer/link"]["post"]["security"], json!([{ "bearerAuth": [] }]));
+    }
+
+    fn links(spec: &Value, path: &str) -> Vec<(String, Value)> {
+        let links = &spec["paths"][path]["post"]["responses"]["201"]["links"];
+        let mut links: Vec<(String, Value)> =
+            links.as_object().into_iter().flatten().map(|(name, link)| (name.clone(), link.clone())).collect();
+        links.sort_by(|a, b| a.0.cmp(&b.0));
+        links
+    }
+
+    #[test]
+    fn each_create_links_its_201_to_every_operation_that_takes_the_new_id() {
+        let internal = spec(Surface::Internal);
+        let id = json!({ "id": "$response.body#/data/id" });
+        let mitra = links(&internal, "/internal/mitras");
+        let names: Vec<&str> = mitra.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, ["mitras-delete", "mitras-get", "mitras-revoke-sessions", "mitras-status", "mitras-update"]);
+        for (name, link) in &mitra {
+            assert_eq!(link["operationId"], json!(name));
+            assert_eq!(link["parameters"], id);
+        }
+        let users = links(&internal, "/internal/control-center-users");
+        let names: Vec<&str> = users.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "control-center-users-delete",
+                "control-center-users-get",
+                "control-center-users-revoke-sessions",
+                "control-center-users-update"
+            ]
+        );
+        let public = spec(Surface::Public);
+        let customer = links(&public, "/api/shared/customer/anonymous");
+        assert_eq!(customer.len(), 1);
+        assert_eq!(customer[0].1["operationId"], "customer-link");
+        assert_eq!(customer[0].1["requestBody"], json!({ "customer_id": "$response.body#/data/id" }));
+    }
+
+    #[test]
+    fn only_creates_have_links_and_only_on_their_201() {
+        for surface in [Surface::Public, Surface::Internal] {
+            let spec = spec(surface);
+            for (path, item) in spec["paths"].as_object().unwrap() {
+                for (method, operation) in item.as_object().unwrap() {
+                    for (status, response) in operation["responses"].as_object().unwrap() {
+                        let creates = method == "post" && status == "201";
+                        assert!(creates || response.get("links").is_none(), "{method} {path} {status}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_creates_201_declares_a_location_when_what_it_creates_has_a_get_route() {
+        let internal = spec(Surface::Internal);
+        let location = &internal["paths"]["/internal/mitras"]["post"]["responses"]["201"]["headers"]["Location"];
+        assert_eq!(location["required"], true);
+        let pattern = location["schema"]["pattern"].as_str().unwrap();
+        assert!(pattern.starts_with("^/internal/mitras/[0-9a-fA-F]{8}-"), "{pattern}");
+        let users = &internal["paths"]["/internal/control-center-users"]["post"]["responses"]["201"]["headers"];
+        assert!(users["Location"].is_object());
+        let public = spec(Surface::Public);
+        let customer = &public["paths"]["/api/shared/customer/anonymous"]["post"]["responses"];
+        assert!(customer["201"]["headers"].get("Location").is_none(), "a customer has no GET route");
+        assert!(internal["paths"]["/internal/mitras"]["get"]["responses"]["200"]["headers"].get("Location").is_none());
     }
 
     #[test]

@@ -54,6 +54,14 @@ async fn anonymous_create_returns_201_with_exactly_the_contract_fields() {
 }
 
 #[tokio::test]
+async fn anonymous_create_answers_no_location_as_a_customer_has_no_get_route_of_its_own() {
+    let app = spawn_app().await;
+    let answer = app.public("POST", CREATE, None, Some(json!({ "display_name": "Angin Malam" }))).await;
+    answer.assert_ok(201);
+    assert!(answer.headers.get("location").is_none(), "{:?}", answer.headers);
+}
+
+#[tokio::test]
 async fn anonymous_create_returns_display_name_required_when_missing_null_or_blank() {
     let app = spawn_app().await;
     for body in

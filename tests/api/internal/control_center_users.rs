@@ -46,6 +46,17 @@ async fn control_center_user_create_lower_cases_the_email_and_answers_the_role_b
 }
 
 #[tokio::test]
+async fn control_center_user_create_answers_201_with_a_location_that_gets_the_new_user() {
+    let app = spawn_app().await;
+    let admin = app.super_admin_token().await;
+    let answer = create_user(&app, &admin, &new_email(), "Operator 1", &operator_role_id()).await;
+    let data = answer.assert_ok(201);
+    let location = answer.headers.get("location").expect("a Location header").to_str().unwrap();
+    assert_eq!(location, user_path(data["id"].as_str().unwrap()));
+    assert_eq!(app.internal("GET", location, Some(&admin), None).await.assert_ok(200), data);
+}
+
+#[tokio::test]
 async fn control_center_user_create_returns_409_for_a_duplicate_email_in_another_case() {
     let app = spawn_app().await;
     let admin = app.super_admin_token().await;

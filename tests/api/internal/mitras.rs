@@ -35,6 +35,18 @@ async fn mitra_create_returns_201_with_an_e164_phone_a_trimmed_name_and_an_inact
 }
 
 #[tokio::test]
+async fn mitra_create_answers_201_with_a_location_that_gets_the_new_mitra() {
+    let app = spawn_app().await;
+    let admin = app.super_admin_token().await;
+    let body = json!({ "phone": phone(), "display_name": "Dr. Budi" });
+    let answer = app.internal("POST", MITRAS, Some(&admin), Some(body)).await;
+    let data = answer.assert_ok(201);
+    let location = answer.headers.get("location").expect("a Location header").to_str().unwrap();
+    assert_eq!(location, format!("/internal/mitras/{}", data["id"].as_str().unwrap()));
+    assert_eq!(app.internal("GET", location, Some(&admin), None).await.assert_ok(200), data);
+}
+
+#[tokio::test]
 async fn mitra_create_normalises_each_of_the_three_phone_forms_to_e164() {
     let app = spawn_app().await;
     let admin = app.super_admin_token().await;
