@@ -376,30 +376,30 @@ export interface components {
              * @description ASCII, case-insensitive, stored lower-case; at most 254 characters with a local part of at most 64; dot-atom local part, two or more letter-digit-hyphen labels, the last alphabetic; no IP literals or quoted local parts.
              * @example operator@halobestie.com
              */
-            email?: string;
+            email: string;
             /**
              * @description Trimmed; then 1–100 user-perceived characters (grapheme clusters), at most 400 UTF-8 bytes, with a visible character (category L, M, N, P or S) and no control or bidi control characters.
              * @example Dr. Budi
              */
-            display_name?: string;
+            display_name: string;
             /**
              * Format: uuid
              * @description The id of a role listed by `GET /internal/roles` (in Phase 1, the seeded `super_admin` and `operator`); any other id is `VALIDATION_ERROR`.
              * @enum {string}
              */
-            role_id?: "469d1c25-ad02-5f63-b2e7-77673d6c3eac" | "b5b3b4d0-ae0a-593a-9a76-66009527a757";
+            role_id: "469d1c25-ad02-5f63-b2e7-77673d6c3eac" | "b5b3b4d0-ae0a-593a-9a76-66009527a757";
         };
         CreateMitraRequest: {
             /**
              * @description `+628…`, `628…` or `08…` with 7–11 digits after the `8`; stored as `+628…`.
              * @example +6281234567890
              */
-            phone?: string;
+            phone: string;
             /**
              * @description Trimmed; then 1–100 user-perceived characters (grapheme clusters), at most 400 UTF-8 bytes, with a visible character (category L, M, N, P or S) and no control or bidi control characters.
              * @example Dr. Budi
              */
-            display_name?: string;
+            display_name: string;
         };
         /** @description `{ "id": "…", "deleted": true }`: what a DELETE answers. */
         Deleted: {
@@ -501,10 +501,10 @@ export interface components {
             tokens_valid_after: string;
         };
         SetMitraStatusRequest: {
-            is_active?: boolean;
+            is_active: boolean;
         };
         UpdateAnonymityRequest: {
-            anonymity_enabled?: boolean;
+            anonymity_enabled: boolean;
         };
         UpdateControlCenterUserRequest: {
             /**

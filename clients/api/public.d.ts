@@ -185,9 +185,9 @@ export interface components {
              * @description Canonical hyphenated form; braces, `urn:uuid:` and the bare 32 digits are `VALIDATION_ERROR`.
              * @example 0190a6f4-e89b-72d3-a456-426614174000
              */
-            customer_id?: string;
+            customer_id: string;
             /** @description Must equal the token's uid. */
-            firebase_uid?: string;
+            firebase_uid: string;
         };
         /** @description A mitra, as the mitra app and the control center see it. */
         Mitra: {

@@ -23,6 +23,7 @@ pub struct UpdateAnonymitySetting;
 
 #[derive(Deserialize, JsonSchema)]
 #[schemars(rename = "UpdateAnonymityRequest")]
+#[schemars(transform = shared::schema::require_all)]
 pub struct Raw {
     #[serde(default)]
     #[schemars(required)]

@@ -22,6 +22,7 @@ pub struct CreateControlCenterUser;
 
 #[derive(Deserialize, JsonSchema)]
 #[schemars(rename = "CreateControlCenterUserRequest")]
+#[schemars(transform = shared::schema::require_all)]
 pub struct Raw {
     #[serde(default)]
     #[schemars(required, schema_with = "schema::email_input")]

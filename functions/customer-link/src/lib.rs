@@ -26,6 +26,7 @@ pub struct LinkCustomer;
 
 #[derive(Deserialize, JsonSchema)]
 #[schemars(rename = "LinkCustomerRequest")]
+#[schemars(transform = shared::schema::require_all)]
 pub struct Raw {
     #[serde(default)]
     #[schemars(required, schema_with = "schema::id_input")]

@@ -22,6 +22,7 @@ pub struct CreateMitra;
 
 #[derive(Deserialize, JsonSchema)]
 #[schemars(rename = "CreateMitraRequest")]
+#[schemars(transform = shared::schema::require_all)]
 pub struct Raw {
     #[serde(default)]
     #[schemars(required, schema_with = "schema::phone_input")]

@@ -19,6 +19,7 @@ pub struct SetMitraStatus;
 
 #[derive(Deserialize, JsonSchema)]
 #[schemars(rename = "SetMitraStatusRequest")]
+#[schemars(transform = shared::schema::require_all)]
 pub struct Raw {
     #[serde(default)]
     #[schemars(required)]

@@ -199,6 +199,17 @@ pub fn role_id_input(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
+/// A request body whose every field is required: `#[serde(default)]` (which tells an absent
+/// field from `null`) keeps schemars from saying so itself.
+pub fn require_all(schema: &mut Schema) {
+    let names: Vec<serde_json::Value> = schema
+        .get("properties")
+        .and_then(|p| p.as_object())
+        .map(|p| p.keys().cloned().map(serde_json::Value::String).collect())
+        .unwrap_or_default();
+    schema.insert("required".into(), serde_json::Value::Array(names));
+}
+
 pub fn page_number(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "type": "integer", "minimum": 1, "maximum": crate::ListQuery::MAX_DEPTH, "default": 1,
