@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use super::audit::{Audit, AuditAction, Changes, Target};
 use super::stored::decode;
 use super::{Item, StoreError, classify, get, s, to_item};
 use halo_telemetry::metrics::{Counter, count};
@@ -37,6 +38,25 @@ pub trait Entity: Serialize + DeserializeOwned + Clone {
     fn audited(&self) -> Map<String, Value> {
         fields_of(self)
     }
+}
+
+/// An entity whose changes are audited.
+pub trait Audited: Entity {
+    /// What its records name as their target.
+    fn target(&self) -> Target;
+}
+
+/// The audit record of a change from `before` to `after` (`None`: did not exist) with every
+/// field that differs, as a companion of the change's write; nothing when not audited.
+pub fn record<E: Audited>(
+    audit: Option<&Audit<'_>>,
+    action: AuditAction,
+    before: Option<&E>,
+    after: Option<&E>,
+) -> Result<Option<Also>, StoreError> {
+    let (Some(audit), Some(target)) = (audit, before.or(after).map(Audited::target)) else { return Ok(None) };
+    let changes = Changes::between(before.map(Entity::audited).as_ref(), after.map(Entity::audited).as_ref());
+    Ok(Some(Also::item(audit.put(action, target, changes)?)))
 }
 
 /// A value's serialised fields, by name.

@@ -59,6 +59,12 @@ impl ControlCenterUser {
     }
 }
 
+impl change::Audited for ControlCenterUser {
+    fn target(&self) -> Target {
+        Target::control_center_user(self.id)
+    }
+}
+
 impl Entity for ControlCenterUser {
     fn pk(&self) -> String {
         user_pk(&self.id)
@@ -148,7 +154,7 @@ impl<'a> ControlCenterUsers<'a> {
                 Also::refusing(put_new(self.table, claim(email_pk(email.as_str()), &id)), Conflict::Taken),
                 self.counters(1, super_admin_delta(None, Some(&user))),
             ];
-            also.extend(record(audit, AuditAction::ControlCenterUserCreate, None, Some(&user))?);
+            also.extend(change::record(audit, AuditAction::ControlCenterUserCreate, None, Some(&user))?);
             let list_keys = vec![("list_pk", s(LIST_PARTITION)), ("list_sk", s(created.sort_key))];
             let decision = (Next::Create(user.clone(), list_keys), also, user);
             change::write(self.client, self.table, None, decision, "creating a control-center user").await
@@ -272,7 +278,7 @@ impl<'a> ControlCenterUsers<'a> {
         if delta != 0 {
             also.push(self.counters(0, delta));
         }
-        also.extend(record(Some(audit), AuditAction::ControlCenterUserUpdate, Some(before), Some(&after))?);
+        also.extend(change::record(Some(audit), AuditAction::ControlCenterUserUpdate, Some(before), Some(&after))?);
         change::write(
             self.client,
             self.table,
@@ -300,7 +306,7 @@ impl<'a> ControlCenterUsers<'a> {
         }
         // One update of the counter item: a transaction may touch an item only once.
         also.push(self.counters(-1, super_admin_delta(Some(before), None)));
-        also.extend(record(Some(audit), AuditAction::ControlCenterUserDelete, Some(before), None)?);
+        also.extend(change::record(Some(audit), AuditAction::ControlCenterUserDelete, Some(before), None)?);
         change::write(
             self.client,
             self.table,
@@ -342,7 +348,12 @@ impl<'a> ControlCenterUsers<'a> {
         if after == *before {
             return Ok(Some(Outcome::Unchanged(after)));
         }
-        also.extend(record(Some(audit), AuditAction::ControlCenterUserRevokeSessions, Some(before), Some(&after))?);
+        also.extend(change::record(
+            Some(audit),
+            AuditAction::ControlCenterUserRevokeSessions,
+            Some(before),
+            Some(&after),
+        )?);
         let decision = (Next::Update(after.clone()), also, after);
         change::write(self.client, self.table, Some(user), decision, "revoking a control-center user's sessions").await
     }
@@ -435,19 +446,6 @@ fn super_admin_delta(before: Option<&ControlCenterUser>, after: Option<&ControlC
         i64::from(user.is_some_and(|u| counts_as_super_admin(u.role_id, u.is_active)))
     };
     counts(after) - counts(before)
-}
-
-/// The audit record of a change from `before` to `after`, when audited.
-fn record(
-    audit: Option<&Audit<'_>>,
-    action: AuditAction,
-    before: Option<&ControlCenterUser>,
-    after: Option<&ControlCenterUser>,
-) -> Result<Option<Also>, StoreError> {
-    let Some(audit) = audit else { return Ok(None) };
-    let id = before.or(after).map(|u| u.id).unwrap_or_default();
-    let changes = Changes::between(before.map(Entity::audited).as_ref(), after.map(Entity::audited).as_ref());
-    Ok(Some(Also::item(audit.put(action, Target::control_center_user(id), changes)?)))
 }
 
 fn rfc3339(secs: i64) -> String {

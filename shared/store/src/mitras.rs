@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::audit::{Audit, AuditAction, Changes, Target};
+use super::audit::{Audit, AuditAction, Target};
 use super::change::{self, Also, Conflict, Decided, Entity, Next, Outcome, Read};
 use super::list::bump_counters;
 use super::list::{self, counter};
@@ -37,6 +37,12 @@ impl Mitra {
     /// Whether a token signed in at `auth_time` (unix seconds) was revoked since.
     pub fn revoked(&self, auth_time: i64) -> bool {
         self.tokens_valid_after.is_some_and(|after| auth_time < after)
+    }
+}
+
+impl change::Audited for Mitra {
+    fn target(&self) -> Target {
+        Target::mitra(self.id)
     }
 }
 
@@ -110,7 +116,7 @@ impl<'a> Mitras<'a> {
                 Also::refusing(put_new(self.table, phone_claim(phone, &id)), Conflict::Taken),
                 Also::item(bump_counters(self.table, &[("total", 1), (status_counter(false), 1)])),
             ];
-            also.extend(self.record(audit, AuditAction::MitraCreate, None, Some(&mitra))?);
+            also.extend(change::record(audit, AuditAction::MitraCreate, None, Some(&mitra))?);
             let list_keys = vec![("list_pk", s(LIST_PARTITION)), ("list_sk", s(created.sort_key))];
             let decision = (Next::Create(mitra.clone(), list_keys), also, mitra);
             change::write(self.client, self.table, None, decision, "creating a mitra").await
@@ -163,7 +169,7 @@ impl<'a> Mitras<'a> {
             let after = Mitra { is_active: active, ..before.clone() };
             let counters = bump_counters(self.table, &[(status_counter(active), 1), (status_counter(!active), -1)]);
             let mut also = vec![Also::item(counters)];
-            also.extend(self.record(audit, AuditAction::MitraStatus, Some(before), Some(&after))?);
+            also.extend(change::record(audit, AuditAction::MitraStatus, Some(before), Some(&after))?);
             Ok(Ok((Next::Update(after.clone()), also, after)))
         })
         .await
@@ -191,7 +197,7 @@ impl<'a> Mitras<'a> {
                 also.push(Also::item(self.release_phone(before)));
                 also.push(Also::refusing(put_new(self.table, phone_claim(phone, id)), Conflict::Taken));
             }
-            also.extend(self.record(Some(audit), AuditAction::MitraUpdate, Some(before), Some(&after))?);
+            also.extend(change::record(Some(audit), AuditAction::MitraUpdate, Some(before), Some(&after))?);
             Ok(Ok((Next::Update(after.clone()), also, after)))
         })
         .await
@@ -204,7 +210,7 @@ impl<'a> Mitras<'a> {
                 Also::item(self.release_phone(before)),
                 Also::item(bump_counters(self.table, &[("total", -1), (status_counter(before.is_active), -1)])),
             ];
-            also.extend(self.record(Some(audit), AuditAction::MitraDelete, Some(before), None)?);
+            also.extend(change::record(Some(audit), AuditAction::MitraDelete, Some(before), None)?);
             Ok(Ok((Next::Delete, also, before.clone())))
         })
         .await
@@ -217,7 +223,7 @@ impl<'a> Mitras<'a> {
         self.change(id, "revoking a mitra's sessions", |before| {
             let after_instant = before.tokens_valid_after.map_or(now, |t| t.max(now));
             let after = Mitra { tokens_valid_after: Some(after_instant), firebase_uid: None, ..before.clone() };
-            let also = self.record(Some(audit), AuditAction::MitraRevokeSessions, Some(before), Some(&after))?;
+            let also = change::record(Some(audit), AuditAction::MitraRevokeSessions, Some(before), Some(&after))?;
             Ok(Ok((Next::Update(after.clone()), also.into_iter().collect(), after)))
         })
         .await
@@ -239,20 +245,6 @@ impl<'a> Mitras<'a> {
             })
         })
         .await
-    }
-
-    /// The audit record of a change from `before` to `after` (`None`: did not exist), when audited.
-    fn record(
-        &self,
-        audit: Option<&Audit<'_>>,
-        action: AuditAction,
-        before: Option<&Mitra>,
-        after: Option<&Mitra>,
-    ) -> Result<Option<Also>, StoreError> {
-        let Some(audit) = audit else { return Ok(None) };
-        let id = before.or(after).map(|m| m.id).unwrap_or_default();
-        let changes = Changes::between(before.map(Entity::audited).as_ref(), after.map(Entity::audited).as_ref());
-        Ok(Some(Also::item(audit.put(action, Target::mitra(id), changes)?)))
     }
 
     /// Deletes `PHONE#<phone>` of `mitra`, on condition it is still this mitra's.
