@@ -6,6 +6,7 @@
 pub use devkit::{certs, devtoken};
 pub mod doc_tables;
 pub mod endpoints;
+pub mod fixture;
 pub mod gateway;
 pub mod generate;
 pub mod load;

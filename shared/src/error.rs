@@ -21,97 +21,58 @@ impl FieldError {
     }
 }
 
-/// The contract's error codes. Each has one status; an endpoint's declaration lists the
-/// codes it can answer, and the spec and the envelope both read them from here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Code {
-    Unauthorized,
-    Forbidden,
-    NotFound,
-    Validation,
-    AccountNotFound,
-    AccountInactive,
-    DisplayNameRequired,
-    AlreadyRegistered,
-    Conflict,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    MethodNotAllowed,
-    Unavailable,
-    Internal,
+/// One list: each code's variant, status, name and meaning (for the spec).
+macro_rules! codes {
+    ($($variant:ident => $status:ident, $name:literal, $meaning:literal;)*) => {
+        /// The contract's error codes. Each has one status; an endpoint's declaration lists the
+        /// codes it can answer, and the spec and the envelope both read them from here.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $($variant,)*
+        }
+
+        impl Code {
+            pub const fn status(self) -> StatusCode {
+                match self {
+                    $(Self::$variant => StatusCode::$status,)*
+                }
+            }
+
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name,)*
+                }
+            }
+
+            /// What the code means, for the spec.
+            pub const fn meaning(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $meaning,)*
+                }
+            }
+        }
+    };
 }
 
-impl Code {
-    pub const ALL: [Code; 14] = [
-        Code::Unauthorized,
-        Code::Forbidden,
-        Code::NotFound,
-        Code::Validation,
-        Code::AccountNotFound,
-        Code::AccountInactive,
-        Code::DisplayNameRequired,
-        Code::AlreadyRegistered,
-        Code::Conflict,
-        Code::PayloadTooLarge,
-        Code::UnsupportedMediaType,
-        Code::MethodNotAllowed,
-        Code::Unavailable,
-        Code::Internal,
-    ];
-
-    pub const fn status(self) -> StatusCode {
-        match self {
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Forbidden | Self::AccountInactive => StatusCode::FORBIDDEN,
-            Self::NotFound | Self::AccountNotFound => StatusCode::NOT_FOUND,
-            Self::Validation | Self::DisplayNameRequired => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::AlreadyRegistered | Self::Conflict => StatusCode::CONFLICT,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Unauthorized => "UNAUTHORIZED",
-            Self::Forbidden => "FORBIDDEN",
-            Self::NotFound => "NOT_FOUND",
-            Self::Validation => "VALIDATION_ERROR",
-            Self::AccountNotFound => "ACCOUNT_NOT_FOUND",
-            Self::AccountInactive => "ACCOUNT_INACTIVE",
-            Self::DisplayNameRequired => "DISPLAY_NAME_REQUIRED",
-            Self::AlreadyRegistered => "ALREADY_REGISTERED",
-            Self::Conflict => "CONFLICT",
-            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
-            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
-            Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
-            Self::Unavailable => "SERVICE_UNAVAILABLE",
-            Self::Internal => "INTERNAL_ERROR",
-        }
-    }
-
-    /// What the code means, for the spec.
-    pub const fn meaning(self) -> &'static str {
-        match self {
-            Self::Unauthorized => "missing or invalid Firebase ID token",
-            Self::Forbidden => "valid token but insufficient role or permission",
-            Self::NotFound => "resource not found",
-            Self::Validation => "request body or parameters failed validation; `details` names each field",
-            Self::AccountNotFound => "phone number not registered as mitra",
-            Self::AccountInactive => "the account (mitra or control-center user) is inactive",
-            Self::DisplayNameRequired => "display name missing, null or blank",
-            Self::AlreadyRegistered => "customer already linked, or the identity belongs to another customer",
-            Self::Conflict => "the phone or email is already registered",
-            Self::PayloadTooLarge => "request body over 64 KiB",
-            Self::UnsupportedMediaType => "a non-empty body without `Content-Type: application/json`",
-            Self::MethodNotAllowed => "method not allowed on this path",
-            Self::Unavailable => "a dependency is throttling or unreachable; retry after `Retry-After` seconds",
-            Self::Internal => "unexpected server error (a bug)",
-        }
-    }
+codes! {
+    Unauthorized => UNAUTHORIZED, "UNAUTHORIZED", "missing or invalid Firebase ID token";
+    Forbidden => FORBIDDEN, "FORBIDDEN", "valid token but insufficient role or permission";
+    NotFound => NOT_FOUND, "NOT_FOUND", "resource not found";
+    Validation => UNPROCESSABLE_ENTITY, "VALIDATION_ERROR",
+        "request body or parameters failed validation; `details` names each field";
+    AccountNotFound => NOT_FOUND, "ACCOUNT_NOT_FOUND", "phone number not registered as mitra";
+    AccountInactive => FORBIDDEN, "ACCOUNT_INACTIVE", "the account (mitra or control-center user) is inactive";
+    DisplayNameRequired => UNPROCESSABLE_ENTITY, "DISPLAY_NAME_REQUIRED", "display name missing, null or blank";
+    AlreadyRegistered => CONFLICT, "ALREADY_REGISTERED",
+        "customer already linked, or the identity belongs to another customer";
+    Conflict => CONFLICT, "CONFLICT", "the phone or email is already registered";
+    PayloadTooLarge => PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "request body over 64 KiB";
+    UnsupportedMediaType => UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE",
+        "a non-empty body without `Content-Type: application/json`";
+    MethodNotAllowed => METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "method not allowed on this path";
+    Unavailable => SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE",
+        "a dependency is throttling or unreachable; retry after `Retry-After` seconds";
+    Internal => INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "unexpected server error (a bug)";
 }
 
 impl std::fmt::Display for Code {

@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::endpoint::Endpoint;
 use crate::firebase::FirebaseVerifier;
 use crate::http::run;
-use crate::routes::{self, Route, Surface};
+use crate::routes::Table;
 
 /// A function's `main`: settles the process environment while the process still has one
 /// thread, then runs [`serve`] on a multi-thread runtime.
@@ -69,62 +69,20 @@ pub async fn init<E: Endpoint>() -> anyhow::Result<App> {
     Ok(app)
 }
 
-/// What a route's first request will call, done once ahead of it. Decided at compile
-/// time per function, so a function links only the AWS calls it makes anyway.
-struct WarmUp {
-    /// Read the anonymity flag: fills its cache and opens the SSM connection.
-    anonymity_flag: bool,
-    /// A `GetItem` of a key that never exists, on a table the function may read:
-    /// opens (and, in AWS, TLS-handshakes) the DynamoDB connection.
-    table: Option<fn(&App) -> &str>,
-}
-
-fn customers(app: &App) -> &str {
-    &app.tables.customers
-}
-
-fn mitras(app: &App) -> &str {
-    &app.tables.mitras
-}
-
-fn control_center_users(app: &App) -> &str {
-    &app.tables.control_center_users
-}
-
-const fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
+/// The table a route's first request reads: a `GetItem` of a key that never exists there
+/// opens (and, in AWS, TLS-handshakes) the DynamoDB connection.
+fn table(app: &App, table: Table) -> &str {
+    match table {
+        Table::Customers => &app.tables.customers,
+        Table::Mitras => &app.tables.mitras,
+        Table::ControlCenterUsers => &app.tables.control_center_users,
     }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-const fn warm_up_for(route: &Route) -> WarmUp {
-    let name = route.name;
-    let anonymity_flag = same(name, routes::PUBLIC_ANONYMITY_GET.name) || same(name, routes::ANONYMITY_GET.name);
-    let table: Option<fn(&App) -> &str> = if matches!(route.surface, Surface::Internal) {
-        // Every internal route first reads the caller's control-center user.
-        Some(control_center_users as fn(&App) -> &str)
-    } else if same(name, routes::MITRA_AUTH_VERIFY.name) {
-        Some(mitras as fn(&App) -> &str)
-    } else if same(name, routes::PUBLIC_ANONYMITY_GET.name) {
-        None
-    } else {
-        Some(customers as fn(&App) -> &str)
-    };
-    WarmUp { anonymity_flag, table }
 }
 
 /// Best effort: a failure here only means the first request opens the connection itself.
 async fn warm_up_storage<E: Endpoint>(app: &App) {
-    let warm = const { warm_up_for(&E::ROUTE) };
+    // A constant per function, so a function links only the AWS calls it makes anyway.
+    let warm = const { E::ROUTE.warm_up };
     let flag = async {
         if warm.anonymity_flag
             && let Err(error) = app.anonymity.get().await
@@ -133,9 +91,9 @@ async fn warm_up_storage<E: Endpoint>(app: &App) {
         }
     };
     let table = async {
-        if let Some(table) = warm.table {
+        if let Some(name) = warm.table {
             let key = crate::store::key("#warm-up");
-            let result = app.dynamo.get_item().table_name(table(app)).set_key(Some(key)).send().await;
+            let result = app.dynamo.get_item().table_name(table(app, name)).set_key(Some(key)).send().await;
             if let Err(error) = result {
                 tracing::debug!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&error), "DynamoDB warm-up failed");
             }
@@ -160,14 +118,5 @@ mod tests {
         assert_eq!(ca_bundle(|name| name == "SSL_CERT_FILE", |_| true), None);
         assert_eq!(ca_bundle(|name| name == "SSL_CERT_DIR", |_| true), None);
         assert_eq!(ca_bundle(|_| false, |_| false), None);
-    }
-
-    #[test]
-    fn every_route_warms_up_the_storage_its_first_request_uses() {
-        for route in routes::ALL {
-            let warm = warm_up_for(&route);
-            assert_eq!(warm.anonymity_flag, matches!(route.name, "public-anonymity-get" | "anonymity-get"));
-            assert_eq!(warm.table.is_none(), route.name == "public-anonymity-get", "{}", route.name);
-        }
     }
 }

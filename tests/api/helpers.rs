@@ -216,6 +216,16 @@ impl TestApp {
         self.token(Persona::ControlCenter { uid: uid.into(), email: email.into(), email_verified: true })
     }
 
+    /// Where route examples are prepared on this stage (`infra::fixture`), with this app's tokens.
+    pub fn stage(&self) -> infra::fixture::Stage<'_> {
+        infra::fixture::Stage {
+            app: &self.app,
+            mint: Box::new(|persona| self.token(persona)),
+            super_admin_uid: "uid-super-admin",
+            super_admin_email: SUPER_ADMIN_EMAIL,
+        }
+    }
+
     /// The seeded super admin's token (bound on its first call to `/internal/auth/verify`).
     pub async fn super_admin_token(&self) -> String {
         let token = self.control_center_user_token("uid-super-admin", SUPER_ADMIN_EMAIL);

@@ -13,7 +13,6 @@ mod mitras;
 mod mitras_lifecycle;
 mod mitras_list;
 mod roles;
-mod round_trips;
 
 use std::fmt::Display;
 
@@ -44,32 +43,26 @@ pub fn status_path(id: impl Display) -> String {
     format!("/internal/mitras/{id}/status")
 }
 
-/// Every internal endpoint, each with a request that would pass validation.
+/// Every internal route's example with made-up values: a request that would pass validation,
+/// about ids nothing stores.
 pub fn every_endpoint() -> Vec<(&'static str, String, Option<Value>)> {
-    vec![
-        ("POST", VERIFY.into(), None),
-        ("POST", MITRAS.into(), Some(json!({ "phone": phone(), "display_name": "Dr. Budi" }))),
-        ("GET", MITRAS.into(), None),
-        ("PATCH", status_path(Uuid::new_v4()), Some(json!({ "is_active": true }))),
-        (
-            "POST",
-            CONTROL_CENTER_USERS.into(),
-            Some(json!({ "email": new_email(), "display_name": "Op", "role_id": operator_role_id() })),
-        ),
-        ("GET", CONTROL_CENTER_USERS.into(), None),
-        ("GET", ROLES.into(), None),
-        ("GET", ANONYMITY.into(), None),
-        ("PATCH", ANONYMITY.into(), Some(json!({ "anonymity_enabled": false }))),
-        ("GET", format!("{MITRAS}/{}", Uuid::new_v4()), None),
-        ("PATCH", format!("{MITRAS}/{}", Uuid::new_v4()), Some(json!({ "display_name": "Dr. Budi" }))),
-        ("DELETE", format!("{MITRAS}/{}", Uuid::new_v4()), None),
-        ("POST", format!("{MITRAS}/{}/revoke-sessions", Uuid::new_v4()), None),
-        ("GET", user_path(Uuid::new_v4()), None),
-        ("PATCH", user_path(Uuid::new_v4()), Some(json!({ "display_name": "Op" }))),
-        ("DELETE", user_path(Uuid::new_v4()), None),
-        ("POST", revoke_path(Uuid::new_v4()), None),
-        ("GET", AUDIT_LOG.into(), None),
-    ]
+    let made_up = infra::fixture::Prepared {
+        vars: vec![
+            ("MITRA_ID", Uuid::new_v4().to_string()),
+            ("USER_ID", Uuid::new_v4().to_string()),
+            ("PHONE", phone()),
+            ("EMAIL", new_email()),
+            ("ROLE_ID", operator_role_id()),
+        ],
+        subject: None,
+    };
+    let internal = shared::routes::ALL.into_iter().filter(|r| r.surface == shared::routes::Surface::Internal);
+    internal
+        .map(|route| {
+            let body = made_up.body(&route).map(|b| serde_json::from_str(&b).expect("the example body is JSON"));
+            (route.method, made_up.path(&route), body)
+        })
+        .collect()
 }
 
 pub fn operator_role_id() -> String {

@@ -15,6 +15,7 @@ mod logs;
 mod mitra_verify;
 mod openapi;
 mod recording_proxy;
+mod round_trips;
 mod strict_input;
 mod template;
 mod token_identity;

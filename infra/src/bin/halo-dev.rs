@@ -56,6 +56,12 @@ enum Command {
         #[arg(value_enum)]
         surface: SurfaceArg,
     },
+    /// Store on the local stage what a route's example needs, then print its event fixture
+    /// (events/<route>.json) filled in: ready for `sam local invoke -e` or the RIE.
+    Event {
+        /// The route's name, as its function is named.
+        route: String,
+    },
     /// Write every file derived from the route table (shared::routes::ALL).
     Gen {
         /// Write nothing; list the files that differ and fail if any does.
@@ -138,6 +144,7 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", infra::specs::to_json(surface));
             Ok(())
         }
+        Command::Event { route } => print_event(&route).await,
         Command::Gen { check: true, root } => {
             let stale = infra::generate::stale(&root, &shared::routes::ALL)?;
             if stale.is_empty() {
@@ -194,6 +201,29 @@ async fn run_local() -> anyhow::Result<()> {
         serve(Gateway::new(app.clone(), Surface::Public), public),
         serve(Gateway::new(app, Surface::Internal), internal)
     )?;
+    Ok(())
+}
+
+async fn print_event(name: &str) -> anyhow::Result<()> {
+    let route = shared::routes::ALL.into_iter().find(|r| r.name == name).with_context(|| format!("no route {name}"))?;
+    // The super admin signs in through the handler, which fetches the dev certificate: served
+    // here unless `halo-dev serve` already serves it on that port.
+    let cert_port = env_or("DEV_CERTS_PORT", "3002");
+    let _certs = CertServer::dev_key(&format!("127.0.0.1:{cert_port}"), 3600).await.ok();
+    let app = App::from_env().await?;
+    let minter = Minter::dev(&app.config.firebase.project_id)?;
+    let super_admin_uid = Persona::default_uid("admin");
+    let super_admin_email = env_or("SUPER_ADMIN_EMAIL", "admin@halobestie.com");
+    let stage = infra::fixture::Stage {
+        app: &app,
+        mint: Box::new(move |persona| minter.token(&persona)),
+        super_admin_uid: &super_admin_uid,
+        super_admin_email: &super_admin_email,
+    };
+    let prepared = stage.prepare(&route).await?;
+    let fixture = infra::generate::default_root().join("events").join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&fixture).with_context(|| format!("reading {}", fixture.display()))?;
+    print!("{}", prepared.fill(&text));
     Ok(())
 }
 

@@ -6,55 +6,44 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-/// What was done, as the record's `action` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuditAction {
-    MitraCreate,
-    MitraUpdate,
-    MitraStatus,
-    MitraDelete,
-    MitraRevokeSessions,
-    ControlCenterUserCreate,
-    ControlCenterUserUpdate,
-    ControlCenterUserDelete,
-    ControlCenterUserRevokeSessions,
-    ControlCenterUserBind,
-    ConfigAnonymityUpdate,
+/// One list: each action's variant and the name its records carry.
+macro_rules! audit_actions {
+    ($($variant:ident => $name:literal,)*) => {
+        /// What was done, as the record's `action` names it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum AuditAction {
+            $($variant,)*
+        }
+
+        impl AuditAction {
+            pub const ALL: &'static [AuditAction] = &[$(Self::$variant,)*];
+
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+audit_actions! {
+    MitraCreate => "mitra.create",
+    MitraUpdate => "mitra.update",
+    MitraStatus => "mitra.status",
+    MitraDelete => "mitra.delete",
+    MitraRevokeSessions => "mitra.revoke_sessions",
+    ControlCenterUserCreate => "control_center_user.create",
+    ControlCenterUserUpdate => "control_center_user.update",
+    ControlCenterUserDelete => "control_center_user.delete",
+    ControlCenterUserRevokeSessions => "control_center_user.revoke_sessions",
+    ControlCenterUserBind => "control_center_user.bind",
+    ConfigAnonymityUpdate => "config.anonymity.update",
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 11] = [
-        Self::MitraCreate,
-        Self::MitraUpdate,
-        Self::MitraStatus,
-        Self::MitraDelete,
-        Self::MitraRevokeSessions,
-        Self::ControlCenterUserCreate,
-        Self::ControlCenterUserUpdate,
-        Self::ControlCenterUserDelete,
-        Self::ControlCenterUserRevokeSessions,
-        Self::ControlCenterUserBind,
-        Self::ConfigAnonymityUpdate,
-    ];
-
     pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.as_str() == raw)
-    }
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::MitraCreate => "mitra.create",
-            Self::MitraUpdate => "mitra.update",
-            Self::MitraStatus => "mitra.status",
-            Self::MitraDelete => "mitra.delete",
-            Self::MitraRevokeSessions => "mitra.revoke_sessions",
-            Self::ControlCenterUserCreate => "control_center_user.create",
-            Self::ControlCenterUserUpdate => "control_center_user.update",
-            Self::ControlCenterUserDelete => "control_center_user.delete",
-            Self::ControlCenterUserRevokeSessions => "control_center_user.revoke_sessions",
-            Self::ControlCenterUserBind => "control_center_user.bind",
-            Self::ConfigAnonymityUpdate => "config.anonymity.update",
-        }
+        Self::ALL.iter().copied().find(|a| a.as_str() == raw)
     }
 }
 
