@@ -12,6 +12,7 @@ cd "$ROOT"
 started=$(date +%s)
 standins_started="$(mktemp)"
 stop_own_standins() {
+    [[ -z "${tools_pid:-}" ]] || kill "$tools_pid" 2>/dev/null || true
     local own
     mapfile -t own <"$standins_started"
     rm -f "$standins_started"
@@ -20,20 +21,23 @@ stop_own_standins() {
 trap stop_own_standins EXIT
 trap 'exit 130' INT TERM
 "$ROOT/scripts/standins.sh" start --record "$standins_started"
-# SAM CLI and cargo-lambda into .local/venv-tools on first use (~35 s). Its own line, so a
-# failed install stops the run: inside the $(…) below its status would be lost.
-"$ROOT/scripts/tools.sh" >/dev/null
+# SAM CLI, cargo-lambda and cargo-machete into .local/ on first use: installed while the tests
+# build and run (a fresh clone's cargo-machete is a source build), checked when they end.
+mkdir -p "$ROOT/.local/log"
+tools_log="$ROOT/.local/log/tools.log"
+"$ROOT/scripts/tools.sh" >"$tools_log" 2>&1 &
+tools_pid=$!
+results="$ROOT/.local/log/cargo-test.log"
+set +e
+cargo test --locked --workspace --no-fail-fast "$@" 2>&1 | tee "$results"
+cargo_status=${PIPESTATUS[0]}
+set -e
+wait "$tools_pid" || { cat "$tools_log" >&2; die "installing the tools failed (above)"; }
 eval "$("$ROOT/scripts/tools.sh" env)"
 # A dependency a crate lists and never uses fails the run (cargo-machete, installed by tools.sh).
 # One needed only for its features goes under [package.metadata.cargo-machete] ignored, with why.
 cargo machete || die "unused dependencies (listed above): remove them from those Cargo.toml files"
 sam validate --lint --template "$ROOT/template.yaml"
-results="$ROOT/.local/log/cargo-test.log"
-mkdir -p "$(dirname "$results")"
-set +e
-cargo test --locked --workspace --no-fail-fast "$@" 2>&1 | tee "$results"
-cargo_status=${PIPESTATUS[0]}
-set -e
 summary=$(awk '/^test result:/ { p += $4; f += $6 } END { printf "%d passed, %d failed", p, f }' "$results")
 [ "$cargo_status" -eq 0 ] || { echo "cargo tests: $summary"; exit "$cargo_status"; }
 # Real clients: the Firebase Auth Emulator, the Firebase JS SDK and headless Chromium against the

@@ -49,13 +49,15 @@ EOF
 fi
 
 # cargo-machete finds dependencies a crate lists but never names; `cargo install` compiles it,
-# so it has its own stamp and is built once per version.
+# so it has its own stamp and is built once per version. Unoptimised (--debug): it reads a few
+# dozen manifests and sources in well under a second either way, and builds in a fraction of
+# a release build's time.
 CARGO_TOOLS="$ROOT/.local/cargo-tools"
 MACHETE_VERSION=0.9.2
 if [[ ! -x "$CARGO_TOOLS/bin/cargo-machete" || ! -f "$CARGO_TOOLS/.installed-cargo-machete-$MACHETE_VERSION" ]]; then
     started=$(date +%s)
     say "installing cargo-machete $MACHETE_VERSION into $CARGO_TOOLS (a source build)"
-    cargo install --quiet --locked --root "$CARGO_TOOLS" "cargo-machete@$MACHETE_VERSION" >&2
+    cargo install --quiet --locked --debug --root "$CARGO_TOOLS" "cargo-machete@$MACHETE_VERSION" >&2
     rm -f "$CARGO_TOOLS"/.installed-cargo-machete-*
     touch "$CARGO_TOOLS/.installed-cargo-machete-$MACHETE_VERSION"
     say "cargo-machete installed in $(( $(date +%s) - started ))s"
