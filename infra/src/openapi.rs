@@ -212,10 +212,13 @@ fn location_header(route: &Route) -> Option<Value> {
 /// or a fuzzer can follow them: the routes under `<path>/{id}`, as `id`, and each request body
 /// property named after a segment of the create's path plus `_id` (`customer_id`).
 fn add_links(paths: &mut Map<String, Value>, schemas: &Value, surface: Surface) {
-    let routes: Vec<&Route> = shared::routes::ALL.iter().filter(|r| r.surface == surface).collect();
+    // Only the mounted routes: a route just declared has no operation until the generator's
+    // next build mounts it.
+    let mounted = |r: &&Route| paths.get(r.path).and_then(|p| p.get(r.method.to_ascii_lowercase())).is_some();
+    let routes: Vec<&Route> = shared::routes::ALL.iter().filter(|r| r.surface == surface).filter(mounted).collect();
     for create in &routes {
         let mut links = Map::new();
-        for target in create.id_routes() {
+        for target in create.id_routes().filter(|t| routes.contains(t)) {
             links.insert(target.name.into(), link(target, json!({ "parameters": { "id": NEW_ID } })));
         }
         let words: Vec<&str> = create.path.split('/').filter(|s| !s.is_empty() && !s.starts_with('{')).collect();
