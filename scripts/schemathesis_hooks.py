@@ -72,11 +72,8 @@ def is_uid(value):
 
 def token_for(case):
     label = case.operation.label
-    body = case.body if isinstance(case.body, dict) else {}
     if label == CREATE:
         return mint("anonymous", f"st-anon-{RUN}-{len(minted)}")
-    if label == LINK and is_uid(body.get("firebase_uid")):
-        return mint("phone", body["firebase_uid"], fresh_phone())
     if label == MITRA_VERIFY:
         return mint("mitra", os.environ["ST_MITRA_UID"], os.environ["ST_MITRA_PHONE"])
     if label in OWN_ACCOUNT and customers:
@@ -97,17 +94,20 @@ class Callers:
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
-    """A link to a customer made here is made by its own uid, as the app would."""
+    """A link is signed in as the body's uid (the body is final only now); a link to a customer
+    made here is made by that customer's own uid, as the app would."""
     if case.operation.label != LINK or not isinstance(case.body, dict):
         return
-    customer = case.body.get("customer_id")
-    made = customers.get(customer) if isinstance(customer, str) else None
     bearer = (case.headers or {}).get("Authorization", "")
-    if made is None or not is_uid(case.body.get("firebase_uid")) or not bearer.startswith("Bearer "):
+    uid, customer = case.body.get("firebase_uid"), case.body.get("customer_id")
+    if not is_uid(uid) or not bearer.startswith("Bearer "):
         return
-    uid, phone = made
-    phone = phone or fresh_phone()
-    customers[customer] = (uid, phone)
+    made = customers.get(customer) if isinstance(customer, str) else None
+    if made:
+        uid, phone = made[0], made[1] or fresh_phone()
+        customers[customer] = (uid, phone)
+    else:
+        phone = fresh_phone()
     case.body["firebase_uid"] = uid
     case.headers["Authorization"] = f"Bearer {mint('phone', uid, phone)}"
 
