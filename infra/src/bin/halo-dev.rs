@@ -5,6 +5,7 @@
 //!   halo-dev seed     seed roles and the super admin (any stage)
 //!   halo-dev load [--clients 32] [--seconds 120]   a bounded load run against a running local API
 //!   halo-dev token <anonymous|phone|google|mitra|admin> [--uid U] [--phone P] [--email E] [--unverified]
+//!   halo-dev tokens   one token per stdin line of `token`'s arguments
 //!   halo-dev openapi <public|internal>   print that surface's OpenAPI spec (as in openapi/*.json)
 
 //! Local development commands. See the README, or `halo-dev --help`.
@@ -51,6 +52,9 @@ enum Command {
     },
     /// Print a dev ID token, signed by the dev key, for FIREBASE_PROJECT_ID.
     Token(TokenArgs),
+    /// Mint many tokens: each stdin line holds the arguments of `token`, each stdout line its
+    /// token, or nothing for arguments it cannot take (one process, not one per token).
+    Tokens,
     /// Print a surface's OpenAPI spec (as in openapi/*.json).
     Openapi {
         #[arg(value_enum)]
@@ -136,6 +140,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", mint(args)?);
             Ok(())
         }
+        Command::Tokens => mint_lines(),
         Command::Openapi { surface } => {
             let surface = match surface {
                 SurfaceArg::Public => Surface::Public,
@@ -230,6 +235,21 @@ async fn print_event(name: &str) -> anyhow::Result<()> {
     let fixture = infra::generate::default_root().join("events").join(format!("{name}.json"));
     let text = std::fs::read_to_string(&fixture).with_context(|| format!("reading {}", fixture.display()))?;
     print!("{}", prepared.fill(&text));
+    Ok(())
+}
+
+fn mint_lines() -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    for line in std::io::stdin().lines() {
+        let line = line?;
+        let token = match Cli::try_parse_from(["halo-dev", "token"].into_iter().chain(line.split_whitespace())) {
+            Ok(Cli { command: Command::Token(args) }) => mint(args)?,
+            _ => String::new(),
+        };
+        writeln!(out, "{token}")?;
+        out.flush()?;
+    }
     Ok(())
 }
 

@@ -79,7 +79,15 @@ pub const UUID_PATTERN: &str = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 /// it stays within 64 without a lookahead (which makes a fuzzer discard most of what it draws),
 /// then two or more letter-digit-hyphen labels of at most 63, the last alphabetic.
 pub fn email_pattern() -> String {
-    format!("^ *{ATEXT}{{1,16}}(?:\\.{ATEXT}{{1,15}}){{0,3}}@(?:{LABEL}\\.)+[A-Za-z]{{1,63}} *$")
+    email_grammar(" *")
+}
+/// An email as answered: the same grammar, trimmed. A pattern rather than `format: email`,
+/// whose validators refuse IDNA labels (`xn--…`) that `Email::parse` rightly accepts.
+pub fn stored_email_pattern() -> String {
+    email_grammar("")
+}
+fn email_grammar(space: &str) -> String {
+    format!("^{space}{ATEXT}{{1,16}}(?:\\.{ATEXT}{{1,15}}){{0,3}}@(?:{LABEL}\\.)+[A-Za-z]{{1,63}}{space}$")
 }
 const ATEXT: &str = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]";
 const LABEL: &str = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
@@ -179,7 +187,7 @@ pub fn email_input(_: &mut SchemaGenerator) -> Schema {
 
 pub fn email(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
-        "type": "string", "format": "email", "maxLength": Email::MAX_LEN, "example": "operator@halobestie.com",
+        "type": "string", "pattern": stored_email_pattern(), "maxLength": Email::MAX_LEN, "example": "operator@halobestie.com",
     })
 }
 
