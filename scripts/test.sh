@@ -3,8 +3,10 @@
 # lints the SAM template, checks for unused dependencies, runs the unit and HTTP-level tests
 # against the local gateway, drives the API with real clients (scripts/clients.sh), then fuzzes
 # both surfaces with Schemathesis from the OpenAPI specs. SAM_LOCAL=1 also compares every route
-# through `sam local start-api` with the local gateway (scripts/sam-local.sh --smoke): beside the
-# default run, as a fresh clone pays docker.io and a release build of 24 functions for it.
+# through `sam local start-api` with the local gateway (scripts/sam-local.sh --smoke), and RIE=1
+# has every function's x86-64 release bootstrap answer its events/ fixture under AWS's Runtime
+# Interface Emulator (scripts/smoke-lambda-build.sh --x86-64): beside the default run, as a fresh
+# clone pays a release build of 24 functions (and docker.io for SAM_LOCAL) for them.
 # At the end it stops the stand-ins it started (those already running stay up).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -63,11 +65,25 @@ if [[ "${SAM_LOCAL:-0}" != 0 ]]; then
     [ -n "$sam_summary" ] || sam_summary="sam-local: did not run"
     ((sam_status == 0)) || clients_status=1 # the exit status of the whole run
 fi
-# One closing line for CI: the cargo tests, the client flows and the sam local tour together.
-total=$(printf '%s\n%s\n%s\n' "$summary" "${clients_summary#clients: }" "${sam_summary#sam-local: }" |
-    awk '/passed/ { p += $1; f += $3 } END { printf "%d passed, %d failed", p, f }')
-"$ROOT/scripts/schemathesis.sh" || { echo "$clients_summary; $sam_summary"; echo "tests: $total"; exit 1; }
+# Every built bootstrap under the RIE, after the cargo tests whose test binary it reuses: the
+# release build (shared with SAM_LOCAL's sam build; several minutes cold) and ~1 min of invocations.
+rie_summary="rie: 0 passed, 0 failed (not run: RIE=1 runs it)"
+if [[ "${RIE:-0}" != 0 ]]; then
+    rie_log="$ROOT/.local/log/rie.log"
+    set +e
+    "$ROOT/scripts/smoke-lambda-build.sh" --x86-64 2>&1 | tee "$rie_log"
+    rie_status=${PIPESTATUS[0]}
+    set -e
+    rie_summary=$(grep '^rie: [0-9]* passed' "$rie_log" | tail -n1 || true)
+    [ -n "$rie_summary" ] || rie_summary="rie: did not run"
+    ((rie_status == 0)) || clients_status=1 # the exit status of the whole run
+fi
+# One closing line for CI: the cargo tests, the client flows, the sam local tour and the RIE run.
+total=$(printf '%s\n%s\n%s\n%s\n' "$summary" "${clients_summary#clients: }" "${sam_summary#sam-local: }" \
+    "${rie_summary#rie: }" | awk '/passed/ { p += $1; f += $3 } END { printf "%d passed, %d failed", p, f }')
+"$ROOT/scripts/schemathesis.sh" ||
+    { echo "$clients_summary; $sam_summary; $rie_summary"; echo "tests: $total"; exit 1; }
 echo "test.sh: finished in $(( $(date +%s) - started ))s"
-echo "cargo $summary; $clients_summary; $sam_summary"
+echo "cargo $summary; $clients_summary; $sam_summary; $rie_summary"
 echo "tests: $total"
 exit "$clients_status"

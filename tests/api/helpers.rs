@@ -144,13 +144,7 @@ pub async fn spawn_app_behind(
     );
     let certs = CertServer::dev_key("127.0.0.1:0", 3600).await.expect("certificate server starts");
     let prefix = unique("t");
-    let mut vars: HashMap<String, String> = HashMap::from([
-        ("STAGE".into(), "test".into()),
-        ("FIREBASE_PROJECT_ID".into(), PROJECT_ID.into()),
-        ("FIREBASE_CERTS_URL".into(), certs.url().to_owned()),
-        ("TABLE_PREFIX".into(), prefix.clone()),
-        ("ANONYMITY_PARAMETER".into(), format!("/halobestie/test/{prefix}/anonymity_enabled")),
-    ]);
+    let mut vars: HashMap<String, String> = stage_vars(&prefix, &certs).into_iter().collect();
     // The stage is prepared with the default deadlines straight at the stand-ins: a test's
     // short deadline or fault proxy is for its requests, not for creating its tables.
     let setup = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config is valid");
@@ -174,6 +168,18 @@ pub async fn spawn_app_behind(
     with_gateways(app, certs, prefix).await
 }
 
+/// The configuration of the stage named `prefix`, as environment variables (a function built
+/// for Lambda reads the same ones).
+fn stage_vars(prefix: &str, certs: &CertServer) -> [(String, String); 5] {
+    [
+        ("STAGE".into(), "test".into()),
+        ("FIREBASE_PROJECT_ID".into(), PROJECT_ID.into()),
+        ("FIREBASE_CERTS_URL".into(), certs.url().to_owned()),
+        ("TABLE_PREFIX".into(), prefix.to_owned()),
+        ("ANONYMITY_PARAMETER".into(), format!("/halobestie/test/{prefix}/anonymity_enabled")),
+    ]
+}
+
 /// Both surfaces of `app` on free loopback ports.
 async fn with_gateways(app: Arc<App>, certs: Arc<CertServer>, prefix: String) -> TestApp {
     let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -194,6 +200,11 @@ async fn with_gateways(app: Arc<App>, certs: Arc<CertServer>, prefix: String) ->
 }
 
 impl TestApp {
+    /// This stage's configuration as environment variables, for a function run as its own process.
+    pub fn env(&self) -> [(String, String); 5] {
+        stage_vars(&self.prefix, &self.certs)
+    }
+
     pub fn token(&self, persona: Persona) -> String {
         let token = self.minter.token(&persona);
         remember(&token);
