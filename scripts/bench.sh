@@ -93,5 +93,6 @@ say "cold starts, warm latency and CPU, CPU shares, SSM, size, memory ..."
     --warm "${BENCH_WARM:-400}" \
     --memory "${BENCH_MEMORY:-128,256}" \
     --share-warm "${BENCH_SHARE_WARM:-100}" \
+    --rie "$("$ROOT/scripts/tools.sh" rie x86_64)" \
     "${tls_args[@]}" \
     "${arm64_args[@]}"

@@ -6,6 +6,7 @@ pub mod cpu;
 pub mod emulator;
 pub mod process;
 pub mod recorder;
+pub mod rie;
 pub mod tls;
 
 use std::sync::atomic::{AtomicU16, Ordering};

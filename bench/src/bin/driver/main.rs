@@ -15,6 +15,8 @@
 //!   core; `peer_cold_cpu_ratio`, `peer_warm_cpu_ratio`: ours over the peer's, the largest.
 //! - `cold_p50_ms_128`, `peer_cold_ratio_128`, `warm_p50_ms_256`: at that memory's CPU share
 //!   (a CFS quota from the first `invocation/next` on, Lambda's init boost), the largest.
+//! - With `--rie`, each function's cold start also runs under AWS's Runtime Interface
+//!   Emulator, and its table gives the RIE's `INIT REPORT` and `REPORT` figures beside ours.
 //! - `max_arm64_zip_mb`: with `--arm64-dir`, the largest zip of the aarch64 builds.
 //!
 //! The stand-ins and the certificate server are reached over HTTPS through TLS fronts whose
@@ -122,6 +124,13 @@ struct Args {
     /// Back-to-back warm invocations measured per function at each memory's share.
     #[arg(long, default_value_t = 100)]
     share_warm: usize,
+    /// AWS's Runtime Interface Emulator (`scripts/tools.sh rie`): each function's cold start
+    /// also runs under it, and its reported figures stand beside ours.
+    #[arg(long)]
+    rie: Option<PathBuf>,
+    /// Cold starts per function under the RIE.
+    #[arg(long, default_value_t = 3)]
+    rie_spawns: usize,
     /// Reach the stand-ins over plain HTTP instead of through the TLS fronts.
     #[arg(long)]
     no_tls: bool,
@@ -213,8 +222,9 @@ async fn main() -> anyhow::Result<()> {
     let shares = measure::warm_shares(&run).await?;
     eprintln!("bench: warm at the memories' shares took {:.0}s", phase.elapsed().as_secs_f64());
     let peer_warm = measure::peer_warm(&run).await?;
+    let rie = measure::rie_cold(&run).await?;
     let ssm_calls = measure::ssm(&run).await?;
-    let results = report::Results { sizes, cold, hello, warm, shares, peer_warm, ssm_calls };
+    let results = report::Results { sizes, cold, hello, warm, shares, peer_warm, rie, ssm_calls };
     report::write(&run, &results)?;
     let _ = setup::cleanup(&run.app).await;
     Ok(())
@@ -244,6 +254,8 @@ async fn setup() -> anyhow::Result<Run> {
         ("FIREBASE_PROJECT_ID".into(), project.clone()),
         ("TABLE_PREFIX".into(), format!("halobestie-{stamp}")),
         ("ANONYMITY_PARAMETER".into(), format!("/halobestie/{stamp}/anonymity_enabled")),
+        // A loaded machine can hold a throttled process's first key fetch past the 3 s default.
+        ("FIREBASE_FETCH_TIMEOUT_MS".into(), "10000".into()),
     ];
     // The driver's own clients reach the stand-ins directly.
     let config = {
@@ -336,6 +348,7 @@ async fn drivable(
     let pool = (2 * shares + 1) * args.spawns
         + 2 * args.warmup
         + 3 * args.warm
+        + args.rie.as_ref().map_or(0, |_| args.rie_spawns)
         + args.memory.len() * (SHARE_WARMUP + args.share_warm)
         + 64;
     let fixtures = Fixtures::new(app, minter, admin_email, pool, &args.events).await?;

@@ -23,6 +23,7 @@ pub struct Results {
     pub warm: WarmFull,
     pub shares: SharesWarm,
     pub peer_warm: HashMap<&'static str, BackToBack>,
+    pub rie: HashMap<&'static str, Vec<bench::rie::RieCold>>,
     pub ssm_calls: usize,
 }
 
@@ -49,7 +50,7 @@ fn cold_p50(
     share: Share,
     of: impl Fn(&Cold) -> Option<Duration>,
 ) -> Option<Duration> {
-    let runs = cold.iter().find(|((n, w, s), _)| *n == name && *w == who && *s == share).map(|(_, v)| v)?;
+    let runs = cold.runs.iter().find(|((n, w, s), _)| *n == name && *w == who && *s == share).map(|(_, v)| v)?;
     let values: Vec<Duration> = runs.iter().filter_map(of).collect();
     (!values.is_empty()).then(|| median(&values))
 }
@@ -72,8 +73,9 @@ pub fn write(run: &Run, r: &Results) -> anyhow::Result<()> {
     let notes = notes(run, r, &figures)?;
     let (cpu_table, cpu_figures) = cpu_table(run, r)?;
     let power = power_table(run, r)?;
+    let rie = rie_table(run, r)?;
     let summary = summary(run, r, &figures, &cpu_figures)?;
-    let text = format!("{table}\n{cpu_table}\n{power}\n{notes}\n{summary}\n");
+    let text = format!("{table}\n{cpu_table}\n{power}\n{rie}{notes}\n{summary}\n");
     std::fs::write(run.args.out_dir.join("table.md"), &text)?;
     print!("{text}");
     Ok(())
@@ -118,7 +120,7 @@ fn main_table(run: &Run, r: &Results) -> anyhow::Result<(String, Figures)> {
     let mut peer_ratio: Option<f64> = None;
     let mut peer_ratio_as_written: Option<f64> = None;
     let peer_p50 = |name: &'static str, peer: PeerRun| {
-        r.cold.get(&(name, Who::Peer(peer), Share::Full)).map(|v| median(&v.iter().map(|c| c.wall).collect::<Vec<_>>()))
+        r.cold.runs.get(&(name, Who::Peer(peer), Share::Full)).map(|v| median(&v.iter().map(|c| c.wall).collect::<Vec<_>>()))
     };
     for route in &run.functions {
         let name = route.name;
@@ -256,6 +258,9 @@ fn notes(run: &Run, r: &Results, f: &Figures) -> anyhow::Result<String> {
             "writes replayed with new generated ids, ClientRequestTokens and one-use values each time"
         }
     )?;
+    for failed in &r.cold.failed {
+        writeln!(notes, "cold start failed (left out of the medians): {failed}")?;
+    }
     for (name, reason) in &run.skipped {
         writeln!(notes, "not measured: {name}: {reason}")?;
     }
@@ -521,5 +526,38 @@ fn power_table(run: &Run, r: &Results) -> anyhow::Result<String> {
             spread(warm.iter().map(|b| dollars_per_million(*mb, b.p50)).collect(), 3),
         )?;
     }
+    Ok(table)
+}
+
+/// Cold starts under AWS's RIE beside the bench's own, at a full core (none without `--rie`).
+fn rie_table(run: &Run, r: &Results) -> anyhow::Result<String> {
+    if r.rie.is_empty() {
+        return Ok(String::new());
+    }
+    let mut table = String::from(
+        "| function | ours: cold p50 ms | ours: init p50 ms (spawn → first poll) | RIE: INIT REPORT durationMs p50 | RIE: REPORT Init Duration p50 ms | RIE: REPORT Duration p50 ms (init included) | RIE: POST → answer p50 ms |\n|---|---|---|---|---|---|---|\n",
+    );
+    let p50 = |runs: &[bench::rie::RieCold], of: &dyn Fn(&bench::rie::RieCold) -> Option<Duration>| {
+        let v: Vec<Duration> = runs.iter().filter_map(of).collect();
+        (!v.is_empty()).then(|| ms(median(&v)))
+    };
+    for name in [HELLO].into_iter().chain(run.functions.iter().map(|f| f.name)) {
+        let Some(runs) = r.rie.get(name) else { continue };
+        writeln!(
+            table,
+            "| {name} | {:.1} | {} | {} | {} | {} | {} |",
+            ms(wall_p50(&r.cold, name, Who::Ours, Share::Full)),
+            fmt_opt(cold_p50(&r.cold, name, Who::Ours, Share::Full, |c| c.init).map(ms), 1),
+            fmt_opt(p50(runs, &|c| c.init), 1),
+            fmt_opt(p50(runs, &|c| c.init_duration), 2),
+            fmt_opt(p50(runs, &|c| c.duration), 1),
+            fmt_opt(p50(runs, &|c| Some(c.wall)), 1),
+        )?;
+    }
+    writeln!(
+        table,
+        "\nRIE: aws-lambda-rie from the aws-sam-cli wheel, {} cold starts per function, the same environment and TLS fronts as ours\n",
+        run.args.rie_spawns
+    )?;
     Ok(table)
 }
