@@ -8,14 +8,19 @@
 # `cargo build --release`; then the peer, bench/peer, a workspace of its own, into the same
 # target directory with the same profile), optionally the aarch64 builds (for their zip
 # sizes), runs the criterion token-verification bench, then the driver: cold starts against
-# our Lambda Runtime API emulator (ours interleaved with the peer's), warm latency through
-# the Lambda event path against the same storage calls made directly, SSM calls, sizes and
-# memory. It prints a table; its last line is
+# our Lambda Runtime API emulator (ours interleaved with the peer's) at a full core and at
+# Lambda's CPU share of each memory size, warm latency and CPU through the Lambda event path
+# against the same storage calls made directly, SSM calls, sizes and memory; the stand-ins
+# reached over HTTPS through local TLS fronts. It prints its tables; its last line is
 #
-#   bench: cold_ratio=… warm_overhead_ratio=… verify_fresh_us=… verify_repeat_us=… ssm_calls=… max_zip_mb=… max_rss_mb=… peer_cold_ratio=… peer_cold_ratio_as_written=… cold_extra_ms=… max_sequential_calls=… [max_arm64_zip_mb=…]
+#   bench: cold_ratio=… warm_overhead_ratio=… verify_fresh_us=… verify_repeat_us=… ssm_calls=… max_zip_mb=… max_rss_mb=… peer_cold_ratio=… peer_cold_ratio_as_written=… cold_extra_ms=… max_sequential_calls=… cold_cpu_ms=… warm_cpu_us=… peer_cold_cpu_ratio=… peer_warm_cpu_ratio=… cold_p50_ms_128=… peer_cold_ratio_128=… warm_p50_ms_256=… [max_arm64_zip_mb=…]
 #
 # Environment: BENCH_SPAWNS (cold starts per function, default 11), BENCH_WARM (measured
-# warm invocations per function, default 400), BENCH_ARM64=1 (cross-build the functions for
+# warm invocations per function, default 400), BENCH_MEMORY (memory sizes whose CPU share
+# is measured, default 128,256; needs writable cgroup v1 cpu/cpuacct, else left out),
+# BENCH_SHARE_WARM (warm invocations measured at each share, default 100), BENCH_TLS=0
+# (plain HTTP to the stand-ins), BENCH_PORTS (first-last: the port range of the driver's
+# servers, default any free port), BENCH_ARM64=1 (cross-build the functions for
 # arm64 and report their zip sizes; by default an up-to-date arm64 build is reported, and
 # BENCH_ARM64=0 leaves them out), CARGO_TARGET_DIR. Outputs: target/bench/ (table.md, zips, function logs)
 # and target/criterion/.
@@ -77,11 +82,17 @@ export CRITERION_HOME="$TARGET/criterion"
 rm -rf "$CRITERION_HOME/verify"
 (cd "$ROOT/bench" && "$verify_bench" --bench) >&2
 
-say "cold starts, warm latency, SSM, size, memory ..."
+tls_args=()
+if [ "${BENCH_TLS:-1}" = 0 ]; then tls_args=(--no-tls); fi
+say "cold starts, warm latency and CPU, CPU shares, SSM, size, memory ..."
 "$TARGET/release/bench-driver" \
     --bin-dir "$TARGET/release" \
     --out "$TARGET/bench" \
     --criterion "$CRITERION_HOME" \
     --spawns "${BENCH_SPAWNS:-11}" \
     --warm "${BENCH_WARM:-400}" \
+    --memory "${BENCH_MEMORY:-128,256}" \
+    --share-warm "${BENCH_SHARE_WARM:-100}" \
+    --rie "$("$ROOT/scripts/tools.sh" rie x86_64)" \
+    "${tls_args[@]}" \
     "${arm64_args[@]}"

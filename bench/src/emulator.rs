@@ -36,6 +36,9 @@ struct Inner {
     queue: tokio::sync::Mutex<mpsc::UnboundedReceiver<Pending>>,
     in_flight: Mutex<HashMap<String, oneshot::Sender<Outcome>>>,
     init_error: Mutex<Option<String>>,
+    /// Run once, when the process first asks for an event: where Lambda's init phase ends.
+    on_first_poll: Mutex<Option<Box<dyn FnOnce() + Send>>>,
+    first_poll: std::sync::OnceLock<Instant>,
 }
 
 pub struct RuntimeApi {
@@ -49,13 +52,15 @@ pub struct RuntimeApi {
 impl RuntimeApi {
     /// Binds to a free loopback port and serves in the background.
     pub async fn start() -> anyhow::Result<Self> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let listener = crate::listen().await?;
         let addr = listener.local_addr()?;
         let (submit, queue) = mpsc::unbounded_channel();
         let inner = Arc::new(Inner {
             queue: tokio::sync::Mutex::new(queue),
             in_flight: Mutex::default(),
             init_error: Mutex::default(),
+            on_first_poll: Mutex::default(),
+            first_poll: std::sync::OnceLock::new(),
         });
         let router = axum::Router::new()
             .route(&format!("{PREFIX}/invocation/next"), get(next))
@@ -100,6 +105,17 @@ impl RuntimeApi {
         }
     }
 
+    /// Runs `hook` when the process first calls `invocation/next`, before it gets an event
+    /// (e.g. to throttle it from the end of its init phase on).
+    pub fn on_first_poll(&self, hook: impl FnOnce() + Send + 'static) {
+        *self.inner.on_first_poll.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(hook));
+    }
+
+    /// When the process first called `invocation/next` (the end of its init phase).
+    pub fn first_poll(&self) -> Option<Instant> {
+        self.inner.first_poll.get().copied()
+    }
+
     pub fn init_error(&self) -> Option<String> {
         self.inner.init_error.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
@@ -112,6 +128,12 @@ impl Drop for RuntimeApi {
 }
 
 async fn next(State(inner): State<Arc<Inner>>) -> Response {
+    if inner.first_poll.set(Instant::now()).is_ok() {
+        let hook = inner.on_first_poll.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(hook) = hook {
+            hook();
+        }
+    }
     let pending = inner.queue.lock().await.recv().await;
     let Some(Pending { id, event, reply }) = pending else {
         return StatusCode::GONE.into_response();

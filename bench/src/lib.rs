@@ -2,12 +2,57 @@
 //! a recording proxy for the AWS stand-ins, API Gateway events and statistics.
 //! `scripts/bench.sh` is the one command that runs them.
 
+pub mod cpu;
 pub mod emulator;
+pub mod process;
 pub mod recorder;
+pub mod rie;
+pub mod tls;
 
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
+
+static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
+
+/// Where the bench's servers may listen: the ports of `BENCH_PORTS` (`first-last`) in turn,
+/// from where the last search stopped; without it, a port the system picks.
+fn candidates() -> Vec<std::net::SocketAddr> {
+    let range = std::env::var("BENCH_PORTS").ok().and_then(|r| {
+        let (a, b) = r.split_once('-')?;
+        Some((a.trim().parse::<u16>().ok()?, b.trim().parse::<u16>().ok()?))
+    });
+    let Some((first, last)) = range.filter(|(a, b)| a <= b) else {
+        return vec![([127, 0, 0, 1], 0).into()];
+    };
+    let span = last - first + 1;
+    let start = NEXT_PORT.fetch_add(1, Ordering::Relaxed) % span;
+    (0..span).map(|i| ([127, 0, 0, 1], first + (start + i) % span).into()).collect()
+}
+
+/// A loopback listener for one of the bench's servers (see [`candidates`]).
+pub async fn listen() -> std::io::Result<tokio::net::TcpListener> {
+    for addr in candidates() {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.set_reuseaddr(true)?;
+        if socket.bind(addr).is_ok() {
+            return socket.listen(1024);
+        }
+    }
+    Err(std::io::Error::other("no free port in BENCH_PORTS"))
+}
+
+/// A blocking loopback listener (see [`candidates`]).
+pub fn loopback_listener() -> std::io::Result<std::net::TcpListener> {
+    let free = candidates().into_iter().find_map(|addr| std::net::TcpListener::bind(addr).ok());
+    free.ok_or_else(|| std::io::Error::other("no free port in BENCH_PORTS"))
+}
+
+/// A free loopback address for a server that binds it itself.
+pub fn loopback_addr() -> std::io::Result<String> {
+    Ok(loopback_listener()?.local_addr()?.to_string())
+}
 
 /// The `p`-th percentile (0–100) of `samples`, nearest-rank; `samples` need not be sorted.
 pub fn percentile(samples: &[Duration], p: f64) -> Duration {

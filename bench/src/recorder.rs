@@ -52,7 +52,7 @@ impl Recorder {
     /// it, a fast first answer could end before a second call on a new connection began,
     /// and two concurrent calls were counted as one after the other.
     pub async fn holding(upstream: &str, hold: Duration) -> anyhow::Result<Self> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let listener = crate::listen().await?;
         let addr = listener.local_addr()?;
         let inner = Arc::new(Inner {
             upstream: upstream.trim_end_matches('/').to_owned(),

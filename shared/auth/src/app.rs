@@ -75,7 +75,7 @@ impl App {
             "lambda-environment",
         );
         let endpoints = EndpointVariables::from_lookup(&var);
-        let sdk = aws_config::SdkConfig::builder()
+        let mut sdk = aws_config::SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(aws_config::Region::new(region))
             .credentials_provider(SharedCredentialsProvider::new(credentials))
@@ -84,6 +84,9 @@ impl App {
             .sleep_impl(default_async_sleep().context("no async sleep implementation")?)
             .time_source(SharedTimeSource::default())
             .service_config(endpoints);
+        if let Some(extra) = var(crate::tls::EXTRA_CA_FILE).filter(|v| !v.is_empty()) {
+            sdk = sdk.http_client(crate::tls::sdk_http_client(std::path::Path::new(&extra))?);
+        }
         Ok(sdk.build())
     }
 

@@ -8,6 +8,7 @@ pub mod app;
 pub mod config;
 pub mod firebase;
 pub mod hints;
+pub mod tls;
 
 use halo_domain::roles::Role;
 use halo_domain::{Email, Permission, Permissions};

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
 use aws_smithy_http_client::Connector;
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::client::http::HttpConnector;
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
@@ -61,7 +60,7 @@ pub struct KeyStore {
 impl KeyStore {
     pub fn new(url: String, fetch_timeout: Duration, cooldown: Duration) -> anyhow::Result<Self> {
         http::Uri::try_from(url.as_str()).with_context(|| format!("FIREBASE_CERTS_URL {url:?} is not a URL"))?;
-        let http = Connector::builder().tls_provider(Provider::Rustls(CryptoMode::AwsLc)).build();
+        let http = crate::tls::connector(crate::tls::extra_ca_file().as_deref())?;
         Ok(Self {
             url,
             http,
