@@ -3,7 +3,7 @@
 //! and seed are `shared::seed`; dev tokens and the certificate server that plays
 //! Google's key endpoint are `devkit`'s, re-exported here.
 
-pub use devkit::{certs, devtoken};
+pub use devkit::{certs, devtoken, fault_proxy};
 pub mod doc_tables;
 pub mod endpoints;
 pub mod gateway;

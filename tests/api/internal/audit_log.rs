@@ -8,8 +8,8 @@ use shared::clock::Clock;
 
 use super::control_center_user_lifecycle::new_user;
 use super::*;
-use crate::fault_proxy::{FaultProxy, Mode};
 use crate::helpers::{is_rfc3339_utc, spawn_app, spawn_app_behind};
+use infra::fault_proxy::{FaultProxy, Mode};
 
 /// Every record, newest first, following the cursor.
 async fn all_records(app: &TestApp, admin: &str, query: &str) -> Vec<Value> {
