@@ -4,6 +4,7 @@
 //! Google's key endpoint are `devkit`'s, re-exported here.
 
 pub use devkit::{certs, devtoken, fault_proxy};
+pub mod chaos;
 pub mod doc_tables;
 pub mod endpoints;
 pub mod gateway;
@@ -11,4 +12,5 @@ pub mod generate;
 pub mod load;
 pub mod mount;
 pub mod openapi;
+pub mod reconcile;
 pub mod specs;
