@@ -49,7 +49,11 @@ pub struct RuntimeApi {
 impl RuntimeApi {
     /// Binds to a free loopback port and serves in the background.
     pub async fn start() -> anyhow::Result<Self> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on("127.0.0.1:0").await
+    }
+
+    pub async fn start_on(address: &str) -> anyhow::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(address).await.with_context(|| format!("binding {address}"))?;
         let addr = listener.local_addr()?;
         let (submit, queue) = mpsc::unbounded_channel();
         let inner = Arc::new(Inner {

@@ -3,6 +3,7 @@
 //! `scripts/bench.sh` is the one command that runs them.
 
 pub mod emulator;
+pub mod function;
 pub mod recorder;
 
 use std::time::Duration;

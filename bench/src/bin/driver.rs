@@ -23,7 +23,6 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -31,6 +30,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use aws_sdk_dynamodb::types::AttributeValue;
 use bench::emulator::{RuntimeApi, status_of};
+use bench::function::{self, FunctionEnv, peak_rss, stop};
 use bench::recorder::{Recorder, Script};
 use bench::{apigw_event, median, ms, percentile};
 use devkit::certs::CertServer;
@@ -38,10 +38,8 @@ use devkit::devtoken::{Minter, Persona};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use shared::App;
-use shared::config::Config;
 use shared::domain::{CustomerDisplayName, DisplayName, Email, Phone};
 use shared::routes::{self, Access, Route};
-use tokio::process::{Child, Command};
 
 const HELLO: &str = "bench-hello";
 const MB: f64 = 1_000_000.0;
@@ -347,51 +345,6 @@ fn cannot_drive(route: &Route, fixtures: &Fixtures) -> Option<String> {
     })
 }
 
-/// The environment a function process gets: Lambda's reserved variables plus the app's.
-struct FunctionEnv {
-    vars: Vec<(String, String)>,
-    log_dir: PathBuf,
-}
-
-impl FunctionEnv {
-    async fn spawn(
-        &self,
-        bin: &Path,
-        name: &str,
-        api: &RuntimeApi,
-        overrides: &[(&str, String)],
-    ) -> anyhow::Result<Child> {
-        let log =
-            std::fs::OpenOptions::new().create(true).append(true).open(self.log_dir.join(format!("{name}.log")))?;
-        // BENCH_WRAP="strace -f -ttt -o /tmp/trace" runs every function under a tracer.
-        let wrap: Vec<String> =
-            std::env::var("BENCH_WRAP").unwrap_or_default().split_whitespace().map(String::from).collect();
-        let mut command = match wrap.split_first() {
-            Some((tool, args)) => {
-                let mut c = Command::new(tool);
-                c.args(args).arg(bin);
-                c
-            }
-            None => Command::new(bin),
-        };
-        command
-            .env_clear()
-            .envs(self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .env("AWS_LAMBDA_RUNTIME_API", api.address())
-            .env("AWS_LAMBDA_FUNCTION_NAME", name)
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", format!("bench/{name}"))
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .kill_on_drop(true);
-        for (k, v) in overrides {
-            command.env(k, v);
-        }
-        command.spawn().with_context(|| format!("spawning {}", bin.display()))
-    }
-}
-
 /// Spawn → first response of one fresh process of `binary`, answering `event`.
 async fn cold_start(env: &FunctionEnv, binary: &Path, name: &str, event: Vec<u8>) -> anyhow::Result<Duration> {
     Ok(cold_start_with(env, binary, name, event, &[]).await?.0)
@@ -414,23 +367,6 @@ async fn cold_start_with(
     let outcome = outcome?;
     expect_success(name, &outcome)?;
     Ok((outcome.received_at - t0, status_of(&outcome)?))
-}
-
-async fn stop(mut child: Child) {
-    let _ = child.start_kill();
-    let _ = child.wait().await;
-}
-
-/// Peak resident set (VmHWM) of a process, in bytes.
-fn peak_rss(child: &Child) -> anyhow::Result<u64> {
-    let pid = child.id().context("process has exited")?;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .context("no VmHWM")?;
-    Ok(kb * 1024)
 }
 
 fn expect_success(name: &str, outcome: &bench::emulator::Outcome) -> anyhow::Result<()> {
@@ -509,20 +445,8 @@ async fn main() -> anyhow::Result<()> {
     let certs = CertServer::dev_key("127.0.0.1:0", 3600).await?;
     let certs_url = certs.url().to_owned();
     let run = format!("bench{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs());
-    let table_prefix = format!("halobestie-{run}");
-    let parameter = format!("/halobestie/{run}/anonymity_enabled");
-    let app_vars: Vec<(String, String)> = vec![
-        ("STAGE".into(), "local".into()),
-        ("FIREBASE_PROJECT_ID".into(), project.clone()),
-        ("FIREBASE_CERTS_URL".into(), certs_url.clone()),
-        ("TABLE_PREFIX".into(), table_prefix.clone()),
-        ("ANONYMITY_PARAMETER".into(), parameter.clone()),
-    ];
-    let config = {
-        let vars: HashMap<_, _> = app_vars.iter().cloned().collect();
-        Config::from_lookup(|name| vars.get(name).cloned().or_else(|| std::env::var(name).ok()))?
-    };
-    let app = App::new(config).await?;
+    let app_vars = function::app_vars(&project, &certs_url, &run);
+    let app = function::app(&app_vars).await?;
     shared::seed::prepare_local(&app, &admin_email).await?;
     let minter = Minter::dev(&project)?;
     // One-use identities: ours and the peer's two runs per cold-start round, warm-up, and each
@@ -535,19 +459,7 @@ async fn main() -> anyhow::Result<()> {
         return probe(&app, &ddb_url).await;
     }
 
-    let mut vars: Vec<(String, String)> = app_vars.clone();
-    for name in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "PATH"] {
-        if let Ok(value) = std::env::var(name) {
-            vars.push((name.into(), value));
-        }
-    }
-    vars.push(("AWS_ENDPOINT_URL_DYNAMODB".into(), ddb_url.clone()));
-    vars.push(("AWS_ENDPOINT_URL_SSM".into(), ssm_url.clone()));
-    vars.push(("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), "128".into()));
-    vars.push(("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()));
-    vars.push(("AWS_EXECUTION_ENV".into(), "AWS_Lambda_provided.al2023".into()));
-    vars.push(("TZ".into(), ":UTC".into()));
-    let env = FunctionEnv { vars, log_dir: args.out_dir.join("logs") };
+    let env = FunctionEnv::local(&app_vars, &ddb_url, &ssm_url, args.out_dir.join("logs"));
 
     // BENCH_ONLY=mitras-list,… limits the run to some functions (for investigating one).
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();

@@ -55,6 +55,11 @@ impl AnonymityFlag {
         self.reads.load(Ordering::Relaxed)
     }
 
+    /// Whether a value is held (the cache's one entry).
+    pub fn holds_value(&self) -> bool {
+        self.cached().is_some()
+    }
+
     fn cached(&self) -> Option<Cached> {
         *self.cached.lock().unwrap_or_else(|e| e.into_inner())
     }
