@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The soak (BENCHMARKS.md, "Soak"): one warm process of each function kind (a customer's
 # route, the polled anonymity flag, a control-center route) serves 100,000 invocations with
-# rotating callers and new tokens; prints RSS, descriptors and cache maxima per function and
+# rotating callers and tokens (minted ahead); prints RSS, descriptors and cache maxima per function and
 #
 #   soak: requests=… per function, 3 functions in … s; rss_growth_max_mb=… fd_growth_max=… caches_within_bounds=… -> PASS|FAIL
 #
-#   scripts/soak.sh [--release] [--requests 100000] [--warmup 10000] [--callers 2000]
+#   scripts/soak.sh [--release] [--requests 100000] [--warmup 10000] [--callers 1100] [--in-flight 1]
 # Debug binaries by default (no release build needed); --release soaks the release ones.
 # Environment: SOAK_PORT_BASE (default 3300: the certificate server, then one Runtime API
 # emulator per function), CARGO_TARGET_DIR. Function logs go to target/soak/.

@@ -199,6 +199,7 @@ impl Fixtures {
                 None,
             )
             .await?
+            .value()
             .context("the bench's control-center user exists already")?
             .id;
         let fresh_anonymous = (0..pool)
