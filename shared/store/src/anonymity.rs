@@ -116,8 +116,9 @@ impl AnonymityFlag {
     }
 
     /// Writes the flag (creating the parameter if needed) on behalf of `audit`'s actor, then
-    /// makes sure this write and the few before it have their records; this process sees the
-    /// new value at once.
+    /// makes sure this write and every version before it that SSM still holds have their
+    /// records (a write answered 503 after SSM took it left its record to the next one, and
+    /// an outage may leave many); this process sees the new value at once.
     ///
     /// SSM orders the writes: each is a parameter version, and its description names who made
     /// it. Records follow the versions, never a cache: `from` is the value the version
@@ -149,10 +150,10 @@ impl AnonymityFlag {
         self.store(Some(Cached { value, read_at: self.clock.now(), retry_after: None }));
         let version = out.version.max(1) as u64;
         let history = self.history().await?;
-        // The versions just before this one too: a request that failed after its write left its record to us.
-        let records = versions_records(&self.parameter, &history, version.saturating_sub(BACKFILL)..=version);
-        let puts = records.iter().map(|record| put_once(dynamo, audit.table, record));
-        futures::future::try_join_all(puts).await?;
+        let oldest = history.first().map_or(1, |v| v.number);
+        let records = versions_records(&self.parameter, &history, oldest..=version);
+        let puts = unwritten(dynamo, audit.table, records).await?;
+        futures::future::try_join_all(puts.iter().map(|record| put_once(dynamo, audit.table, record))).await?;
         Ok(value)
     }
 
@@ -224,9 +225,6 @@ struct Author {
     request_id: String,
 }
 
-/// How many versions before its own a write records when their records are missing.
-const BACKFILL: u64 = 4;
-
 /// One version of the parameter, as its history tells it.
 struct Version {
     number: u64,
@@ -275,6 +273,22 @@ fn version_record_id(parameter: &str, version: &Version) -> uuid::Uuid {
     bytes[7] = (sequence & 0xff) as u8;
     bytes[8] = 0x80 | (bytes[8] & 0x3f);
     uuid::Uuid::from_bytes(bytes)
+}
+
+/// The records not stored yet, found with one `BatchGetItem` per hundred.
+async fn unwritten(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    records: Vec<AuditEntry>,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    let mut stored = std::collections::HashSet::new();
+    for chunk in records.chunks(100) {
+        let pks: Vec<String> = chunk.iter().map(|r| format!("AUDIT#{}", r.id)).collect();
+        for item in crate::list::batch_get(client, table, &pks).await? {
+            stored.extend(crate::get_s(&item, "pk").map(str::to_owned));
+        }
+    }
+    Ok(records.into_iter().filter(|r| !stored.contains(&format!("AUDIT#{}", r.id))).collect())
 }
 
 /// Writes a record unless it is there already (another request wrote it).
