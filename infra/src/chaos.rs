@@ -114,6 +114,7 @@ pub async fn run(plan: ChaosPlan) -> anyhow::Result<()> {
     let started = Instant::now();
     let workers = futures::future::try_join_all((0..plan.clients).map(|w| traffic.client_loop(w)));
     let (windows, _) = tokio::try_join!(inject(&proxies, &traffic.stop), workers)?;
+    traffic.retry_the_flag().await;
     let elapsed = started.elapsed();
     let samples = std::mem::take(&mut *traffic.samples.lock().unwrap_or_else(|e| e.into_inner()));
     let answers = reconcile::answers(&samples, &windows, RECOVERY);
@@ -276,13 +277,26 @@ impl Traffic {
             13 if self.anonymity_updates.fetch_add(1, Ordering::Relaxed) < ANONYMITY_UPDATES => {
                 let url = format!("{}/internal/config/anonymity", self.internal);
                 let body = Some(json!({ "anonymity_enabled": flag }));
-                ("anonymity.update", "PATCH", url, &self.admin, body, String::new())
+                ("anonymity.update", "PATCH", url, &self.admin, body, flag.to_string())
             }
             _ => {
                 let url = format!("{}/internal/mitras?page={}&limit=20", self.internal, 1 + random % 3);
                 ("mitra.list", "GET", url, &self.admin, None, String::new())
             }
         };
+        self.send(op, method, url, token, body, key).await;
+    }
+
+    /// Sends one request and keeps it with its answer as a sample; true when answered 2xx.
+    async fn send(
+        &self,
+        op: &'static str,
+        method: &str,
+        url: String,
+        token: &str,
+        body: Option<serde_json::Value>,
+        key: String,
+    ) -> bool {
         let started = Instant::now();
         // No answer at all (status 0) is a finding, not the end of the run.
         let answer = answer(&self.http, method, &url, token, body).await.unwrap_or(Answer {
@@ -303,7 +317,28 @@ impl Traffic {
             started,
             finished: Instant::now(),
         };
+        let ok = sample.ok();
         self.samples.lock().unwrap_or_else(|e| e.into_inner()).push(sample);
+        ok
+    }
+
+    /// What an admin does when the flag's last change answered 503: sends it again (a change
+    /// SSM took without its record is recorded by the next write of the flag).
+    async fn retry_the_flag(&self) {
+        let last = {
+            let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+            let updates = samples.iter().filter(|s| s.op == "anonymity.update");
+            updates.max_by_key(|s| s.finished).filter(|s| !s.ok()).map(|s| s.key.clone())
+        };
+        let Some(value) = last else { return };
+        let url = format!("{}/internal/config/anonymity", self.internal);
+        for _ in 0..5 {
+            let body = Some(json!({ "anonymity_enabled": value == "true" }));
+            if self.send("anonymity.update", "PATCH", url.clone(), &self.admin, body, value.clone()).await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
     }
 }
 

@@ -24,7 +24,7 @@ pub struct Sample {
 }
 
 impl Sample {
-    fn ok(&self) -> bool {
+    pub fn ok(&self) -> bool {
         (200..300).contains(&self.status)
     }
 }
