@@ -151,10 +151,19 @@ impl AnonymityFlag {
         let version = out.version.max(1) as u64;
         let history = self.history().await?;
         let oldest = history.first().map_or(1, |v| v.number);
-        let records = versions_records(&self.parameter, &history, oldest..=version);
-        let puts = unwritten(dynamo, audit.table, records).await?;
-        futures::future::try_join_all(puts.iter().map(|record| put_once(dynamo, audit.table, record))).await?;
-        Ok(value)
+        // This version and the few before it at once; further back only while none of those
+        // had its record already, which is where an outage's unrecorded versions end.
+        let mut newest = version;
+        loop {
+            let from = newest.saturating_sub(BACKFILL).max(oldest);
+            let records = versions_records(&self.parameter, &history, from..=newest);
+            let puts = records.iter().map(|record| put_once(dynamo, audit.table, record));
+            let written = futures::future::try_join_all(puts).await?;
+            if from <= oldest || written.contains(&false) {
+                return Ok(value);
+            }
+            newest = from - 1;
+        }
     }
 
     /// Every retained version of the parameter, oldest first.
@@ -275,25 +284,12 @@ fn version_record_id(parameter: &str, version: &Version) -> uuid::Uuid {
     uuid::Uuid::from_bytes(bytes)
 }
 
-/// The records not stored yet, found with one `BatchGetItem` per hundred.
-async fn unwritten(
-    client: &aws_sdk_dynamodb::Client,
-    table: &str,
-    records: Vec<AuditEntry>,
-) -> Result<Vec<AuditEntry>, StoreError> {
-    let mut stored = std::collections::HashSet::new();
-    for chunk in records.chunks(100) {
-        let pks: Vec<String> = chunk.iter().map(|r| format!("AUDIT#{}", r.id)).collect();
-        for item in crate::list::batch_get(client, table, &pks).await? {
-            stored.extend(crate::get_s(&item, "pk").map(str::to_owned));
-        }
-    }
-    Ok(records.into_iter().filter(|r| !stored.contains(&format!("AUDIT#{}", r.id))).collect())
-}
+/// How many versions before the newest a write records at once when their records are missing.
+const BACKFILL: u64 = 4;
 
-/// Writes a record unless it is there already (another request wrote it).
-async fn put_once(client: &aws_sdk_dynamodb::Client, table: &str, record: &AuditEntry) -> Result<(), StoreError> {
-    let Some(put) = record.put(table)?.put else { return Ok(()) };
+/// Writes a record unless it is there already (another request wrote it); true when written.
+async fn put_once(client: &aws_sdk_dynamodb::Client, table: &str, record: &AuditEntry) -> Result<bool, StoreError> {
+    let Some(put) = record.put(table)?.put else { return Ok(false) };
     let result = client
         .put_item()
         .table_name(put.table_name)
@@ -302,8 +298,8 @@ async fn put_once(client: &aws_sdk_dynamodb::Client, table: &str, record: &Audit
         .send()
         .await;
     match result {
-        Ok(_) => Ok(()),
-        Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+        Ok(_) => Ok(true),
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
         Err(e) => Err(classify(e, "writing an anonymity record")),
     }
 }
