@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::devtoken::{Minter, Persona};
 use crate::fault_proxy::{FaultProxy, Mode};
 use crate::load::{Answer, answer, sign_in_admin};
-use crate::reconcile::{self, Finding, Sample};
+use crate::reconcile::{self, Finding, Sample, Window};
 
 pub struct ChaosPlan {
     pub public_port: String,
@@ -66,13 +66,6 @@ const ANONYMITY_UPDATES: usize = 90;
 
 const fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
-}
-
-/// When a fault was on.
-pub struct Window {
-    pub name: &'static str,
-    pub from: Instant,
-    pub until: Instant,
 }
 
 pub async fn run(plan: ChaosPlan) -> anyhow::Result<()> {

@@ -8,7 +8,12 @@ use anyhow::Context;
 use serde_json::{Map, Value, json};
 use shared::App;
 
-use crate::chaos::Window;
+/// When a fault was on.
+pub struct Window {
+    pub name: &'static str,
+    pub from: Instant,
+    pub until: Instant,
+}
 
 /// One request of the traffic and its answer.
 pub struct Sample {
