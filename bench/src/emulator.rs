@@ -52,7 +52,16 @@ pub struct RuntimeApi {
 impl RuntimeApi {
     /// Binds to a free loopback port and serves in the background.
     pub async fn start() -> anyhow::Result<Self> {
-        let listener = crate::listen().await?;
+        Self::serve(crate::listen().await?)
+    }
+
+    /// Serves on `address` (a soak names its ports).
+    pub async fn start_on(address: &str) -> anyhow::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(address).await.with_context(|| format!("binding {address}"))?;
+        Self::serve(listener)
+    }
+
+    fn serve(listener: tokio::net::TcpListener) -> anyhow::Result<Self> {
         let addr = listener.local_addr()?;
         let (submit, queue) = mpsc::unbounded_channel();
         let inner = Arc::new(Inner {

@@ -2,21 +2,51 @@
 //! variables, a Runtime API emulator each, and (where cgroups are writable) cgroups of their
 //! own, which count their CPU and give them a memory size's CPU share.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use shared::App;
+use shared::config::Config;
 use tokio::process::{Child, Command};
 
 use crate::cpu::{Cgroups, Share, Slot};
 use crate::emulator::{Outcome, RuntimeApi, status_of};
+
+/// The app's variables for a local stage of its own, named by `run` (its certificate URL apart:
+/// a function may reach that through a TLS front).
+pub fn app_vars(project: &str, run: &str) -> Vec<(String, String)> {
+    vec![
+        ("STAGE".into(), "local".into()),
+        ("FIREBASE_PROJECT_ID".into(), project.into()),
+        ("TABLE_PREFIX".into(), format!("halobestie-{run}")),
+        ("ANONYMITY_PARAMETER".into(), format!("/halobestie/{run}/anonymity_enabled")),
+        // A loaded machine can hold a throttled process's first key fetch past the 3 s default.
+        ("FIREBASE_FETCH_TIMEOUT_MS".into(), "10000".into()),
+    ]
+}
+
+/// The driver's own App on the stage of `app_vars`, straight at the stand-ins.
+pub async fn app(app_vars: &[(String, String)], certs_url: &str) -> anyhow::Result<App> {
+    let mut vars: HashMap<_, _> = app_vars.iter().cloned().collect();
+    vars.insert("FIREBASE_CERTS_URL".into(), certs_url.to_owned());
+    App::new(Config::from_lookup(|name| vars.get(name).cloned().or_else(|| std::env::var(name).ok()))?).await
+}
 
 /// The environment a function process gets: Lambda's reserved variables plus the app's.
 pub struct FunctionEnv {
     pub vars: Vec<(String, String)>,
     pub log_dir: PathBuf,
     pub cgroups: Option<Cgroups>,
+}
+
+/// Where a function reaches the certificate server, DynamoDB and SSM.
+pub struct Endpoints {
+    pub certs: String,
+    pub dynamodb: String,
+    pub ssm: String,
 }
 
 /// A running function process and its cgroups.
@@ -26,6 +56,25 @@ pub struct Process {
 }
 
 impl FunctionEnv {
+    /// The app's variables, the endpoints of its certificates and stand-ins, and what Lambda
+    /// sets besides.
+    pub fn local(app_vars: &[(String, String)], urls: Endpoints, log_dir: PathBuf, cgroups: Option<Cgroups>) -> Self {
+        let mut vars: Vec<(String, String)> = app_vars.to_vec();
+        vars.push(("FIREBASE_CERTS_URL".into(), urls.certs));
+        for name in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "PATH"] {
+            if let Ok(value) = std::env::var(name) {
+                vars.push((name.into(), value));
+            }
+        }
+        vars.push(("AWS_ENDPOINT_URL_DYNAMODB".into(), urls.dynamodb));
+        vars.push(("AWS_ENDPOINT_URL_SSM".into(), urls.ssm));
+        vars.push(("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), "128".into()));
+        vars.push(("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()));
+        vars.push(("AWS_EXECUTION_ENV".into(), "AWS_Lambda_provided.al2023".into()));
+        vars.push(("TZ".into(), ":UTC".into()));
+        Self { vars, log_dir, cgroups }
+    }
+
     /// Starts `bin` against `api` at `share` (a share needs cgroups).
     pub async fn spawn(
         &self,
@@ -110,13 +159,28 @@ impl Process {
 
     /// Peak resident set (VmHWM), in bytes.
     pub fn peak_rss(&self) -> anyhow::Result<u64> {
+        self.status_bytes("VmHWM:")
+    }
+
+    /// Resident set (VmRSS) now, in bytes.
+    pub fn rss(&self) -> anyhow::Result<u64> {
+        self.status_bytes("VmRSS:")
+    }
+
+    /// How many file descriptors the process has open.
+    pub fn open_fds(&self) -> anyhow::Result<usize> {
+        let pid = self.child.id().context("process has exited")?;
+        Ok(std::fs::read_dir(format!("/proc/{pid}/fd"))?.count())
+    }
+
+    fn status_bytes(&self, field: &str) -> anyhow::Result<u64> {
         let pid = self.child.id().context("process has exited")?;
         let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
         let kb = status
             .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .find_map(|l| l.strip_prefix(field))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .context("no VmHWM")?;
+            .with_context(|| format!("no {field}"))?;
         Ok(kb * 1024)
     }
 

@@ -3,7 +3,8 @@
 //! and seed are `shared::seed`; dev tokens and the certificate server that plays
 //! Google's key endpoint are `devkit`'s, re-exported here.
 
-pub use devkit::{certs, devtoken};
+pub use devkit::{certs, devtoken, fault_proxy};
+pub mod chaos;
 pub mod doc_tables;
 pub mod endpoints;
 pub mod fixture;
@@ -12,4 +13,5 @@ pub mod generate;
 pub mod load;
 pub mod mount;
 pub mod openapi;
+pub mod reconcile;
 pub mod specs;

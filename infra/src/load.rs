@@ -31,15 +31,7 @@ struct Tally {
 pub async fn run(plan: LoadPlan) -> anyhow::Result<()> {
     let minter = Minter::dev(&plan.project_id)?;
     let http = reqwest::Client::builder().pool_max_idle_per_host(plan.clients).build()?;
-    let admin = minter.token(&Persona::ControlCenter {
-        uid: format!("load-admin-{}", uuid::Uuid::new_v4()),
-        email: plan.admin_email.clone(),
-        email_verified: true,
-    });
-    let bound = call(&http, "POST", &format!("{}/internal/auth/verify", plan.internal_url), &admin, None).await?;
-    if bound.0 != 200 {
-        bail!("the super admin could not sign in ({}): is the seed's SUPER_ADMIN_EMAIL {}?", bound.0, plan.admin_email);
-    }
+    let admin = sign_in_admin(&minter, &http, &plan.internal_url, &plan.admin_email).await?;
     let tally = Mutex::new(Tally::default());
     let started = Instant::now();
     let deadline = started + plan.duration;
@@ -48,6 +40,25 @@ pub async fn run(plan: LoadPlan) -> anyhow::Result<()> {
     let elapsed = started.elapsed();
     let tally = tally.into_inner().unwrap_or_else(|e| e.into_inner());
     audit(&plan, &minter, &http, &admin, tally, elapsed).await
+}
+
+/// A token of the seeded super admin, whose first login is bound.
+pub(crate) async fn sign_in_admin(
+    minter: &Minter,
+    http: &reqwest::Client,
+    internal_url: &str,
+    email: &str,
+) -> anyhow::Result<String> {
+    let admin = minter.token(&Persona::ControlCenter {
+        uid: format!("load-admin-{}", uuid::Uuid::new_v4()),
+        email: email.to_owned(),
+        email_verified: true,
+    });
+    let bound = call(http, "POST", &format!("{internal_url}/internal/auth/verify"), &admin, None).await?;
+    if bound.0 != 200 {
+        bail!("the super admin could not sign in ({}): is the seed's SUPER_ADMIN_EMAIL {email}?", bound.0);
+    }
+    Ok(admin)
 }
 
 async fn client_loop(
@@ -118,20 +129,39 @@ async fn client_loop(
     Ok(())
 }
 
-async fn call(
+/// What the API answered: the status, whether it said when to retry, and the JSON body.
+pub(crate) struct Answer {
+    pub status: u16,
+    pub retry_after: bool,
+    pub body: Value,
+}
+
+pub(crate) async fn call(
     http: &reqwest::Client,
     method: &str,
     url: &str,
     token: &str,
     body: Option<Value>,
 ) -> anyhow::Result<(u16, Value)> {
+    let answer = answer(http, method, url, token, body).await?;
+    Ok((answer.status, answer.body))
+}
+
+pub(crate) async fn answer(
+    http: &reqwest::Client,
+    method: &str,
+    url: &str,
+    token: &str,
+    body: Option<Value>,
+) -> anyhow::Result<Answer> {
     let mut request = http.request(method.parse()?, url).bearer_auth(token);
     if let Some(body) = body {
         request = request.header("content-type", "application/json").body(body.to_string());
     }
     let response = request.send().await.with_context(|| format!("{method} {url}"))?;
     let status = response.status().as_u16();
-    Ok((status, response.json().await.unwrap_or(Value::Null)))
+    let retry_after = response.headers().contains_key("retry-after");
+    Ok(Answer { status, retry_after, body: response.json().await.unwrap_or(Value::Null) })
 }
 
 async fn audit(

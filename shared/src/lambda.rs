@@ -46,7 +46,9 @@ pub async fn serve<E: Endpoint>() -> Result<(), lambda_http::Error> {
     // One App for the process's life; `run_concurrent` wants a 'static handler.
     let app: &'static App = Box::leak(Box::new(init::<E>().await?));
     lambda_http::run_concurrent(lambda_http::service_fn(move |req| async move {
-        Ok::<_, Infallible>(run::<E>(app, req).await)
+        let response = run::<E>(app, req).await;
+        app.report_cache_sizes();
+        Ok::<_, Infallible>(response)
     }))
     .await
 }

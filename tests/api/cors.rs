@@ -5,8 +5,8 @@ use shared::clock::Clock;
 use shared::routes::{self, Surface};
 
 use crate::calls::{CREATE, VERIFY, customer_bearer, raw};
-use crate::fault_proxy::{FaultProxy, Mode};
 use crate::helpers::{Answer, spawn_app, spawn_app_behind, spawn_app_with, unique};
+use infra::fault_proxy::{FaultProxy, Mode};
 
 const ALLOWED: &str = "http://localhost:5173";
 

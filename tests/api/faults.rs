@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde_json::json;
 use shared::clock::Clock;
 
-use crate::fault_proxy::{FaultProxy, Mode};
 use crate::helpers::{TestApp, captured_logs, spawn_app_at, spawn_app_behind};
+use infra::fault_proxy::{FaultProxy, Mode};
 
 const ANONYMITY: &str = "/api/shared/config/anonymity";
 const CREATE: &str = "/api/shared/customer/anonymous";

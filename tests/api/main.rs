@@ -7,7 +7,6 @@ mod account_deletion;
 mod cors;
 mod customers;
 mod events;
-mod fault_proxy;
 mod faults;
 mod internal;
 mod key_cache;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::fault_proxy::read_message;
+use infra::fault_proxy::read_message;
 
 #[derive(Debug, Clone)]
 pub struct Call {

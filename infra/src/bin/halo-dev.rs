@@ -4,6 +4,7 @@
 //!   halo-dev setup    create tables and the anonymity parameter, and seed (local stages)
 //!   halo-dev seed     seed roles and the super admin (any stage)
 //!   halo-dev load [--clients 32] [--seconds 120]   a bounded load run against a running local API
+//!   halo-dev load --chaos [--clients 16]   serve behind fault proxies, break them in turn, reconcile
 //!   halo-dev token <anonymous|phone|google|mitra|admin> [--uid U] [--phone P] [--email E] [--unverified]
 //!   halo-dev tokens   one token per stdin line of `token`'s arguments
 //!   halo-dev openapi <public|internal>   print that surface's OpenAPI spec (as in openapi/*.json)
@@ -47,8 +48,16 @@ enum Command {
         #[arg(long, default_value_t = 32)]
         clients: usize,
         /// How long to run.
-        #[arg(long, default_value_t = 120)]
+        #[arg(long, default_value_t = 120, conflicts_with = "chaos")]
         seconds: u64,
+        /// Start the API itself, its DynamoDB, SSM and certificates behind fault proxies
+        /// (DYNAMODB_PROXY_PORT, SSM_PROXY_PORT, CERTS_PROXY_PORT), fail each in turn under
+        /// the traffic, then reconcile storage with the answers.
+        #[arg(long)]
+        chaos: bool,
+        /// The served API's log (with --chaos).
+        #[arg(long, default_value = "halo-dev-serve.log")]
+        server_log: PathBuf,
     },
     /// Print a dev ID token, signed by the dev key, for FIREBASE_PROJECT_ID.
     Token(TokenArgs),
@@ -125,7 +134,24 @@ async fn main() -> anyhow::Result<()> {
             let email = std::env::var("SUPER_ADMIN_EMAIL").context("SUPER_ADMIN_EMAIL must be set")?;
             shared::seed::seed_super_admin(&app, &email).await
         }
-        Command::Load { clients, seconds } => {
+        Command::Load { clients, chaos: true, server_log, .. } => {
+            infra::chaos::run(infra::chaos::ChaosPlan {
+                public_port: env_or("PUBLIC_PORT", "3000"),
+                internal_port: env_or("INTERNAL_PORT", "3001"),
+                certs_port: env_or("DEV_CERTS_PORT", "3002"),
+                proxy_ports: [
+                    env_or("DYNAMODB_PROXY_PORT", "3003"),
+                    env_or("SSM_PROXY_PORT", "3004"),
+                    env_or("CERTS_PROXY_PORT", "3005"),
+                ],
+                admin_email: env_or("SUPER_ADMIN_EMAIL", "admin@halobestie.com"),
+                project_id: env_or("FIREBASE_PROJECT_ID", "halobestie-local"),
+                clients,
+                server_log,
+            })
+            .await
+        }
+        Command::Load { clients, seconds, chaos: false, .. } => {
             infra::load::run(infra::load::LoadPlan {
                 public_url: format!("http://127.0.0.1:{}", env_or("PUBLIC_PORT", "3000")),
                 internal_url: format!("http://127.0.0.1:{}", env_or("INTERNAL_PORT", "3001")),
@@ -179,7 +205,8 @@ async fn main() -> anyhow::Result<()> {
 async fn run_local() -> anyhow::Result<()> {
     shared::telemetry::init();
     let cert_port = env_or("DEV_CERTS_PORT", "3002");
-    let certs = CertServer::dev_key(&format!("127.0.0.1:{cert_port}"), 3600)
+    let max_age = env_or("DEV_CERTS_MAX_AGE", "3600").parse().context("DEV_CERTS_MAX_AGE must be whole seconds")?;
+    let certs = CertServer::dev_key(&format!("127.0.0.1:{cert_port}"), max_age)
         .await
         .context("starting the dev certificate server")?;
     let app = Arc::new(App::from_env().await?);

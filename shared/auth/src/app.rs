@@ -126,6 +126,31 @@ impl App {
         }
     }
 
+    /// One debug line (target `caches`) with each in-memory cache's size and bound, for a
+    /// soak to check that a long-lived process keeps them bounded.
+    pub fn report_cache_sizes(&self) {
+        if !tracing::enabled!(target: "caches", tracing::Level::DEBUG) {
+            return;
+        }
+        let (tokens, token_order, keys) = self.verifier.cache_sizes();
+        let (callers, roles) = self.hints.sizes();
+        tracing::debug!(
+            target: "caches",
+            verified_tokens = tokens,
+            verified_tokens_bound = crate::firebase::TOKEN_CACHE_ENTRIES,
+            verified_token_order = token_order,
+            verified_token_order_bound = 2 * crate::firebase::TOKEN_CACHE_ENTRIES,
+            signing_keys = keys,
+            caller_hints = callers,
+            caller_hints_bound = crate::hints::CALLER_HINTS,
+            role_hints = roles,
+            role_hints_bound = crate::hints::ROLE_HINTS,
+            anonymity_flag = usize::from(self.anonymity.holds_value()),
+            anonymity_flag_bound = 1,
+            "cache sizes"
+        );
+    }
+
     pub fn customers(&self) -> Customers<'_> {
         Customers::new(&self.dynamo, &self.tables.customers)
     }

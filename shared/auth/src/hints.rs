@@ -16,8 +16,8 @@ pub struct Hints {
     roles: Mutex<Vec<Uuid>>,
 }
 
-const CALLER_HINTS: usize = 1024;
-const ROLE_HINTS: usize = 8;
+pub const CALLER_HINTS: usize = 1024;
+pub const ROLE_HINTS: usize = 8;
 
 impl Default for Hints {
     fn default() -> Self {
@@ -41,6 +41,11 @@ impl Hints {
             }
         }
         callers.insert(uid.to_owned(), (user_id, role_id));
+    }
+
+    /// (callers held, roles held).
+    pub fn sizes(&self) -> (usize, usize) {
+        (self.callers.lock().unwrap_or_else(|e| e.into_inner()).len(), self.roles().len())
     }
 
     pub(crate) fn forget_caller(&self, uid: &str) {

@@ -55,6 +55,11 @@ impl AnonymityFlag {
         self.reads.load(Ordering::Relaxed)
     }
 
+    /// Whether a value is held (the cache's one entry).
+    pub fn holds_value(&self) -> bool {
+        self.cached().is_some()
+    }
+
     fn cached(&self) -> Option<Cached> {
         *self.cached.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -111,8 +116,9 @@ impl AnonymityFlag {
     }
 
     /// Writes the flag (creating the parameter if needed) on behalf of `audit`'s actor, then
-    /// makes sure this write and the few before it have their records; this process sees the
-    /// new value at once.
+    /// makes sure this write and every version before it that SSM still holds have their
+    /// records (a write answered 503 after SSM took it left its record to the next one, and
+    /// an outage may leave many); this process sees the new value at once.
     ///
     /// SSM orders the writes: each is a parameter version, and its description names who made
     /// it. Records follow the versions, never a cache: `from` is the value the version
@@ -144,11 +150,20 @@ impl AnonymityFlag {
         self.store(Some(Cached { value, read_at: self.clock.now(), retry_after: None }));
         let version = out.version.max(1) as u64;
         let history = self.history().await?;
-        // The versions just before this one too: a request that failed after its write left its record to us.
-        let records = versions_records(&self.parameter, &history, version.saturating_sub(BACKFILL)..=version);
-        let puts = records.iter().map(|record| put_once(dynamo, audit.table, record));
-        futures::future::try_join_all(puts).await?;
-        Ok(value)
+        let oldest = history.first().map_or(1, |v| v.number);
+        // This version and the few before it at once; further back only while none of those
+        // had its record already, which is where an outage's unrecorded versions end.
+        let mut newest = version;
+        loop {
+            let from = newest.saturating_sub(BACKFILL).max(oldest);
+            let records = versions_records(&self.parameter, &history, from..=newest);
+            let puts = records.iter().map(|record| put_once(dynamo, audit.table, record));
+            let written = futures::future::try_join_all(puts).await?;
+            if from <= oldest || written.contains(&false) {
+                return Ok(value);
+            }
+            newest = from - 1;
+        }
     }
 
     /// Every retained version of the parameter, oldest first.
@@ -219,9 +234,6 @@ struct Author {
     request_id: String,
 }
 
-/// How many versions before its own a write records when their records are missing.
-const BACKFILL: u64 = 4;
-
 /// One version of the parameter, as its history tells it.
 struct Version {
     number: u64,
@@ -272,9 +284,12 @@ fn version_record_id(parameter: &str, version: &Version) -> uuid::Uuid {
     uuid::Uuid::from_bytes(bytes)
 }
 
-/// Writes a record unless it is there already (another request wrote it).
-async fn put_once(client: &aws_sdk_dynamodb::Client, table: &str, record: &AuditEntry) -> Result<(), StoreError> {
-    let Some(put) = record.put(table)?.put else { return Ok(()) };
+/// How many versions before the newest a write records at once when their records are missing.
+const BACKFILL: u64 = 4;
+
+/// Writes a record unless it is there already (another request wrote it); true when written.
+async fn put_once(client: &aws_sdk_dynamodb::Client, table: &str, record: &AuditEntry) -> Result<bool, StoreError> {
+    let Some(put) = record.put(table)?.put else { return Ok(false) };
     let result = client
         .put_item()
         .table_name(put.table_name)
@@ -283,8 +298,8 @@ async fn put_once(client: &aws_sdk_dynamodb::Client, table: &str, record: &Audit
         .send()
         .await;
     match result {
-        Ok(_) => Ok(()),
-        Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+        Ok(_) => Ok(true),
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
         Err(e) => Err(classify(e, "writing an anonymity record")),
     }
 }

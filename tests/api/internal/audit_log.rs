@@ -8,8 +8,8 @@ use shared::clock::Clock;
 
 use super::control_center_user_lifecycle::new_user;
 use super::*;
-use crate::fault_proxy::{FaultProxy, Mode};
 use crate::helpers::{is_rfc3339_utc, spawn_app, spawn_app_behind};
+use infra::fault_proxy::{FaultProxy, Mode};
 
 /// Every record, newest first, following the cursor.
 async fn all_records(app: &TestApp, admin: &str, query: &str) -> Vec<Value> {
@@ -192,6 +192,30 @@ async fn the_anonymity_patch_answers_503_when_its_record_cannot_be_written() {
     let retry = app.internal("PATCH", ANONYMITY, Some(&admin), Some(json!({ "anonymity_enabled": false }))).await;
     retry.assert_ok(200);
     assert_eq!(records_about(&app, &admin, "anonymity").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_retried_anonymity_patch_records_every_change_that_an_outage_left_unrecorded() {
+    let (app, proxy) = behind_proxy().await;
+    let admin = app.super_admin_token().await;
+    proxy.set(Mode::ThrottleWhen("-audit-log"));
+    // Six changes SSM took while their records could not be written: more than a few.
+    for i in 0..6 {
+        let body = json!({ "anonymity_enabled": i % 2 == 1 });
+        let answer = app.internal("PATCH", ANONYMITY, Some(&admin), Some(body)).await;
+        answer.assert_error(503, "SERVICE_UNAVAILABLE");
+    }
+    proxy.set(Mode::Forward);
+    let retry = app.internal("PATCH", ANONYMITY, Some(&admin), Some(json!({ "anonymity_enabled": true }))).await;
+    retry.assert_ok(200);
+    let records = records_about(&app, &admin, "anonymity").await;
+    let chain: Vec<(Value, Value)> = records
+        .iter()
+        .rev()
+        .map(|r| (r["changes"]["anonymity_enabled"]["from"].clone(), r["changes"]["anonymity_enabled"]["to"].clone()))
+        .collect();
+    let flips = |from: bool| (json!(from), json!(!from));
+    assert_eq!(chain, [flips(true), flips(false), flips(true), flips(false), flips(true), flips(false)]);
 }
 
 #[tokio::test]

@@ -45,12 +45,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use bench::cpu::{Cgroups, Share};
-use bench::process::FunctionEnv;
+use bench::process::{Endpoints, FunctionEnv};
 use bench::tls::Fronts;
 use devkit::certs::CertServer;
 use devkit::devtoken::Minter;
 use shared::App;
-use shared::config::Config;
 use shared::routes::{self, Route};
 
 use crate::fixtures::{Fixtures, cannot_drive};
@@ -249,21 +248,8 @@ async fn setup() -> anyhow::Result<Run> {
     // The signing keys, served locally as Google serves them.
     let certs = CertServer::dev_key(&bench::loopback_addr()?, 3600).await?;
     let stamp = format!("bench{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs());
-    let app_vars: Vec<(String, String)> = vec![
-        ("STAGE".into(), "local".into()),
-        ("FIREBASE_PROJECT_ID".into(), project.clone()),
-        ("TABLE_PREFIX".into(), format!("halobestie-{stamp}")),
-        ("ANONYMITY_PARAMETER".into(), format!("/halobestie/{stamp}/anonymity_enabled")),
-        // A loaded machine can hold a throttled process's first key fetch past the 3 s default.
-        ("FIREBASE_FETCH_TIMEOUT_MS".into(), "10000".into()),
-    ];
-    // The driver's own clients reach the stand-ins directly.
-    let config = {
-        let mut vars: HashMap<_, _> = app_vars.iter().cloned().collect();
-        vars.insert("FIREBASE_CERTS_URL".into(), certs.url().to_owned());
-        Config::from_lookup(|name| vars.get(name).cloned().or_else(|| std::env::var(name).ok()))?
-    };
-    let app = App::new(config).await?;
+    let app_vars = bench::process::app_vars(&project, &stamp);
+    let app = bench::process::app(&app_vars, certs.url()).await?;
     shared::seed::prepare_local(&app, &admin_email).await?;
     let minter = Minter::dev(&project)?;
     let functions = functions(&args)?;
@@ -277,22 +263,7 @@ async fn setup() -> anyhow::Result<Run> {
         Some(fronts) => fronts.front(url),
         None => Ok(url.to_owned()),
     };
-    let mut vars = app_vars;
-    vars.push(("FIREBASE_CERTS_URL".into(), front(certs.url())?));
-    for name in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "PATH"] {
-        if let Ok(value) = std::env::var(name) {
-            vars.push((name.into(), value));
-        }
-    }
-    vars.push(("AWS_ENDPOINT_URL_DYNAMODB".into(), front(&ddb_url)?));
-    vars.push(("AWS_ENDPOINT_URL_SSM".into(), front(&ssm_url)?));
-    vars.push(("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), "128".into()));
-    vars.push(("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()));
-    vars.push(("AWS_EXECUTION_ENV".into(), "AWS_Lambda_provided.al2023".into()));
-    vars.push(("TZ".into(), ":UTC".into()));
-    if let Some(fronts) = &tls {
-        vars.push((shared::auth::tls::EXTRA_CA_FILE.into(), fronts.ca_file.display().to_string()));
-    }
+    let urls = Endpoints { certs: front(certs.url())?, dynamodb: front(&ddb_url)?, ssm: front(&ssm_url)? };
     let peer_vars = peer_vars(tls.as_ref());
     let (cgroups, no_cgroups) = match Cgroups::open() {
         Ok(cgroups) => (Some(cgroups), None),
@@ -301,7 +272,10 @@ async fn setup() -> anyhow::Result<Run> {
             (None, Some(why))
         }
     };
-    let env = FunctionEnv { vars, log_dir: args.out_dir.join("logs"), cgroups };
+    let mut env = FunctionEnv::local(&app_vars, urls, args.out_dir.join("logs"), cgroups);
+    if let Some(fronts) = &tls {
+        env.vars.push((shared::auth::tls::EXTRA_CA_FILE.into(), fronts.ca_file.display().to_string()));
+    }
     let peers = peers(&args, &functions)?;
     Ok(Run {
         args,

@@ -77,6 +77,11 @@ impl KeyStore {
         Self { clock, ..self }
     }
 
+    /// How many keys are held; `None` while a writer holds them.
+    pub fn held(&self) -> Option<usize> {
+        self.set.try_read().ok().map(|set| set.keys.len())
+    }
+
     pub async fn key(&self, kid: &str) -> KeyLookup {
         let (found, fresh, generation, quiet) = {
             let set = self.set.read().await;

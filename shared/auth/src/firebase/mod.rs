@@ -114,6 +114,13 @@ impl FirebaseVerifier {
         Self { keys: self.keys.with_clock(clock.clone()), clock, ..self }
     }
 
+    /// (verified tokens held, their insertion-order entries, signing keys held); `None`
+    /// for the keys while a fetch holds them.
+    pub fn cache_sizes(&self) -> (usize, usize, Option<usize>) {
+        let entries = self.verified.lock();
+        (entries.by_token.len(), entries.order.len(), self.keys.held())
+    }
+
     /// Fetches the signing keys ahead of the first request (Lambda's init phase has CPU to spare).
     pub async fn warm_up(&self) {
         let _ = self.keys.key("").await;
@@ -218,7 +225,7 @@ impl Times {
 
 /// How many verified tokens one process remembers: about 1.3 KB each with Firebase's
 /// ~1 KB tokens (≈ 1.3 MB in all), at most ≈ 4.5 MB at the length cap.
-const TOKEN_CACHE_ENTRIES: usize = 1024;
+pub const TOKEN_CACHE_ENTRIES: usize = 1024;
 /// Longer tokens are verified every time rather than cached.
 const TOKEN_CACHE_MAX_LEN: usize = 4096;
 

@@ -1,5 +1,5 @@
 //! A TCP proxy on loopback between the functions and a stand-in, whose behaviour
-//! a test switches: forward, refuse, hang, or answer every request with a throttle.
+//! a test or a chaos run switches: forward, refuse, hang, or answer every request with a throttle.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,10 +28,15 @@ pub struct FaultProxy {
 }
 
 impl FaultProxy {
+    /// On a free loopback port.
     pub async fn start(upstream: &str) -> Arc<Self> {
+        Self::bind("127.0.0.1:0", upstream).await.expect("a free loopback port")
+    }
+
+    pub async fn bind(address: &str, upstream: &str) -> std::io::Result<Arc<Self>> {
         let upstream = upstream.trim_start_matches("http://").trim_end_matches('/').to_owned();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let listener = TcpListener::bind(address).await?;
+        let url = format!("http://{}", listener.local_addr()?);
         let (mode, _) = watch::channel(Mode::Forward);
         let proxy = Arc::new(Self { url, mode });
         let modes = proxy.mode.clone();
@@ -40,7 +45,7 @@ impl FaultProxy {
                 tokio::spawn(handle(client, upstream.clone(), modes.subscribe()));
             }
         });
-        proxy
+        Ok(proxy)
     }
 
     /// Switches mode; connections opened under the old mode are cut.
