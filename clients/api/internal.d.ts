@@ -329,10 +329,7 @@ export interface components {
              * @example 0190a6f4-e89b-72d3-a456-426614174000
              */
             id: string;
-            /**
-             * Format: email
-             * @example operator@halobestie.com
-             */
+            /** @example operator@halobestie.com */
             email: string;
             /** @example Dr. Budi */
             display_name: string;
@@ -362,10 +359,7 @@ export interface components {
              * @example 0190a6f4-e89b-72d3-a456-426614174000
              */
             id: string;
-            /**
-             * Format: email
-             * @example operator@halobestie.com
-             */
+            /** @example operator@halobestie.com */
             email: string;
             /** @example Dr. Budi */
             display_name: string;
