@@ -12,11 +12,15 @@ export PUBLIC_PORT="${PUBLIC_PORT:-3000}"
 export INTERNAL_PORT="${INTERNAL_PORT:-3001}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
-# Builds halo-dev and prints its path. Its dependencies resolve to the same features as in
-# `cargo test --workspace` and a function's own build (bench/Cargo.toml says how), so this,
-# the tests and `cargo lambda watch` share one build of the AWS SDK.
+# Builds halo-dev and prints its path. Its dependencies resolve to the same features as a
+# function's own build (bench/Cargo.toml says how), so this and `cargo lambda watch` share one
+# build of the AWS SDK. The tests' dev-dependencies turn on more features (jsonschema's
+# serde_json and regex ones), so after `cargo test --workspace` test.sh asks for the halo-dev
+# that run built (`halo_dev_bin --workspace --tests`) instead of building the SDK a second time.
 halo_dev_bin() {
-    cargo build --locked -p infra --bin halo-dev >&2
+    local scope=(-p infra)
+    (($#)) && scope=("$@")
+    cargo build --locked "${scope[@]}" --bin halo-dev >&2
     local target="${CARGO_TARGET_DIR:-$ROOT/target}"
     [[ "$target" == /* ]] || target="$ROOT/$target"
     echo "$target/debug/halo-dev"

@@ -34,6 +34,9 @@ set +e
 cargo test --locked --workspace --no-fail-fast "$@" 2>&1 | tee "$results"
 cargo_status=${PIPESTATUS[0]}
 set -e
+# The clients, the fuzzer (and sam-local's comparison) serve halo-dev as the tests built it.
+HALO_DEV="$(halo_dev_bin --workspace --tests)"
+export HALO_DEV
 wait "$tools_pid" || { cat "$tools_log" >&2; die "installing the tools failed (above)"; }
 eval "$("$ROOT/scripts/tools.sh" env)"
 # A dependency a crate lists and never uses fails the run (cargo-machete, installed by tools.sh).
