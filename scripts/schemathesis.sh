@@ -150,6 +150,7 @@ run_surface() { # name port caller (the arguments of `halo-dev token`)
     fi
 }
 [[ "${ST_SURFACES:-public internal}" == *public* ]] && run_surface public "$PUBLIC_PORT" "anonymous --uid=st-customer-$$"
+export ST_SIGN_IN_URL="http://127.0.0.1:$INTERNAL_PORT/internal/auth/verify" # read by the internal caller only
 [[ "${ST_SURFACES:-public internal}" == *internal* ]] && run_surface internal "$INTERNAL_PORT" "admin --uid=st-admin-$$"
 
 echo

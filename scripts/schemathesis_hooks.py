@@ -10,9 +10,9 @@ caller is, so each request gets a caller for whom it can succeed:
 - client verify and account delete: a customer made here, when there is one;
 - mitra verify: the mitra the script registered (ST_MITRA_PHONE), under one uid;
 - anything else: the surface's caller (ST_CALLER, the arguments of `halo-dev token`), minted
-  again after a 401 to it: the fuzzer may revoke its sessions (the super admin's own
-  revoke-sessions is a request it is allowed to make), and a token signed in earlier is then
-  refused for the rest of the run.
+  and signed in again after a 401 (or an unbound uid's 403) to it: the fuzzer may revoke its
+  sessions (the super admin's own revoke-sessions is a request it is allowed to make), which
+  refuses its earlier tokens and clears its uid's binding for the rest of the run.
 
 Tokens come from `halo-dev tokens` (ST_HALO_DEV), signed by the dev key the server trusts.
 """
@@ -23,6 +23,9 @@ import os
 import random
 import re
 import subprocess
+import time
+import urllib.error
+import urllib.request
 
 import schemathesis
 from schemathesis.generation.meta import TestPhase
@@ -97,12 +100,33 @@ def token_for(case):
 def surface_caller():
     global caller
     if caller is None:
+        caller = sign_in()
+    return caller
+
+
+def sign_in():
+    """A fresh token of the surface's caller. On the internal surface it also signs in
+    (ST_SIGN_IN_URL, `POST /internal/auth/verify`): revoke-sessions clears the uid's binding,
+    and only that route binds a uid again. A token minted within the revocation's second is
+    still refused (401), so that one waits for the next second."""
+    url = os.environ.get("ST_SIGN_IN_URL")
+    for _ in range(3):
         minter.stdin.write(os.environ["ST_CALLER"] + "\n")
         minter.stdin.flush()
-        caller = minter.stdout.readline().strip()
-        if not caller:
+        token = minter.stdout.readline().strip()
+        if not token:
             raise RuntimeError(f"halo-dev tokens could not mint {os.environ['ST_CALLER']}")
-    return caller
+        if not url:
+            return token
+        request = urllib.request.Request(url, method="POST", headers={"Authorization": f"Bearer {token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=10):
+                return token
+        except urllib.error.HTTPError as refused:
+            if refused.code != 401:
+                raise RuntimeError(f"the surface's caller could not sign in again: {refused.code}") from refused
+        time.sleep(1)
+    raise RuntimeError("the surface's caller could not sign in again: 401 three times")
 
 
 @schemathesis.auth(refresh_interval=None, retry_on=[])
@@ -164,7 +188,12 @@ def sign_link(case):
 @schemathesis.hook
 def after_call(context, case, response):
     global caller
-    if response.status_code == 401 and (case.headers or {}).get("Authorization") == f"Bearer {caller}":
+    # Signed out (401) or unbound (403 "not a control-center user") by the fuzzer's own
+    # revoke-sessions: the next request signs in again.
+    signed_out = response.status_code == 401 or (
+        response.status_code == 403 and b"not a control-center user" in response.content
+    )
+    if signed_out and (case.headers or {}).get("Authorization") == f"Bearer {caller}":
         caller = None
     if case.operation.label != CREATE or response.status_code != 201:
         return
