@@ -39,7 +39,7 @@ STAMP := $(LAMBDA_DIR)/.workspace-build$(LAMBDA_ARCH).stamp
 FUNCTIONS := $(sort $(notdir $(patsubst %/,%,$(wildcard $(ROOT)/functions/*/))))
 
 # Anything that can change a function binary.
-SOURCES := $(ROOT)/Cargo.toml $(ROOT)/Cargo.lock \
+SOURCES := $(ROOT)/Cargo.toml $(ROOT)/Cargo.lock $(ROOT)/.cargo/config.toml \
 	$(shell find $(ROOT)/shared $(ROOT)/functions -type f \( -name '*.rs' -o -name Cargo.toml \) 2>/dev/null)
 
 .PHONY: lambdas sizes

@@ -17,7 +17,7 @@
 #
 # Environment: BENCH_SPAWNS (cold starts per function, default 11), BENCH_WARM (measured
 # warm invocations per function, default 400), BENCH_MEMORY (memory sizes whose CPU share
-# is measured, default 128,256; needs writable cgroup v1 cpu/cpuacct, else left out),
+# is measured, default 128,256,512; needs writable cgroup v1 cpu/cpuacct, else left out),
 # BENCH_SHARE_WARM (warm invocations measured at each share, default 100), BENCH_TLS=0
 # (plain HTTP to the stand-ins), BENCH_PORTS (first-last: the port range of the driver's
 # servers, default any free port), BENCH_ARM64=1 (cross-build the functions for
@@ -91,7 +91,7 @@ say "cold starts, warm latency and CPU, CPU shares, SSM, size, memory ..."
     --criterion "$CRITERION_HOME" \
     --spawns "${BENCH_SPAWNS:-11}" \
     --warm "${BENCH_WARM:-400}" \
-    --memory "${BENCH_MEMORY:-128,256}" \
+    --memory "${BENCH_MEMORY:-128,256,512}" \
     --share-warm "${BENCH_SHARE_WARM:-100}" \
     --rie "$("$ROOT/scripts/tools.sh" rie x86_64)" \
     "${tls_args[@]}" \

@@ -13,7 +13,7 @@
 #
 # The function gets the caller's environment (AWS_ENDPOINT_URL_*, TABLE_PREFIX, …), with
 # AWS_LAMBDA_FUNCTION_NAME = the bootstrap's directory name and AWS_LAMBDA_FUNCTION_MEMORY_SIZE
-# = 256 (the template's) unless set.
+# = 512 (the template's) unless set.
 #
 # Prints on stdout, last line the RIE's own:
 #   INIT REPORT durationMs=<ms>    the runtime's init as the RIE measured it (its log line
@@ -79,7 +79,7 @@ stop_rie() {
 trap stop_rie EXIT
 
 AWS_LAMBDA_FUNCTION_NAME="${AWS_LAMBDA_FUNCTION_NAME:-$(basename "$(dirname "$bootstrap")")}" \
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE="${AWS_LAMBDA_FUNCTION_MEMORY_SIZE:-256}" \
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE="${AWS_LAMBDA_FUNCTION_MEMORY_SIZE:-512}" \
     "${rie[@]}" --log-level info --runtime-interface-emulator-address "127.0.0.1:$port" \
     --runtime-api-address "127.0.0.1:$runtime_port" "${function[@]}" </dev/null >"$log" 2>&1 &
 rie_pid=$!

@@ -25,7 +25,13 @@ pub struct RieCold {
 }
 
 /// One cold start of `bin` under the RIE at `rie`, answering `event`.
-pub async fn cold_start(rie: &Path, env: &FunctionEnv, bin: &Path, name: &str, event: Vec<u8>) -> anyhow::Result<RieCold> {
+pub async fn cold_start(
+    rie: &Path,
+    env: &FunctionEnv,
+    bin: &Path,
+    name: &str,
+    event: Vec<u8>,
+) -> anyhow::Result<RieCold> {
     let (port, runtime_port) = (crate::loopback_addr()?, crate::loopback_addr()?);
     let log_path = env.log_dir.join(format!("rie-{name}.log"));
     let log = std::fs::File::create(&log_path)?;

@@ -12,10 +12,25 @@ use crate::http::run;
 use crate::routes::Table;
 
 /// A function's `main`: settles the process environment while the process still has one
-/// thread, then runs [`serve`] on a multi-thread runtime.
+/// thread, then runs [`serve`] on a runtime sized for the invocations it will overlap.
 pub fn start<E: Endpoint>() -> Result<(), lambda_http::Error> {
     use_one_ca_bundle();
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve::<E>())
+    runtime(std::env::var("AWS_LAMBDA_MAX_CONCURRENCY").ok().as_deref())?.block_on(serve::<E>())
+}
+
+/// One thread where the sandbox hands out one invocation at a time (Lambda as the template
+/// deploys it): at a small CPU share, a multi-thread runtime's workers wake one another for
+/// every event the single task waits on, CPU the request pays for and nothing gains from.
+/// Where invocations overlap (`AWS_LAMBDA_MAX_CONCURRENCY` over 1: Lambda Managed Instances,
+/// `cargo lambda watch`), the multi-thread runtime, so they run side by side.
+fn runtime(max_concurrency: Option<&str>) -> std::io::Result<tokio::runtime::Runtime> {
+    let overlapping = max_concurrency.and_then(|n| n.trim().parse::<u32>().ok()).is_some_and(|n| n > 1);
+    let mut builder = if overlapping {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    builder.enable_all().build()
 }
 
 /// The system's CA bundle as Amazon Linux (Lambda's `provided.al2023`) and Debian name it.
@@ -107,6 +122,15 @@ async fn warm_up_storage<E: Endpoint>(app: &App) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_invocation_at_a_time_gets_one_thread_and_overlapping_ones_get_the_workers() {
+        use tokio::runtime::RuntimeFlavor;
+        for one in [None, Some("1"), Some(""), Some("x")] {
+            assert_eq!(runtime(one).unwrap().handle().runtime_flavor(), RuntimeFlavor::CurrentThread, "{one:?}");
+        }
+        assert_eq!(runtime(Some("4")).unwrap().handle().runtime_flavor(), RuntimeFlavor::MultiThread);
+    }
 
     #[test]
     fn the_amazon_linux_bundle_is_preferred_and_debians_is_the_fallback() {

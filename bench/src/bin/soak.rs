@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use bench::emulator::{RuntimeApi, status_of};
 use bench::cpu::Share;
+use bench::emulator::{RuntimeApi, status_of};
 use bench::process::{self, Endpoints, FunctionEnv};
 use devkit::certs::CertServer;
 use devkit::devtoken::{Minter, Persona};
@@ -253,7 +253,7 @@ async fn soak(
         if i == args.warmup {
             (rss_warm, fds_warm) = (child.rss()?, child.open_fds()?);
         }
-        if i > args.warmup && (i - args.warmup) % every == 0 {
+        if i > args.warmup && (i - args.warmup).is_multiple_of(every) {
             rss_max = rss_max.max(child.rss()?);
             fds_max = fds_max.max(child.open_fds()?);
         }

@@ -63,13 +63,11 @@ impl Fixtures {
             .await
             .map_err(|e| anyhow::anyhow!("binding the bench admin's login: {e}"))?;
         let client_uid = format!("bench-client-{run}");
-        let client_customer = match app
+        let outcome = app
             .customers()
             .create_anonymous(CustomerDisplayName::parse(Some("Bench Client"))?, Some(&client_uid))
-            .await?
-        {
-            outcome => outcome.value().ok_or_else(|| anyhow::anyhow!("no customer"))?.id,
-        };
+            .await?;
+        let client_customer = outcome.value().ok_or_else(|| anyhow::anyhow!("no customer"))?.id;
         let client = minter.token(&Persona::Anonymous { uid: client_uid.clone() });
         let poller = minter.token(&Persona::Anonymous { uid: format!("bench-poller-{run}") });
         let mitra_phone = "+6281300000001";
@@ -118,13 +116,11 @@ impl Fixtures {
         let links = futures::stream::iter(0..pool)
             .map(|i| async move {
                 let uid = format!("bench-link-{run}-{i:06}");
-                let customer = match app
+                let outcome = app
                     .customers()
                     .create_anonymous(CustomerDisplayName::parse(Some(&format!("Link {i}")))?, Some(&uid))
-                    .await?
-                {
-                    outcome => outcome.value().ok_or_else(|| anyhow::anyhow!("no customer"))?,
-                };
+                    .await?;
+                let customer = outcome.value().ok_or_else(|| anyhow::anyhow!("no customer"))?;
                 let phone = format!("+62815{i:08}");
                 let token = minter.token(&Persona::PhoneCustomer { uid: uid.clone(), phone: phone.clone() });
                 anyhow::Ok((customer.id, token, uid, phone))

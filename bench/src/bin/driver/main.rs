@@ -115,7 +115,7 @@ struct Args {
     arm64_dir: Option<PathBuf>,
     /// Memory sizes (MB) whose CPU share every function also runs at, as a CFS quota with
     /// Lambda's init boost (needs writable cgroups).
-    #[arg(long, value_delimiter = ',', default_value = "128,256")]
+    #[arg(long, value_delimiter = ',', default_value = "128,256,512")]
     memory: Vec<u32>,
     /// The memory size of the cold starts at its share from exec on (no init boost).
     #[arg(long, default_value_t = 256)]

@@ -366,13 +366,14 @@ pub async fn warm_full(run: &Run) -> anyhow::Result<WarmFull> {
         let script = floor.record(run, route).await?;
         // A write conditioned on what the request read (e.g. a mitra's phone as it was) cannot
         // be replayed once a request has changed it; such a function has no floor yet.
-        if script.calls() > 0 && !floor.as_recorded {
-            if let Err(e) = floor.replay(run, route, &script).await {
-                let reason = format!("its storage calls cannot be replayed as a floor ({e:#})");
-                eprintln!("bench: SKIPPING warm {name}: {reason}");
-                out.not_warm.push((name, reason));
-                continue;
-            }
+        if script.calls() > 0
+            && !floor.as_recorded
+            && let Err(e) = floor.replay(run, route, &script).await
+        {
+            let reason = format!("its storage calls cannot be replayed as a floor ({e:#})");
+            eprintln!("bench: SKIPPING warm {name}: {reason}");
+            out.not_warm.push((name, reason));
+            continue;
         }
         match warm_one(run, route, &floor, &script, &mut out).await? {
             Ok(warm) => {

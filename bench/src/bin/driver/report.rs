@@ -120,7 +120,10 @@ fn main_table(run: &Run, r: &Results) -> anyhow::Result<(String, Figures)> {
     let mut peer_ratio: Option<f64> = None;
     let mut peer_ratio_as_written: Option<f64> = None;
     let peer_p50 = |name: &'static str, peer: PeerRun| {
-        r.cold.runs.get(&(name, Who::Peer(peer), Share::Full)).map(|v| median(&v.iter().map(|c| c.wall).collect::<Vec<_>>()))
+        r.cold
+            .runs
+            .get(&(name, Who::Peer(peer), Share::Full))
+            .map(|v| median(&v.iter().map(|c| c.wall).collect::<Vec<_>>()))
     };
     for route in &run.functions {
         let name = route.name;
