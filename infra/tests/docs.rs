@@ -62,7 +62,9 @@ fn variables_looked_up() -> BTreeSet<String> {
     let _ = shared::App::lambda_sdk_config(&config, lookup(|_| None));
     let set = |name: &str| match name {
         // Read as a PEM file at start-up.
-        "EXTRA_CA_FILE" => Some(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/auth/tests/fixtures/tls/ca.pem").into()),
+        "EXTRA_CA_FILE" => {
+            Some(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/auth/tests/fixtures/tls/ca.pem").into())
+        }
         _ => Some("x".into()),
     };
     shared::App::lambda_sdk_config(&config, lookup(set)).expect("every variable set is enough");

@@ -195,7 +195,10 @@ async fn main() -> anyhow::Result<()> {
             let new: Vec<&str> = shared::routes::ALL.iter().filter(|r| !mounted.contains(r)).map(|r| r.name).collect();
             if !new.is_empty() {
                 // This build's specs cannot describe them: the mount table it just wrote is not in it.
-                eprintln!("not yet in the specs: {}; run `cargo run -p infra --bin halo-dev -- gen` again", new.join(", "));
+                eprintln!(
+                    "not yet in the specs: {}; run `cargo run -p infra --bin halo-dev -- gen` again",
+                    new.join(", ")
+                );
             }
             Ok(())
         }
