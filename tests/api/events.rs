@@ -91,7 +91,7 @@ async fn drive(route: Route) {
     assert_eq!(request.raw_http_path(), path);
 
     let (status, headers, raw) = match std::env::var_os("EVENTS_BOOTSTRAPS") {
-        Some(dir) => under_rie(&t, &PathBuf::from(dir).join(name).join("bootstrap"), text).await,
+        Some(dir) => under_rie(&t, name, &PathBuf::from(dir).join(name).join("bootstrap"), text).await,
         None => {
             let handler = infra::endpoints::all()
                 .into_iter()
@@ -119,9 +119,12 @@ async fn drive(route: Route) {
 
 /// One invocation of `bootstrap` with `event` under `scripts/rie.sh`, configured for `t`'s stage:
 /// the API Gateway response it returned, as status, headers and body.
-async fn under_rie(t: &TestApp, bootstrap: &std::path::Path, event: String) -> (u16, http::HeaderMap, Vec<u8>) {
-    let name = bootstrap.parent().and_then(|d| d.file_name()).map(|n| n.to_string_lossy().into_owned());
-    let name = name.unwrap_or_default();
+async fn under_rie(
+    t: &TestApp,
+    name: &str,
+    bootstrap: &std::path::Path,
+    event: String,
+) -> (u16, http::HeaderMap, Vec<u8>) {
     assert!(bootstrap.is_file(), "no built function at {}", bootstrap.display());
     let work = std::env::temp_dir().join(unique("rie"));
     std::fs::create_dir_all(&work).unwrap();

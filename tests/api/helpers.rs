@@ -104,13 +104,12 @@ fn remember(secret: &str) {
 }
 
 pub fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+    infra::fixture::fresh(prefix)
 }
 
 /// A random Indonesian mobile number in E.164.
 pub fn phone() -> String {
-    let n = uuid::Uuid::new_v4().as_u128() % 10_000_000_000;
-    let phone = format!("+628{n:010}");
+    let phone = infra::fixture::fresh_phone();
     remember(&phone);
     phone
 }
